@@ -1,0 +1,198 @@
+#pragma once
+
+#include "synccore/result.h"
+#include "synccore/socket.h"
+#include "synccore/types.h"
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace lv {
+
+using Key = std::array<std::uint8_t, 32>;
+constexpr std::size_t kTokenUserDataSize = 32;
+constexpr std::size_t kSealedTokenSize = 8 + 8 + 32 + 32 + kTokenUserDataSize + 16;  // private part + AEAD tag
+/// Largest unreliable payload one packet carries (the datagram adds type, sequence, header, tag).
+constexpr std::size_t kMaxPayloadSize = 1200;
+/// Largest reliable control message.
+constexpr std::size_t kMaxReliableMessageSize = 256;
+
+/// A new random key (libsodium's CSPRNG).
+Key generateKey();
+
+/// What the backend hands a client so it may connect: a public part the client reads and a private
+/// part sealed (XChaCha20-Poly1305) with the cluster's token key, which only servers can open.
+struct ConnectToken {
+    std::uint64_t protocolId = 0;
+    std::uint64_t clientId = 0;
+    TimeUs expiresAt = 0;  ///< in the servers' time base (TransportConfig::clockOffset applies)
+    std::array<std::uint8_t, 24> nonce{};
+    std::array<std::uint8_t, kSealedTokenSize> sealed{};
+    Key clientToServerKey{};
+    Key serverToClientKey{};
+    std::array<std::uint8_t, kTokenUserDataSize> userData{};
+};
+
+/// Issues a token. With `seed` the keys and nonce are derived from it (deterministic tests and
+/// replays); without, they come from the CSPRNG.
+ConnectToken issueConnectToken(const Key& tokenKey, std::uint64_t protocolId, std::uint64_t clientId,
+                               TimeUs expiresAt, std::span<const std::uint8_t> userData,
+                               const std::optional<std::array<std::uint8_t, 32>>& seed = std::nullopt);
+
+struct TransportConfig {
+    std::uint64_t protocolId = 0x4C56'5359'4E43'0001ULL;  // "LVSYNC" v1
+    TimeUs timeout = seconds(5);           ///< no packet received for this long: disconnected
+    TimeUs keepAliveInterval = millis(100);
+    TimeUs connectRetryInterval = millis(100);
+    TimeUs connectTimeout = seconds(5);
+    TimeUs reliableResendInterval = millis(100);  ///< floor; grows to 1.25 x RTT
+    int maxClients = 4096;
+};
+
+enum class DisconnectReason : std::uint8_t {
+    None = 0, Timeout, ClosedByPeer, ClosedLocally, Denied, ConnectTimeout
+};
+
+/// Why a server denied a connection request (sent to the client, authenticated).
+enum class DenyReason : std::uint8_t { None = 0, Full = 1, AdmissionsClosed = 2, Maintenance = 3 };
+
+/// Per-connection link figures.
+struct LinkStats {
+    TimeUs smoothedRtt = 0;     ///< EWMA of samples corrected by the peer's reported ack delay
+    TimeUs latestRtt = 0;
+    TimeUs minRtt = 0;
+    double lossPercent = 0.0;   ///< over the recent window of sent packets
+    std::uint64_t packetsSent = 0;
+    std::uint64_t packetsReceived = 0;
+    std::uint64_t packetsAcked = 0;
+    std::uint64_t packetsLost = 0;
+    std::uint64_t bytesSent = 0;
+    std::uint64_t bytesReceived = 0;
+    std::uint64_t duplicates = 0;  ///< received twice (replay window hit)
+};
+
+/// Counts of everything a transport refused or did.
+struct TransportCounters {
+    std::uint64_t packetsIn = 0;
+    std::uint64_t packetsOut = 0;
+    std::uint64_t bytesIn = 0;
+    std::uint64_t bytesOut = 0;
+    std::uint64_t malformed = 0;        ///< too short, unknown type, bad framing after decryption
+    std::uint64_t authFailed = 0;       ///< AEAD tag did not verify (tampered or wrong key)
+    std::uint64_t replayed = 0;         ///< packet sequence already seen or too old
+    std::uint64_t tokensForged = 0;     ///< token failed to open or had the wrong protocol id
+    std::uint64_t tokensExpired = 0;
+    std::uint64_t tokensReplayed = 0;   ///< a token already used from another address
+    std::uint64_t refused = 0;          ///< valid requests denied (full, admissions closed, maintenance)
+    std::uint64_t connects = 0;
+    std::uint64_t disconnects = 0;
+    std::uint64_t timeouts = 0;
+};
+
+/// What a transport reports to its host, polled after receive().
+struct TransportEvent {
+    enum class Kind : std::uint8_t { Connected, Disconnected, Message, Reliable };
+    Kind kind = Kind::Message;
+    int client = -1;                   ///< server side: the client slot; client side: always 0
+    std::vector<std::uint8_t> data;    ///< Message: unreliable payload; Reliable: the control message
+    std::uint64_t clientId = 0;        ///< Connected (server side): from the token
+    std::array<std::uint8_t, kTokenUserDataSize> userData{};  ///< Connected (server side)
+    DisconnectReason reason = DisconnectReason::None;
+    DenyReason denyReason = DenyReason::None;  ///< client side, when reason == Denied
+};
+
+class Connection;  // transport-internal: sequence/ack bookkeeping, RTT/loss, reliable channel, crypto
+
+/// The server end: accepts connect tokens, keeps one authenticated connection per client address.
+class ServerTransport {
+public:
+    ServerTransport(TransportConfig config, Key tokenKey, DatagramSocket& socket);
+    ~ServerTransport();
+    ServerTransport(const ServerTransport&) = delete;
+    ServerTransport& operator=(const ServerTransport&) = delete;
+
+    /// Drains the socket: handshakes, decryption, acks, timeouts. Then poll events.
+    void receive(TimeUs now);
+    std::optional<TransportEvent> pollEvent();
+
+    /// Sends one packet to a connected client carrying `payload` (may be empty) plus any reliable
+    /// messages due. Payloads larger than kMaxPayloadSize are refused with TooLarge.
+    Status send(int client, std::span<const std::uint8_t> payload, TimeUs now);
+    Status sendReliable(int client, std::vector<std::uint8_t> message);
+    /// Sends keep-alives (and due reliable resends) to clients with nothing sent for a while.
+    void update(TimeUs now);
+    void disconnect(int client, TimeUs now);
+    void disconnectAll(TimeUs now);
+
+    /// When set, valid connection requests are denied with this reason (None = accept).
+    void setDenyReason(DenyReason reason) { m_denyReason = reason; }
+
+    bool isConnected(int client) const;
+    Address clientAddress(int client) const;
+    std::uint64_t clientId(int client) const;
+    const LinkStats& linkStats(int client) const;
+    std::vector<int> connectedClients() const;
+    const TransportCounters& counters() const { return m_counters; }
+    /// Called for every RTT sample (for histograms).
+    void setRttObserver(std::function<void(int client, TimeUs rtt)> observer) { m_rttObserver = std::move(observer); }
+
+private:
+    struct Slot;
+    TransportConfig m_config;
+    Key m_tokenKey;
+    DatagramSocket& m_socket;
+    DenyReason m_denyReason = DenyReason::None;
+    std::vector<std::unique_ptr<Slot>> m_slots;
+    std::map<Address, int> m_byAddress;
+    std::map<std::array<std::uint8_t, 16>, std::pair<Address, TimeUs>> m_usedTokens;  // tag -> first address, expiry
+    std::deque<TransportEvent> m_events;
+    TransportCounters m_counters;
+    std::function<void(int, TimeUs)> m_rttObserver;
+};
+
+enum class ClientState : std::uint8_t { Disconnected, Connecting, Connected };
+
+/// The client end of one connection.
+class ClientTransport {
+public:
+    ClientTransport(TransportConfig config, DatagramSocket& socket);
+    ~ClientTransport();
+    ClientTransport(const ClientTransport&) = delete;
+    ClientTransport& operator=(const ClientTransport&) = delete;
+
+    /// Starts (or restarts, e.g. after a redirect) connecting to `server` with `token`.
+    void connect(const ConnectToken& token, const Address& server, TimeUs now);
+    void receive(TimeUs now);
+    std::optional<TransportEvent> pollEvent();
+    Status send(std::span<const std::uint8_t> payload, TimeUs now);
+    Status sendReliable(std::vector<std::uint8_t> message);
+    /// Connection request retries while connecting; keep-alives and reliable resends when connected.
+    void update(TimeUs now);
+    void disconnect(TimeUs now);
+
+    ClientState state() const { return m_state; }
+    Address serverAddress() const { return m_server; }
+    const LinkStats& linkStats() const;
+    const TransportCounters& counters() const { return m_counters; }
+
+private:
+    TransportConfig m_config;
+    DatagramSocket& m_socket;
+    ClientState m_state = ClientState::Disconnected;
+    Address m_server;
+    ConnectToken m_token;
+    TimeUs m_connectStarted = 0;
+    TimeUs m_lastRequestSent = 0;
+    std::unique_ptr<Connection> m_connection;
+    std::deque<TransportEvent> m_events;
+    TransportCounters m_counters;
+};
+
+} // namespace lv
