@@ -1,0 +1,101 @@
+#pragma once
+
+#include "synccore/knobs.h"
+#include "synccore/messages.h"
+#include "synccore/metrics.h"
+#include "synccore/transport.h"
+#include "synccore/world.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace lv {
+
+struct ServerConfig {
+    TransportConfig transport;
+    Key tokenKey{};
+    RuntimeKnobs knobs;
+    WorldConfig world;
+    int capacity = 4096;            ///< players admitted at most
+    std::uint64_t seed = 1;         ///< spawn placement when a token carries no spawn point
+    /// How late the tick loop may fall behind before it skips ticks instead of catching up.
+    TimeUs maxCatchUp = millis(250);
+};
+
+/// Token user data layout understood by the server (32 bytes): [0] platform, [1..4] spawn x and
+/// [5..8] spawn y (little-endian int32, position units), [9] 1 if a spawn point is given.
+std::array<std::uint8_t, kTokenUserDataSize> makeUserData(Platform platform, std::optional<Vec3i> spawn);
+
+/// An authoritative region server: the transport, the world, and the schedule that ties them
+/// (fixed ticks, snapshots at the snapshot rate). The host owns the loop and calls advance(now).
+class Server {
+public:
+    Server(ServerConfig config, DatagramSocket& socket);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Receives everything that has arrived, runs every tick due by `now`, sends snapshots.
+    void advance(TimeUs now);
+    /// When the next tick is due (hosts sleep until then or until a packet arrives).
+    TimeUs nextTickAt() const { return m_nextTickAt; }
+
+    /// Applies new knobs (validated by the caller with validateKnobs). Rates apply from the next
+    /// tick; admissions, maintenance and failover act at once.
+    void setKnobs(const RuntimeKnobs& knobs, TimeUs now);
+    const RuntimeKnobs& knobs() const { return m_world.knobs(); }
+
+    ServerWorld& world() { return m_world; }
+    const ServerWorld& world() const { return m_world; }
+    std::size_t playerCount() const { return m_clients.size(); }
+    /// Metrics accumulated since the last take (the host picks the window).
+    RegionMetrics takeMetrics();
+    const RegionMetrics& metrics() const { return m_metrics; }
+    const TransportCounters& transportCounters() const { return m_transport.counters(); }
+
+    /// Sends a reliable control message to every connected client.
+    void broadcast(const ControlMessage& message);
+    /// Redirects every connected client to `target` (failover, drain).
+    void redirectAll(const Address& target, const std::string& reason);
+    /// Ends every connection (shutdown).
+    void disconnectAll(TimeUs now);
+
+    /// Observers for tests and tools: every snapshot record sent, per client id.
+    using SnapshotObserver = std::function<void(std::uint64_t clientId, const SnapshotRecord& record)>;
+    void setSnapshotObserver(SnapshotObserver observer) { m_snapshotObserver = std::move(observer); }
+    /// The entity of a connected client (by token client id).
+    std::optional<EntityId> playerOf(std::uint64_t clientId) const;
+
+private:
+    struct ClientSlot {
+        std::uint64_t clientId = 0;
+        EntityId player;
+        std::unique_ptr<ClientView> view;
+        std::uint32_t correctionsReported = 0;
+    };
+    void handleEvent(TransportEvent& event, TimeUs now);
+    void handleInput(int client, ClientSlot& slot, std::span<const std::uint8_t> data);
+    void tick();
+    void sendSnapshots();
+    void applyAdmission();
+
+    ServerConfig m_config;
+    ServerTransport m_transport;
+    ServerWorld m_world;
+    std::map<int, ClientSlot> m_clients;
+    RegionMetrics m_metrics;
+    TransportCounters m_countersSeen;
+    TimeUs m_nextTickAt = 0;
+    TimeUs m_lastNow = 0;
+    std::uint64_t m_linkLostSeen = 0;
+    std::uint64_t m_linkAckedSeen = 0;
+    bool m_started = false;
+    int m_snapshotPhase = 0;
+    std::uint64_t m_spawnCounter = 0;
+    std::string m_redirectedTo;
+    SnapshotObserver m_snapshotObserver;
+};
+
+} // namespace lv

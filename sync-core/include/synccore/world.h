@@ -1,0 +1,120 @@
+#pragma once
+
+#include "synccore/bitstream.h"
+#include "synccore/interest.h"
+#include "synccore/knobs.h"
+#include "synccore/lagcomp.h"
+#include "synccore/simulation.h"
+#include "synccore/snapshot.h"
+#include "synccore/types.h"
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace lv {
+
+struct WorldConfig {
+    MovementTuning tuning;
+    std::size_t maxInputsPerTick = 3;   ///< lets a player catch up after a burst, caps speed hacks
+    std::size_t inputQueueLimit = 64;
+    std::size_t lagCompensationTicks = 64;
+    std::uint8_t damagePerHit = 10;
+    int shotsPerSecond = 5;
+    double weaponRangeM = 150.0;
+};
+
+/// The authoritative simulation: players, their queued inputs, the fixed tick, lag compensation.
+/// Knows nothing of networking; the Server feeds it inputs and asks ClientViews for snapshots.
+class ServerWorld {
+public:
+    explicit ServerWorld(RuntimeKnobs knobs = {}, WorldConfig config = {});
+
+    void setKnobs(const RuntimeKnobs& knobs) { m_knobs = knobs; }
+    const RuntimeKnobs& knobs() const { return m_knobs; }
+    const WorldConfig& config() const { return m_config; }
+
+    /// Adds a player; nullopt when all 65,535 slots are taken.
+    std::optional<EntityId> spawn(Platform platform, const Vec3i& position, std::uint16_t yaw = 0);
+    bool despawn(EntityId id);
+    /// Queues an input (duplicates and already processed sequences are ignored). False if unknown id.
+    bool queueInput(EntityId id, const InputCommand& input);
+    /// Server-side influence on a player (knockback, teleport): the client's prediction cannot know it.
+    bool push(EntityId id, const Vec3i& displacement, const Vec3i& velocityChange = {});
+    /// Advances one tick: applies up to maxInputsPerTick queued inputs per player in sequence order,
+    /// resolves shots against lag-compensated history, records history.
+    void step();
+
+    Tick tick() const { return m_tick; }
+    std::span<const PlayerState> players() const { return m_players; }
+    const PlayerState* state(EntityId id) const;
+    std::uint32_t lastProcessedInput(EntityId id) const;
+    std::size_t playerCount() const { return m_players.size(); }
+    /// Slot of an entity in players(), or -1.
+    int slotOf(EntityId id) const;
+    /// Slot of whichever player holds entity index `index` now, or -1.
+    int slotOfIndex(std::uint16_t index) const { return index < m_slotOfIndex.size() ? m_slotOfIndex[index] : -1; }
+    const LagCompensation& lagCompensation() const { return m_lagComp; }
+    /// The grid over players(), rebuilt at most once per tick (and when the radius changes).
+    const SpatialGrid& grid();
+    std::uint64_t hits() const { return m_hits; }
+    std::uint64_t shots() const { return m_shots; }
+
+private:
+    struct Control {
+        std::vector<InputCommand> queue;  // sorted by sequence
+        std::uint32_t lastSequence = 0;
+        Tick nextShotTick = 0;
+    };
+    void fire(std::size_t slot, const InputCommand& input);
+
+    RuntimeKnobs m_knobs;
+    WorldConfig m_config;
+    Tick m_tick = 0;
+    std::vector<PlayerState> m_players;   // dense
+    std::vector<Control> m_controls;      // parallel to m_players
+    std::vector<int> m_slotOfIndex;       // entity index -> dense slot, -1 if free
+    std::vector<std::uint16_t> m_generation;
+    std::vector<std::uint16_t> m_freeIndices;
+    LagCompensation m_lagComp;
+    SpatialGrid m_grid;
+    Tick m_gridTick = ~Tick{0};
+    std::uint64_t m_hits = 0;
+    std::uint64_t m_shots = 0;
+};
+
+/// One client's side of the server: its interest set, priority accumulators, the snapshots it was
+/// sent (so deltas can refer to any it acknowledges) and its newest acknowledgement.
+class ClientView {
+public:
+    static constexpr std::size_t kHistory = 64;
+
+    explicit ClientView(EntityId player) : m_player(player) {}
+    EntityId player() const { return m_player; }
+    void setPlayer(EntityId player) { m_player = player; }
+
+    /// The client decoded snapshot `tick`. Older acks are ignored; unknown ticks too.
+    void acknowledge(Tick tick);
+    std::optional<Tick> ackedTick() const { return m_acked; }
+    /// Builds and records the next snapshot for this client into `writer`.
+    SnapshotEncodeOutput buildSnapshot(ServerWorld& world, BitWriter& writer, std::size_t budgetBits);
+    const SnapshotRecord* record(Tick tick) const;
+    std::size_t historySize() const { return m_history.size(); }
+    const InterestSet& interest() const { return m_interest; }
+
+private:
+    EntityId m_player;
+    std::optional<Tick> m_acked;
+    std::deque<SnapshotRecord> m_history;
+    InterestSet m_interest;
+    std::vector<std::pair<std::uint16_t, float>> m_priority;  // sorted by index, members only
+    std::vector<SnapshotCandidate> m_candidates;
+};
+
+/// Snapshot budget in bits for one client: the bandwidth cap spread over the snapshot rate, never
+/// more than fits in one packet.
+std::size_t snapshotBudgetBits(const RuntimeKnobs& knobs, std::size_t packetLimitBytes);
+
+} // namespace lv

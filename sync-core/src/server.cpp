@@ -1,0 +1,271 @@
+#include "synccore/server.h"
+
+#include "synccore/conditioner.h"
+#include "synccore/messages.h"
+
+#include <chrono>
+#include <cstring>
+
+namespace lv {
+
+std::array<std::uint8_t, kTokenUserDataSize> makeUserData(Platform platform, std::optional<Vec3i> spawn)
+{
+    std::array<std::uint8_t, kTokenUserDataSize> data{};
+    data[0] = static_cast<std::uint8_t>(platform);
+    if (spawn) {
+        for (int i = 0; i < 4; ++i) {
+            data[static_cast<std::size_t>(1 + i)] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(spawn->x) >> (8 * i));
+            data[static_cast<std::size_t>(5 + i)] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(spawn->y) >> (8 * i));
+        }
+        data[9] = 1;
+    }
+    return data;
+}
+
+Server::Server(ServerConfig config, DatagramSocket& socket)
+    : m_config(std::move(config)), m_transport(m_config.transport, m_config.tokenKey, socket),
+      m_world(m_config.knobs, m_config.world)
+{
+    m_transport.setRttObserver([this](int, TimeUs rtt) { m_metrics.rttUs.record(static_cast<std::uint64_t>(std::max<TimeUs>(rtt, 0))); });
+    applyAdmission();
+}
+
+Server::~Server() = default;
+
+void Server::applyAdmission()
+{
+    const RuntimeKnobs& k = m_world.knobs();
+    if (k.maintenanceMode)
+        m_transport.setDenyReason(DenyReason::Maintenance);
+    else if (!k.admissionsOpen || !k.failoverTarget.empty())
+        m_transport.setDenyReason(DenyReason::AdmissionsClosed);
+    else if (static_cast<int>(m_clients.size()) >= m_config.capacity)
+        m_transport.setDenyReason(DenyReason::Full);
+    else
+        m_transport.setDenyReason(DenyReason::None);
+}
+
+void Server::setKnobs(const RuntimeKnobs& knobs, TimeUs now)
+{
+    const RuntimeKnobs old = m_world.knobs();
+    m_world.setKnobs(knobs);
+    applyAdmission();
+    if (knobs.maintenanceMode && !old.maintenanceMode)
+        broadcast({ControlMessage::Kind::MaintenanceNotice, {}, 60, "Maintenance is starting; please finish your match."});
+    if (!knobs.failoverTarget.empty() && knobs.failoverTarget != m_redirectedTo) {
+        if (auto target = Address::parse(knobs.failoverTarget))
+            redirectAll(*target, "failover");
+    }
+    if (knobs.failoverTarget.empty())
+        m_redirectedTo.clear();
+    if (knobs.tickHz != old.tickHz)
+        m_nextTickAt = now + kMicrosPerSecond / knobs.tickHz;
+}
+
+void Server::broadcast(const ControlMessage& message)
+{
+    const auto bytes = encodeControl(message);
+    for (auto& [client, slot] : m_clients)
+        (void)m_transport.sendReliable(client, bytes);
+}
+
+void Server::redirectAll(const Address& target, const std::string& reason)
+{
+    m_redirectedTo = target.toString();
+    broadcast({ControlMessage::Kind::Redirect, target, 0, reason});
+}
+
+void Server::disconnectAll(TimeUs now)
+{
+    m_transport.disconnectAll(now);
+    for (auto& [client, slot] : m_clients)
+        m_world.despawn(slot.player);
+    m_metrics.disconnects += m_clients.size();
+    m_clients.clear();
+}
+
+std::optional<EntityId> Server::playerOf(std::uint64_t clientId) const
+{
+    for (const auto& [client, slot] : m_clients)
+        if (slot.clientId == clientId)
+            return slot.player;
+    return std::nullopt;
+}
+
+RegionMetrics Server::takeMetrics()
+{
+    RegionMetrics out = std::move(m_metrics);
+    m_metrics = RegionMetrics{};
+    return out;
+}
+
+void Server::handleEvent(TransportEvent& event, TimeUs)
+{
+    switch (event.kind) {
+    case TransportEvent::Kind::Connected: {
+        const auto platform = event.userData[0] < kPlatformCount ? static_cast<Platform>(event.userData[0]) : Platform::Pc;
+        Vec3i spawn;
+        if (event.userData[9] == 1) {
+            std::uint32_t x = 0, y = 0;
+            for (int i = 0; i < 4; ++i) {
+                x |= std::uint32_t{event.userData[static_cast<std::size_t>(1 + i)]} << (8 * i);
+                y |= std::uint32_t{event.userData[static_cast<std::size_t>(5 + i)]} << (8 * i);
+            }
+            spawn = {static_cast<std::int32_t>(x), static_cast<std::int32_t>(y), 0};
+        } else {
+            // Deterministic ring of spawn points around the origin.
+            Rng rng(m_config.seed + m_spawnCounter++);
+            spawn = {static_cast<std::int32_t>(rng.range(-20, 20) * kPositionUnitsPerMetre),
+                     static_cast<std::int32_t>(rng.range(-20, 20) * kPositionUnitsPerMetre), 0};
+        }
+        auto player = m_world.spawn(platform, spawn);
+        if (!player) {
+            m_transport.disconnect(event.client, 0);
+            ++m_metrics.refusedConnects;
+            return;
+        }
+        ClientSlot slot;
+        slot.clientId = event.clientId;
+        slot.player = *player;
+        slot.view = std::make_unique<ClientView>(*player);
+        m_clients[event.client] = std::move(slot);
+        ++m_metrics.connects;
+        applyAdmission();
+        const RuntimeKnobs& k = m_world.knobs();
+        if (k.maintenanceMode)
+            (void)m_transport.sendReliable(event.client, encodeControl({ControlMessage::Kind::MaintenanceNotice, {}, 60, "Maintenance is starting; please finish your match."}));
+        break;
+    }
+    case TransportEvent::Kind::Disconnected: {
+        auto it = m_clients.find(event.client);
+        if (it != m_clients.end()) {
+            m_world.despawn(it->second.player);
+            m_clients.erase(it);
+            ++m_metrics.disconnects;
+            applyAdmission();
+        }
+        break;
+    }
+    case TransportEvent::Kind::Message: {
+        auto it = m_clients.find(event.client);
+        if (it != m_clients.end())
+            handleInput(event.client, it->second, event.data);
+        break;
+    }
+    case TransportEvent::Kind::Reliable:
+        break;  // clients send no control messages yet
+    }
+}
+
+void Server::handleInput(int, ClientSlot& slot, std::span<const std::uint8_t> data)
+{
+    BitReader reader(data);
+    auto message = readInputMessage(reader);
+    if (!message || !reader.atPaddedEnd()) {
+        ++m_metrics.malformedPackets;  // authenticated but not a valid input: count and drop
+        return;
+    }
+    if (message->ackedSnapshot)
+        slot.view->acknowledge(*message->ackedSnapshot);
+    // Oldest first, so the queue sees them in order.
+    for (auto it = message->commands.rbegin(); it != message->commands.rend(); ++it)
+        m_world.queueInput(slot.player, *it);
+    if (message->correctionsTotal > slot.correctionsReported) {
+        m_metrics.corrections += message->correctionsTotal - slot.correctionsReported;
+        slot.correctionsReported = message->correctionsTotal;
+    }
+}
+
+void Server::tick()
+{
+    const auto started = std::chrono::steady_clock::now();  // measures our own cost only
+    m_world.step();
+    const RuntimeKnobs& k = m_world.knobs();
+    // Snapshot ticks: spread snapshotHz evenly over tickHz.
+    const int before = m_snapshotPhase;
+    m_snapshotPhase = (m_snapshotPhase + k.snapshotHz) % k.tickHz;
+    const bool snapshotTick = m_snapshotPhase < before || k.snapshotHz == k.tickHz;
+    if (snapshotTick)
+        sendSnapshots();
+    const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    m_metrics.tickTimeUs.record(static_cast<std::uint64_t>(elapsed));
+    ++m_metrics.ticks;
+    if (elapsed > kMicrosPerSecond / k.tickHz)
+        ++m_metrics.overrunTicks;
+}
+
+void Server::sendSnapshots()
+{
+    const RuntimeKnobs& k = m_world.knobs();
+    // Room for the transport's reliable section and our header.
+    const std::size_t budget = snapshotBudgetBits(k, kMaxPayloadSize - 300);
+    BitWriter writer;
+    for (auto& [client, slot] : m_clients) {
+        writer.clear();
+        SnapshotHeader header;
+        header.lastProcessedInput = m_world.lastProcessedInput(slot.player);
+        header.localPlayer = slot.player;
+        header.predictionEnabled = k.predictionEnabled;
+        header.interpolationDelayOverrideMs = static_cast<std::uint16_t>(k.interpolationDelayOverrideMs);
+        header.snapshotHz = static_cast<std::uint8_t>(k.snapshotHz);
+        writeSnapshotHeader(writer, header);
+        const auto out = slot.view->buildSnapshot(m_world, writer, budget);
+        const auto bytes = writer.finish();
+        if (m_transport.send(client, bytes, m_lastNow).ok()) {
+            ++m_metrics.snapshotsSent;
+            m_metrics.snapshotBits += out.bits;
+            m_metrics.entitiesSent += out.record.entities.size();
+        }
+        if (m_snapshotObserver)
+            m_snapshotObserver(slot.clientId, out.record);
+    }
+}
+
+void Server::advance(TimeUs now)
+{
+    m_lastNow = now;
+    if (!m_started) {
+        m_started = true;
+        m_nextTickAt = now + kMicrosPerSecond / m_world.knobs().tickHz;
+    }
+    m_transport.receive(now);
+    while (auto event = m_transport.pollEvent())
+        handleEvent(*event, now);
+
+    const TimeUs interval = kMicrosPerSecond / m_world.knobs().tickHz;
+    if (now - m_nextTickAt > m_config.maxCatchUp) {
+        // Far behind (host stalled): skip rather than burn CPU catching up on stale ticks.
+        const TimeUs skipped = (now - m_nextTickAt) / interval;
+        m_metrics.overrunTicks += static_cast<std::uint64_t>(skipped);
+        m_nextTickAt += skipped * interval;
+    }
+    while (now >= m_nextTickAt) {
+        tick();
+        m_nextTickAt += kMicrosPerSecond / m_world.knobs().tickHz;
+    }
+    m_transport.update(now);
+
+    // Fold transport counters into the region metrics as deltas.
+    const TransportCounters& c = m_transport.counters();
+    m_metrics.packetsIn += c.packetsIn - m_countersSeen.packetsIn;
+    m_metrics.packetsOut += c.packetsOut - m_countersSeen.packetsOut;
+    m_metrics.bytesIn += c.bytesIn - m_countersSeen.bytesIn;
+    m_metrics.bytesOut += c.bytesOut - m_countersSeen.bytesOut;
+    m_metrics.malformedPackets += (c.malformed + c.authFailed + c.replayed) - (m_countersSeen.malformed + m_countersSeen.authFailed + m_countersSeen.replayed);
+    m_metrics.rejectedTokens += (c.tokensForged + c.tokensExpired + c.tokensReplayed) - (m_countersSeen.tokensForged + m_countersSeen.tokensExpired + m_countersSeen.tokensReplayed);
+    m_metrics.refusedConnects += c.refused - m_countersSeen.refused;
+    m_countersSeen = c;
+    std::uint64_t lost = 0, acked = 0;
+    for (const auto& [client, slot] : m_clients) {
+        const LinkStats& s = m_transport.linkStats(client);
+        lost += s.packetsLost;
+        acked += s.packetsAcked;
+    }
+    // Per-link totals are cumulative; report the growth since last time.
+    m_metrics.packetsLost += lost > m_linkLostSeen ? lost - m_linkLostSeen : 0;
+    m_metrics.packetsAcked += acked > m_linkAckedSeen ? acked - m_linkAckedSeen : 0;
+    m_linkLostSeen = lost;
+    m_linkAckedSeen = acked;
+}
+
+} // namespace lv

@@ -1,0 +1,539 @@
+#include "synccore/snapshot.h"
+
+#include "synccore/simulation.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace lv {
+
+namespace {
+
+/// Counts the bits a BitWriter would write, so the encoder can price an entity before choosing it.
+class BitCounter {
+public:
+    void writeBits(std::uint64_t, int bits) { m_bits += static_cast<std::size_t>(bits); }
+    void writeBool(bool) { ++m_bits; }
+    void writeRanged(std::int64_t, std::int64_t min, std::int64_t max)
+    {
+        m_bits += static_cast<std::size_t>(bitsForRange(static_cast<std::uint64_t>(max - min)));
+    }
+    void writeGamma(std::uint64_t value)
+    {
+        const int n = 64 - std::countl_zero(value + 1);
+        m_bits += static_cast<std::size_t>(2 * n - 1);
+    }
+    void writeSignedGamma(std::int64_t value) { writeGamma(zigzagEncode(value)); }
+    std::size_t bits() const { return m_bits; }
+
+private:
+    std::size_t m_bits = 0;
+};
+
+constexpr int kTickBits = 32;
+
+bool validState(const PlayerState& s)
+{
+    auto inXY = [](std::int32_t v) { return v >= -kWorldHalfExtent && v < kWorldHalfExtent; };
+    auto inVel = [](std::int32_t v) { return v > -kMaxSpeed && v < kMaxSpeed; };
+    return inXY(s.position.x) && inXY(s.position.y) && s.position.z >= kWorldMinZ && s.position.z < kWorldMaxZ
+        && inVel(s.velocity.x) && inVel(s.velocity.y) && inVel(s.velocity.z)
+        && s.pitch >= -kPitchLimit && s.pitch <= kPitchLimit
+        && static_cast<int>(s.mode) < kMoveModeCount && s.animation < kAnimationCount
+        && s.health <= kMaxHealth && static_cast<int>(s.platform) < kPlatformCount;
+}
+
+template <typename W>
+void writeFull(W& w, const PlayerState& s)
+{
+    w.writeRanged(static_cast<int>(s.platform), 0, kPlatformCount - 1);
+    w.writeRanged(s.position.x, -kWorldHalfExtent, kWorldHalfExtent - 1);
+    w.writeRanged(s.position.y, -kWorldHalfExtent, kWorldHalfExtent - 1);
+    const bool grounded = s.position.z == 0;
+    w.writeBool(grounded);
+    if (!grounded)
+        w.writeRanged(s.position.z, kWorldMinZ, kWorldMaxZ - 1);
+    const bool still = s.velocity == Vec3i{};
+    w.writeBool(still);
+    if (!still) {
+        w.writeRanged(s.velocity.x, -kMaxSpeed + 1, kMaxSpeed - 1);
+        w.writeRanged(s.velocity.y, -kMaxSpeed + 1, kMaxSpeed - 1);
+        w.writeRanged(s.velocity.z, -kMaxSpeed + 1, kMaxSpeed - 1);
+    }
+    w.writeBits(s.yaw, 16);
+    w.writeRanged(s.pitch, -kPitchLimit, kPitchLimit);
+    w.writeRanged(static_cast<int>(s.mode), 0, kMoveModeCount - 1);
+    w.writeBits(s.animation, 6);
+    w.writeRanged(s.health, 0, kMaxHealth);
+}
+
+/// Residuals of `c` against the prediction `p`, grouped so that untouched groups cost one bit.
+template <typename W>
+void writeDelta(W& w, const PlayerState& p, const PlayerState& c)
+{
+    const bool pos = c.position != p.position;
+    const bool vel = c.velocity != p.velocity;
+    const bool ang = c.yaw != p.yaw || c.pitch != p.pitch;
+    const bool misc = c.mode != p.mode || c.animation != p.animation || c.health != p.health;
+    w.writeBool(pos);
+    if (pos) {
+        w.writeSignedGamma(std::int64_t{c.position.x} - p.position.x);
+        w.writeSignedGamma(std::int64_t{c.position.y} - p.position.y);
+        w.writeSignedGamma(std::int64_t{c.position.z} - p.position.z);
+    }
+    w.writeBool(vel);
+    if (vel) {
+        w.writeSignedGamma(std::int64_t{c.velocity.x} - p.velocity.x);
+        w.writeSignedGamma(std::int64_t{c.velocity.y} - p.velocity.y);
+        w.writeSignedGamma(std::int64_t{c.velocity.z} - p.velocity.z);
+    }
+    w.writeBool(ang);
+    if (ang) {
+        // Yaw wraps: the residual is the short way round.
+        w.writeSignedGamma(static_cast<std::int16_t>(static_cast<std::uint16_t>(c.yaw - p.yaw)));
+        w.writeSignedGamma(std::int64_t{c.pitch} - p.pitch);
+    }
+    w.writeBool(misc);
+    if (misc) {
+        const bool mode = c.mode != p.mode;
+        const bool anim = c.animation != p.animation;
+        const bool health = c.health != p.health;
+        w.writeBool(mode);
+        if (mode)
+            w.writeRanged(static_cast<int>(c.mode), 0, kMoveModeCount - 1);
+        w.writeBool(anim);
+        if (anim)
+            w.writeBits(c.animation, 6);
+        w.writeBool(health);
+        if (health)
+            w.writeRanged(c.health, 0, kMaxHealth);
+    }
+}
+
+std::size_t deltaBits(const PlayerState& p, const PlayerState& c)
+{
+    BitCounter counter;
+    writeDelta(counter, p, c);
+    return counter.bits();
+}
+
+std::size_t fullBits(const PlayerState& s)
+{
+    BitCounter counter;
+    writeFull(counter, s);
+    return counter.bits() + 16;  // + generation
+}
+
+std::size_t gammaBits(std::uint64_t v)
+{
+    BitCounter counter;
+    counter.writeGamma(v);
+    return counter.bits();
+}
+
+template <typename T>
+Result<T> narrow(Result<std::int64_t> r)
+{
+    if (!r)
+        return r.error();
+    return static_cast<T>(*r);
+}
+
+Result<PlayerState> readDelta(BitReader& r, const PlayerState& p)
+{
+    PlayerState c = p;
+    auto readAxis = [&r](std::int32_t base, std::int32_t& out) -> Status {
+        auto d = r.readSignedGamma();
+        if (!d)
+            return d.error();
+        const std::int64_t v = std::int64_t{base} + *d;
+        if (v < INT32_MIN || v > INT32_MAX)
+            return ErrorCode::OutOfRange;
+        out = static_cast<std::int32_t>(v);
+        return {};
+    };
+    auto flag = r.readBool();
+    if (!flag)
+        return flag.error();
+    if (*flag) {
+        for (auto [base, out] : {std::pair{p.position.x, &c.position.x}, std::pair{p.position.y, &c.position.y},
+                                 std::pair{p.position.z, &c.position.z}})
+            if (auto s = readAxis(base, *out); !s)
+                return s.error();
+    }
+    if (flag = r.readBool(); !flag)
+        return flag.error();
+    if (*flag) {
+        for (auto [base, out] : {std::pair{p.velocity.x, &c.velocity.x}, std::pair{p.velocity.y, &c.velocity.y},
+                                 std::pair{p.velocity.z, &c.velocity.z}})
+            if (auto s = readAxis(base, *out); !s)
+                return s.error();
+    }
+    if (flag = r.readBool(); !flag)
+        return flag.error();
+    if (*flag) {
+        auto dy = r.readSignedGamma();
+        if (!dy)
+            return dy.error();
+        if (*dy < INT16_MIN || *dy > INT16_MAX)
+            return ErrorCode::OutOfRange;
+        c.yaw = static_cast<std::uint16_t>(p.yaw + static_cast<std::uint16_t>(static_cast<std::int16_t>(*dy)));
+        auto dp = r.readSignedGamma();
+        if (!dp)
+            return dp.error();
+        const std::int64_t pitch = std::int64_t{p.pitch} + *dp;
+        if (pitch < -kPitchLimit || pitch > kPitchLimit)
+            return ErrorCode::OutOfRange;
+        c.pitch = static_cast<std::int16_t>(pitch);
+    }
+    if (flag = r.readBool(); !flag)
+        return flag.error();
+    if (*flag) {
+        if (flag = r.readBool(); !flag)
+            return flag.error();
+        if (*flag) {
+            auto m = narrow<int>(r.readRanged(0, kMoveModeCount - 1));
+            if (!m)
+                return m.error();
+            c.mode = static_cast<MoveMode>(*m);
+        }
+        if (flag = r.readBool(); !flag)
+            return flag.error();
+        if (*flag) {
+            auto a = r.readBits(6);
+            if (!a)
+                return a.error();
+            c.animation = static_cast<std::uint8_t>(*a);
+        }
+        if (flag = r.readBool(); !flag)
+            return flag.error();
+        if (*flag) {
+            auto h = narrow<int>(r.readRanged(0, kMaxHealth));
+            if (!h)
+                return h.error();
+            c.health = static_cast<std::uint8_t>(*h);
+        }
+    }
+    if (!validState(c))
+        return ErrorCode::OutOfRange;
+    return c;
+}
+
+} // namespace
+
+const PlayerState* SnapshotRecord::find(std::uint16_t index) const
+{
+    auto it = std::lower_bound(entities.begin(), entities.end(), index,
+                               [](const PlayerState& s, std::uint16_t i) { return s.id.index < i; });
+    return it != entities.end() && it->id.index == index ? &*it : nullptr;
+}
+
+PlayerState predictFromBaseline(const PlayerState& baseline, Tick ticks, int tickHz)
+{
+    tickHz = std::clamp(tickHz, 1, kMaxTickHz);
+    const std::int64_t dt = std::min<std::int64_t>(ticks, tickHz / 2);
+    PlayerState p = baseline;
+    auto advance = [&](std::int32_t pos, std::int32_t vel, std::int64_t lo, std::int64_t hi) {
+        return static_cast<std::int32_t>(std::clamp<std::int64_t>(pos + roundDiv(std::int64_t{vel} * dt, tickHz), lo, hi));
+    };
+    p.position.x = advance(baseline.position.x, baseline.velocity.x, -kWorldHalfExtent, kWorldHalfExtent - 1);
+    p.position.y = advance(baseline.position.y, baseline.velocity.y, -kWorldHalfExtent, kWorldHalfExtent - 1);
+    p.position.z = advance(baseline.position.z, baseline.velocity.z, 0, kWorldMaxZ - 1);
+    return p;
+}
+
+void writeFullState(BitWriter& writer, const PlayerState& state) { writeFull(writer, state); }
+
+Result<PlayerState> readFullState(BitReader& r, EntityId id)
+{
+    PlayerState s;
+    s.id = id;
+    auto platform = narrow<int>(r.readRanged(0, kPlatformCount - 1));
+    if (!platform)
+        return platform.error();
+    s.platform = static_cast<Platform>(*platform);
+    auto x = narrow<std::int32_t>(r.readRanged(-kWorldHalfExtent, kWorldHalfExtent - 1));
+    auto y = narrow<std::int32_t>(r.readRanged(-kWorldHalfExtent, kWorldHalfExtent - 1));
+    if (!x || !y)
+        return ErrorCode::EndOfData;
+    s.position.x = *x;
+    s.position.y = *y;
+    auto grounded = r.readBool();
+    if (!grounded)
+        return grounded.error();
+    if (!*grounded) {
+        auto z = narrow<std::int32_t>(r.readRanged(kWorldMinZ, kWorldMaxZ - 1));
+        if (!z)
+            return z.error();
+        s.position.z = *z;
+    }
+    auto still = r.readBool();
+    if (!still)
+        return still.error();
+    if (!*still) {
+        for (std::int32_t* v : {&s.velocity.x, &s.velocity.y, &s.velocity.z}) {
+            auto value = narrow<std::int32_t>(r.readRanged(-kMaxSpeed + 1, kMaxSpeed - 1));
+            if (!value)
+                return value.error();
+            *v = *value;
+        }
+    }
+    auto yaw = r.readBits(16);
+    auto pitch = narrow<std::int16_t>(r.readRanged(-kPitchLimit, kPitchLimit));
+    auto mode = narrow<int>(r.readRanged(0, kMoveModeCount - 1));
+    auto anim = r.readBits(6);
+    auto health = narrow<int>(r.readRanged(0, kMaxHealth));
+    if (!yaw || !pitch || !mode || !anim || !health)
+        return r.failed() ? ErrorCode::EndOfData : ErrorCode::OutOfRange;
+    s.yaw = static_cast<std::uint16_t>(*yaw);
+    s.pitch = *pitch;
+    s.mode = static_cast<MoveMode>(*mode);
+    s.animation = static_cast<std::uint8_t>(*anim);
+    s.health = static_cast<std::uint8_t>(*health);
+    return s;
+}
+
+SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
+{
+    SnapshotEncodeOutput out;
+    out.record.tick = in.tick;
+    out.record.tickHz = std::clamp(in.tickHz, 1, kMaxTickHz);
+    const int hz = out.record.tickHz;
+
+    const SnapshotRecord* base = in.baseline;
+    if (base && (base->tick >= in.tick || in.tick - base->tick > kMaxBaselineAge))
+        base = nullptr;  // unusable: fall back to full state rather than send a bad reference
+    const Tick age = base ? in.tick - base->tick : 0;
+
+    // Candidates by entity index (first occurrence wins), remembering their priority position.
+    struct Wanted {
+        std::uint16_t index;
+        std::size_t order;
+    };
+    std::vector<Wanted> wanted;
+    wanted.reserve(in.candidates.size());
+    for (std::size_t i = 0; i < in.candidates.size(); ++i)
+        wanted.push_back({in.candidates[i].state->id.index, i});
+    std::stable_sort(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index < b.index; });
+    wanted.erase(std::unique(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index == b.index; }),
+                 wanted.end());
+    auto findWanted = [&](std::uint16_t index) -> const Wanted* {
+        auto it = std::lower_bound(wanted.begin(), wanted.end(), index,
+                                   [](const Wanted& wt, std::uint16_t i) { return wt.index < i; });
+        return it != wanted.end() && it->index == index ? &*it : nullptr;
+    };
+
+    // Per candidate (by priority order): its baseline slot, if any.
+    constexpr std::size_t kNone = ~std::size_t{0};
+    std::vector<std::size_t> baseSlotOf(in.candidates.size(), kNone);
+    std::vector<bool> removed;
+    std::size_t removedCount = 0;
+    std::size_t fixedBits = kTickBits + 8 + 1 + (base ? gammaBits(age) : 0);
+    if (base) {
+        removed.assign(base->entities.size(), false);
+        std::size_t lastRemoved = kNone;
+        for (std::size_t b = 0; b < base->entities.size(); ++b) {
+            const PlayerState& bs = base->entities[b];
+            const Wanted* wt = findWanted(bs.id.index);
+            // A different generation in the same slot is a different player: remove and re-add.
+            if (!wt || in.candidates[wt->order].state->id.generation != bs.id.generation) {
+                removed[b] = true;
+                fixedBits += gammaBits(lastRemoved == kNone ? b : b - lastRemoved - 1);
+                lastRemoved = b;
+                ++removedCount;
+            } else {
+                baseSlotOf[wt->order] = b;
+                fixedBits += 1;  // the changed/unchanged bit
+            }
+        }
+        fixedBits += gammaBits(removedCount);
+    }
+    fixedBits += gammaBits(in.candidates.size());  // upper bound for the added count
+
+    std::size_t remaining = in.budgetBits > fixedBits ? in.budgetBits - fixedBits : 0;
+    std::vector<PlayerState> keptStates(base ? base->entities.size() : 0);
+    std::vector<bool> keptChanged(keptStates.size(), false);
+    std::vector<const PlayerState*> added;
+    std::vector<bool> seen(in.candidates.size(), false);
+
+    for (std::size_t i = 0; i < in.candidates.size(); ++i) {
+        const SnapshotCandidate& cand = in.candidates[i];
+        const Wanted* wt = findWanted(cand.state->id.index);
+        if (!wt || wt->order != i || seen[i])
+            continue;  // duplicate candidate
+        seen[i] = true;
+        const PlayerState& truth = *cand.state;
+        if (const std::size_t b = baseSlotOf[i]; b != kNone) {
+            const PlayerState predicted = predictFromBaseline(base->entities[b], age, hz);
+            if (truth == predicted) {
+                keptStates[b] = predicted;
+                out.updated.push_back(truth.id.index);
+                continue;
+            }
+            const std::size_t cost = deltaBits(predicted, truth);
+            if (cand.mandatory || cost <= remaining) {
+                remaining -= std::min(cost, remaining);
+                keptStates[b] = truth;
+                keptChanged[b] = true;
+                out.updated.push_back(truth.id.index);
+            } else {
+                keptStates[b] = predicted;
+                out.deferred.push_back(truth.id.index);
+            }
+        } else {
+            const std::size_t cost = fullBits(truth) + gammaBits(truth.id.index);
+            if (out.record.entities.size() + added.size() < kMaxSnapshotEntities && (cand.mandatory || cost <= remaining)) {
+                remaining -= std::min(cost, remaining);
+                added.push_back(&truth);
+                out.updated.push_back(truth.id.index);
+            } else {
+                out.deferred.push_back(truth.id.index);
+            }
+        }
+    }
+    std::sort(added.begin(), added.end(), [](const PlayerState* a, const PlayerState* b) { return a->id.index < b->id.index; });
+
+    // Write, in canonical order.
+    const std::size_t startBits = w.bitCount();
+    w.writeBits(in.tick, kTickBits);
+    w.writeRanged(hz, 1, kMaxTickHz);
+    w.writeBool(base != nullptr);
+    if (base) {
+        w.writeGamma(age);
+        w.writeGamma(removedCount);
+        std::size_t lastRemoved = kNone;
+        for (std::size_t b = 0; b < removed.size(); ++b) {
+            if (!removed[b])
+                continue;
+            w.writeGamma(lastRemoved == kNone ? b : b - lastRemoved - 1);
+            lastRemoved = b;
+        }
+        for (std::size_t b = 0; b < removed.size(); ++b) {
+            if (removed[b])
+                continue;
+            w.writeBool(keptChanged[b]);
+            if (keptChanged[b])
+                writeDelta(w, predictFromBaseline(base->entities[b], age, hz), keptStates[b]);
+        }
+    }
+    w.writeGamma(added.size());
+    std::uint32_t previous = 0;
+    bool first = true;
+    for (const PlayerState* s : added) {
+        w.writeGamma(first ? s->id.index : s->id.index - previous - 1);
+        previous = s->id.index;
+        first = false;
+        w.writeBits(s->id.generation, 16);
+        writeFull(w, *s);
+    }
+    out.bits = w.bitCount() - startBits;
+
+    // The record: kept (in baseline order, which is index order) merged with added.
+    out.record.entities.reserve(keptStates.size() - removedCount + added.size());
+    std::size_t a = 0;
+    for (std::size_t b = 0; b < keptStates.size(); ++b) {
+        if (removed[b])
+            continue;
+        while (a < added.size() && added[a]->id.index < keptStates[b].id.index)
+            out.record.entities.push_back(*added[a++]);
+        out.record.entities.push_back(keptStates[b]);
+    }
+    while (a < added.size())
+        out.record.entities.push_back(*added[a++]);
+    return out;
+}
+
+Result<SnapshotRecord> decodeSnapshot(BitReader& r, const BaselineLookup& findBaseline)
+{
+    SnapshotRecord record;
+    auto tick = r.readBits(kTickBits);
+    if (!tick)
+        return tick.error();
+    record.tick = static_cast<Tick>(*tick);
+    auto hz = r.readRanged(1, kMaxTickHz);
+    if (!hz)
+        return hz.error();
+    record.tickHz = static_cast<int>(*hz);
+    auto hasBase = r.readBool();
+    if (!hasBase)
+        return hasBase.error();
+
+    std::vector<PlayerState> kept;
+    if (*hasBase) {
+        auto age = r.readGamma();
+        if (!age)
+            return age.error();
+        if (*age == 0 || *age > kMaxBaselineAge || *age > record.tick)
+            return ErrorCode::OutOfRange;
+        const SnapshotRecord* base = findBaseline ? findBaseline(record.tick - static_cast<Tick>(*age)) : nullptr;
+        if (!base || base->tick != record.tick - *age)
+            return ErrorCode::BadBaseline;
+        auto removedCount = r.readGamma();
+        if (!removedCount)
+            return removedCount.error();
+        if (*removedCount > base->entities.size())
+            return ErrorCode::Malformed;
+        std::vector<bool> removed(base->entities.size(), false);
+        std::uint64_t position = 0;
+        for (std::uint64_t i = 0; i < *removedCount; ++i) {
+            auto gap = r.readGamma();
+            if (!gap)
+                return gap.error();
+            position = (i == 0 ? 0 : position + 1) + *gap;
+            if (position >= base->entities.size())
+                return ErrorCode::Malformed;
+            removed[position] = true;
+        }
+        kept.reserve(base->entities.size());
+        for (std::size_t b = 0; b < base->entities.size(); ++b) {
+            if (removed[b])
+                continue;
+            const PlayerState predicted = predictFromBaseline(base->entities[b], static_cast<Tick>(*age), record.tickHz);
+            auto changed = r.readBool();
+            if (!changed)
+                return changed.error();
+            if (*changed) {
+                auto state = readDelta(r, predicted);
+                if (!state)
+                    return state.error();
+                kept.push_back(*state);
+            } else {
+                kept.push_back(predicted);
+            }
+        }
+    }
+
+    auto addedCount = r.readGamma();
+    if (!addedCount)
+        return addedCount.error();
+    if (*addedCount + kept.size() > kMaxSnapshotEntities)
+        return ErrorCode::TooLarge;
+    std::vector<PlayerState> added;
+    added.reserve(*addedCount);
+    std::uint64_t index = 0;
+    for (std::uint64_t i = 0; i < *addedCount; ++i) {
+        auto gap = r.readGamma();
+        if (!gap)
+            return gap.error();
+        index = (i == 0 ? 0 : index + 1) + *gap;
+        if (index > 0xFFFF)
+            return ErrorCode::OutOfRange;
+        auto generation = r.readBits(16);
+        if (!generation)
+            return generation.error();
+        auto state = readFullState(r, EntityId{static_cast<std::uint16_t>(index), static_cast<std::uint16_t>(*generation)});
+        if (!state)
+            return state.error();
+        added.push_back(*state);
+    }
+
+    record.entities.reserve(kept.size() + added.size());
+    std::merge(kept.begin(), kept.end(), added.begin(), added.end(), std::back_inserter(record.entities),
+               [](const PlayerState& a, const PlayerState& b) { return a.id.index < b.id.index; });
+    for (std::size_t i = 1; i < record.entities.size(); ++i)
+        if (record.entities[i - 1].id.index == record.entities[i].id.index)
+            return ErrorCode::Malformed;  // an added entity collides with a kept one
+    return record;
+}
+
+} // namespace lv

@@ -1,0 +1,276 @@
+#include "synccore/world.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lv {
+
+ServerWorld::ServerWorld(RuntimeKnobs knobs, WorldConfig config)
+    : m_knobs(std::move(knobs)), m_config(config), m_lagComp(config.lagCompensationTicks)
+{
+}
+
+std::optional<EntityId> ServerWorld::spawn(Platform platform, const Vec3i& position, std::uint16_t yaw)
+{
+    std::uint16_t index;
+    if (!m_freeIndices.empty()) {
+        index = m_freeIndices.back();
+        m_freeIndices.pop_back();
+    } else {
+        if (m_slotOfIndex.size() >= 0xFFFF)
+            return std::nullopt;
+        index = static_cast<std::uint16_t>(m_slotOfIndex.size());
+        m_slotOfIndex.push_back(-1);
+        m_generation.push_back(0);
+    }
+    const EntityId id{index, ++m_generation[index]};
+    PlayerState s;
+    s.id = id;
+    s.platform = platform;
+    s.position = {std::clamp(position.x, -kWorldHalfExtent, kWorldHalfExtent - 1),
+                  std::clamp(position.y, -kWorldHalfExtent, kWorldHalfExtent - 1), std::max(position.z, 0)};
+    s.yaw = yaw;
+    m_slotOfIndex[index] = static_cast<int>(m_players.size());
+    m_players.push_back(s);
+    m_controls.emplace_back();
+    m_gridTick = ~Tick{0};
+    return id;
+}
+
+int ServerWorld::slotOf(EntityId id) const
+{
+    if (id.index >= m_slotOfIndex.size() || m_generation[id.index] != id.generation)
+        return -1;
+    return m_slotOfIndex[id.index];
+}
+
+bool ServerWorld::despawn(EntityId id)
+{
+    const int slot = slotOf(id);
+    if (slot < 0)
+        return false;
+    // Swap-remove keeps the arrays dense.
+    const auto last = static_cast<int>(m_players.size()) - 1;
+    if (slot != last) {
+        m_players[static_cast<std::size_t>(slot)] = m_players.back();
+        m_controls[static_cast<std::size_t>(slot)] = std::move(m_controls.back());
+        m_slotOfIndex[m_players[static_cast<std::size_t>(slot)].id.index] = slot;
+    }
+    m_players.pop_back();
+    m_controls.pop_back();
+    m_slotOfIndex[id.index] = -1;
+    m_freeIndices.push_back(id.index);
+    m_gridTick = ~Tick{0};
+    return true;
+}
+
+const PlayerState* ServerWorld::state(EntityId id) const
+{
+    const int slot = slotOf(id);
+    return slot < 0 ? nullptr : &m_players[static_cast<std::size_t>(slot)];
+}
+
+std::uint32_t ServerWorld::lastProcessedInput(EntityId id) const
+{
+    const int slot = slotOf(id);
+    return slot < 0 ? 0 : m_controls[static_cast<std::size_t>(slot)].lastSequence;
+}
+
+bool ServerWorld::queueInput(EntityId id, const InputCommand& input)
+{
+    const int slot = slotOf(id);
+    if (slot < 0)
+        return false;
+    Control& c = m_controls[static_cast<std::size_t>(slot)];
+    if (input.sequence <= c.lastSequence)
+        return true;  // already applied (redundant copy from a later packet)
+    auto it = std::lower_bound(c.queue.begin(), c.queue.end(), input.sequence,
+                               [](const InputCommand& q, std::uint32_t s) { return q.sequence < s; });
+    if (it != c.queue.end() && it->sequence == input.sequence)
+        return true;
+    c.queue.insert(it, input);
+    if (c.queue.size() > m_config.inputQueueLimit)
+        c.queue.erase(c.queue.begin());  // a client flooding inputs loses its oldest, not our memory
+    return true;
+}
+
+bool ServerWorld::push(EntityId id, const Vec3i& displacement, const Vec3i& velocityChange)
+{
+    const int slot = slotOf(id);
+    if (slot < 0)
+        return false;
+    PlayerState& s = m_players[static_cast<std::size_t>(slot)];
+    s.position.x = std::clamp(s.position.x + displacement.x, -kWorldHalfExtent, kWorldHalfExtent - 1);
+    s.position.y = std::clamp(s.position.y + displacement.y, -kWorldHalfExtent, kWorldHalfExtent - 1);
+    s.position.z = std::clamp(s.position.z + displacement.z, 0, kWorldMaxZ - 1);
+    s.velocity.x = std::clamp(s.velocity.x + velocityChange.x, -kMaxSpeed + 1, kMaxSpeed - 1);
+    s.velocity.y = std::clamp(s.velocity.y + velocityChange.y, -kMaxSpeed + 1, kMaxSpeed - 1);
+    s.velocity.z = std::clamp(s.velocity.z + velocityChange.z, -kMaxSpeed + 1, kMaxSpeed - 1);
+    return true;
+}
+
+void ServerWorld::fire(std::size_t slot, const InputCommand& input)
+{
+    Control& c = m_controls[slot];
+    if (m_tick < c.nextShotTick)
+        return;
+    c.nextShotTick = m_tick + static_cast<Tick>(std::max(1, m_knobs.tickHz / std::max(1, m_config.shotsPerSecond)));
+    ++m_shots;
+    const PlayerState& shooter = m_players[slot];
+    Vec3i eye = shooter.position;
+    eye.z += static_cast<std::int32_t>(1.6 * kPositionUnitsPerMetre);
+    const auto range = static_cast<std::int64_t>(m_config.weaponRangeM * kPositionUnitsPerMetre);
+    // View time is in 1/256 tick; it can never be later than now.
+    const std::uint64_t now256 = std::uint64_t{m_tick} * 256;
+    const auto hit = m_lagComp.raycast(shooter.id, eye, input.yaw, input.pitch, range, std::min<std::uint64_t>(input.viewTime256, now256));
+    if (!hit)
+        return;
+    const int target = slotOf(hit->target);
+    if (target < 0)
+        return;
+    ++m_hits;
+    PlayerState& t = m_players[static_cast<std::size_t>(target)];
+    t.health = t.health > m_config.damagePerHit ? static_cast<std::uint8_t>(t.health - m_config.damagePerHit) : static_cast<std::uint8_t>(kMaxHealth);
+}
+
+void ServerWorld::step()
+{
+    ++m_tick;
+    for (std::size_t i = 0; i < m_players.size(); ++i) {
+        Control& c = m_controls[i];
+        std::size_t applied = 0;
+        while (!c.queue.empty() && applied < m_config.maxInputsPerTick) {
+            const InputCommand input = c.queue.front();
+            c.queue.erase(c.queue.begin());
+            m_players[i] = simulate(m_players[i], input, m_knobs.tickHz, m_config.tuning);
+            c.lastSequence = input.sequence;
+            ++applied;
+            if (input.buttons & ButtonFire)
+                fire(i, input);
+        }
+    }
+    m_lagComp.record(m_tick, m_players);
+}
+
+const SpatialGrid& ServerWorld::grid()
+{
+    const auto cell = static_cast<std::int32_t>(m_knobs.interestRadiusM * kPositionUnitsPerMetre);
+    if (m_gridTick != m_tick || m_grid.cellSize() != cell) {
+        m_grid.rebuild(m_players, cell);
+        m_gridTick = m_tick;
+    }
+    return m_grid;
+}
+
+void ClientView::acknowledge(Tick tick)
+{
+    if (m_acked && tick <= *m_acked)
+        return;
+    if (!record(tick))
+        return;  // not a snapshot we sent (or long gone): ignore rather than trust it
+    m_acked = tick;
+    // Acks only move forward, so older records can never be a baseline again.
+    while (!m_history.empty() && m_history.front().tick < tick)
+        m_history.pop_front();
+}
+
+const SnapshotRecord* ClientView::record(Tick tick) const
+{
+    auto it = std::lower_bound(m_history.begin(), m_history.end(), tick,
+                               [](const SnapshotRecord& r, Tick t) { return r.tick < t; });
+    return it != m_history.end() && it->tick == tick ? &*it : nullptr;
+}
+
+SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& writer, std::size_t budgetBits)
+{
+    const RuntimeKnobs& knobs = world.knobs();
+    const int selfSlot = world.slotOf(m_player);
+    const auto players = world.players();
+    const PlayerState* self = selfSlot >= 0 ? &players[static_cast<std::size_t>(selfSlot)] : nullptr;
+
+    InterestSettings settings;
+    settings.radius = static_cast<std::int32_t>(knobs.interestRadiusM * kPositionUnitsPerMetre);
+    settings.hysteresis = static_cast<std::int32_t>(knobs.interestHysteresisM * kPositionUnitsPerMetre);
+    settings.maxCount = static_cast<std::size_t>(knobs.maxVisible);
+    if (self) {
+        std::function<bool(std::uint32_t)> allowed;
+        if (!knobs.crossPlay) {
+            const Platform own = self->platform;
+            allowed = [players, own](std::uint32_t slot) { return players[slot].platform == own; };
+        }
+        m_interest.update(players, world.grid(), self->position, selfSlot, settings, allowed);
+    }
+
+    // Priority: accumulate every snapshot, nearer players faster; sent ones start again from zero.
+    std::vector<std::pair<std::uint16_t, float>> next;
+    next.reserve(m_interest.members().size());
+    std::size_t p = 0;
+    for (std::uint16_t index : m_interest.members()) {
+        while (p < m_priority.size() && m_priority[p].first < index)
+            ++p;
+        float acc = (p < m_priority.size() && m_priority[p].first == index) ? m_priority[p].second : 0.0f;
+        next.emplace_back(index, acc);
+    }
+    m_priority = std::move(next);
+
+    m_candidates.clear();
+    if (self)
+        m_candidates.push_back({self, true});
+    struct Ranked {
+        float priority;
+        const PlayerState* state;
+    };
+    std::vector<Ranked> ranked;
+    ranked.reserve(m_priority.size());
+    const double radius2 = std::max(1.0, double(settings.radius) * settings.radius);
+    for (auto& [index, acc] : m_priority) {
+        const int slot = world.slotOfIndex(index);
+        if (slot < 0)
+            continue;
+        const PlayerState& other = players[static_cast<std::size_t>(slot)];
+        const double d2 = self ? static_cast<double>(distanceSquared(other.position, self->position)) : radius2;
+        // 1 for the farthest member up to 5 for one standing next to us.
+        acc += 1.0f + 4.0f * static_cast<float>(std::max(0.0, 1.0 - std::sqrt(d2 / radius2)));
+        ranked.push_back({acc, &other});
+    }
+    std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+        return a.priority != b.priority ? a.priority > b.priority : a.state->id.index < b.state->id.index;
+    });
+    for (const Ranked& r : ranked)
+        m_candidates.push_back({r.state, false});
+
+    const SnapshotRecord* baseline = (knobs.deltaCompression && m_acked) ? record(*m_acked) : nullptr;
+    SnapshotEncodeInput input;
+    input.tick = world.tick();
+    input.tickHz = knobs.tickHz;
+    input.baseline = baseline;
+    input.candidates = m_candidates;
+    input.budgetBits = budgetBits;
+    SnapshotEncodeOutput out = encodeSnapshot(writer, input);
+
+    for (std::uint16_t index : out.updated) {
+        auto it = std::lower_bound(m_priority.begin(), m_priority.end(), index,
+                                   [](const auto& e, std::uint16_t i) { return e.first < i; });
+        if (it != m_priority.end() && it->first == index)
+            it->second = 0.0f;
+    }
+    if (!m_history.empty() && m_history.back().tick >= out.record.tick)
+        m_history.clear();  // the world was reset behind us: start over with full state
+    m_history.push_back(out.record);
+    while (m_history.size() > kHistory)
+        m_history.pop_front();
+    if (m_acked && !record(*m_acked))
+        m_acked.reset();  // the acked snapshot fell out of history: next one is full state
+    return out;
+}
+
+std::size_t snapshotBudgetBits(const RuntimeKnobs& knobs, std::size_t packetLimitBytes)
+{
+    const std::size_t packetBits = packetLimitBytes * 8;
+    if (knobs.bandwidthCapKbps <= 0.0)
+        return packetBits;
+    const double bits = knobs.bandwidthCapKbps * 1000.0 / std::max(1, knobs.snapshotHz);
+    return std::min(packetBits, static_cast<std::size_t>(std::max(bits, 64.0)));
+}
+
+} // namespace lv
