@@ -79,6 +79,8 @@ void Client::handleControl(std::span<const std::uint8_t> data, TimeUs now)
     if (message->kind == ControlMessage::Kind::Redirect) {
         ++m_stats.redirects;
         // Same token, another server of the cluster: a fresh session there.
+        // Leave politely so the old region frees the slot at once, not after a timeout.
+        m_transport.disconnect(now);
         resetSession();
         m_transport.connect(m_token, message->target, now);
     } else if (message->kind == ControlMessage::Kind::Kick) {

@@ -48,7 +48,7 @@ LocalSession::LocalSession(SessionConfig config) : m_config(std::move(config)), 
     m_serverAddress = m_serverSocket->localAddress();
 
     // The session's cluster key and tokens derive from the seed: replays are byte-identical.
-    Key tokenKey{};
+    Key& tokenKey = m_tokenKey;
     for (std::size_t i = 0; i < tokenKey.size(); ++i)
         tokenKey[i] = static_cast<std::uint8_t>((m_config.seed >> ((i % 8) * 8)) ^ (i * 37));
     ServerConfig serverConfig;
@@ -73,21 +73,24 @@ LocalSession::LocalSession(SessionConfig config) : m_config(std::move(config)), 
             const double dist = std::sqrt(rng.uniform()) * group.behaviour.areaRadius;
             const Vec3i spawn{group.behaviour.areaCenter.x + static_cast<std::int32_t>(dist * std::cos(angle)),
                               group.behaviour.areaCenter.y + static_cast<std::int32_t>(dist * std::sin(angle)), 0};
-            std::array<std::uint8_t, 32> seed{};
-            for (std::size_t b = 0; b < 8; ++b) {
-                seed[b] = static_cast<std::uint8_t>(m_config.seed >> (8 * b));
-                seed[8 + b] = static_cast<std::uint8_t>(clientId >> (8 * b));
-            }
-            const auto userData = makeUserData(group.platform, spawn);
-            const ConnectToken token = issueConnectToken(tokenKey, serverConfig.transport.protocolId, clientId,
-                                                         seconds(24 * 3600), userData, seed);
-            bot->client->connect(token, m_serverAddress, m_now);
+            bot->client->connect(issueToken(clientId, group.platform, spawn), m_serverAddress, m_now);
             m_bots.push_back(std::move(bot));
         }
     }
 }
 
 LocalSession::~LocalSession() = default;
+
+ConnectToken LocalSession::issueToken(std::uint64_t clientId, Platform platform, std::optional<Vec3i> spawn) const
+{
+    std::array<std::uint8_t, 32> seed{};
+    for (std::size_t b = 0; b < 8; ++b) {
+        seed[b] = static_cast<std::uint8_t>(m_config.seed >> (8 * b));
+        seed[8 + b] = static_cast<std::uint8_t>(clientId >> (8 * b));
+    }
+    return issueConnectToken(m_tokenKey, TransportConfig{}.protocolId, clientId, seconds(24 * 3600),
+                             makeUserData(platform, spawn), seed);
+}
 
 Client& LocalSession::client(std::size_t i) { return *m_bots[i]->client; }
 BotBrain& LocalSession::brain(std::size_t i) { return m_bots[i]->brain; }

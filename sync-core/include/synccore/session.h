@@ -49,6 +49,10 @@ public:
     Client& client(std::size_t i);
     BotBrain& brain(std::size_t i);
     MemoryNetwork& network() { return m_network; }
+    /// The session's cluster token key, so more regions or clients can join it.
+    const Key& tokenKey() const { return m_tokenKey; }
+    /// A token for another client of this session's cluster.
+    ConnectToken issueToken(std::uint64_t clientId, Platform platform, std::optional<Vec3i> spawn) const;
     Address serverAddress() const { return m_serverAddress; }
     /// FNV-1a digest over every datagram sent by anyone (order, sizes and bytes), and their count:
     /// equal digests mean byte-identical traffic.
@@ -59,6 +63,7 @@ private:
     struct Bot;
     SessionConfig m_config;
     MemoryNetwork m_network;
+    Key m_tokenKey{};
     std::unique_ptr<DatagramSocket> m_serverSocket;
     Address m_serverAddress;
     std::unique_ptr<Server> m_server;

@@ -1,0 +1,303 @@
+#include "synccore/session.h"
+
+#include "sessions.h"
+
+#include <QtTest>
+
+#include <map>
+
+using namespace lv;
+
+namespace {
+struct Figures {
+    double bitsPerSnapshot = 0;
+    double entitiesPerSnapshot = 0;
+    std::uint64_t snapshots = 0;
+    std::uint64_t ticks = 0;
+};
+
+Figures measure(LocalSession& session, TimeUs duration)
+{
+    (void)session.server().takeMetrics();
+    session.runFor(duration);
+    const RegionMetrics m = session.server().takeMetrics();
+    Figures f;
+    f.snapshots = m.snapshotsSent;
+    f.ticks = m.ticks;
+    f.bitsPerSnapshot = m.snapshotsSent ? double(m.snapshotBits) / m.snapshotsSent : 0;
+    f.entitiesPerSnapshot = m.snapshotsSent ? double(m.entitiesSent) / m.snapshotsSent : 0;
+    return f;
+}
+
+std::unique_ptr<LocalSession> started(SessionConfig config)
+{
+    auto session = std::make_unique<LocalSession>(std::move(config));
+    session->runFor(seconds(2));
+    return session;
+}
+} // namespace
+
+class TestSession : public QObject {
+    Q_OBJECT
+private slots:
+    void decodedSnapshotsEqualServerStateUnderLossAndJitter()
+    {
+        auto config = test::crowd(12, 21);
+        config.uplink = test::lossy(150, 50, 20);
+        config.downlink = test::lossy(150, 50, 20);
+        LocalSession session(config);
+        // Server side: what each client was sent per tick, checked against the world's truth.
+        std::map<std::pair<std::uint64_t, Tick>, SnapshotRecord> sent;
+        std::uint64_t truthMismatches = 0;
+        session.server().setSnapshotObserver([&](std::uint64_t clientId, const SnapshotRecord& record) {
+            for (const PlayerState& s : record.entities) {
+                const PlayerState* truth = session.server().world().state(s.id);
+                if (!truth || *truth != s)
+                    ++truthMismatches;
+            }
+            sent[{clientId, record.tick}] = record;
+        });
+        std::uint64_t compared = 0, mismatched = 0;
+        for (std::size_t i = 0; i < session.clientCount(); ++i) {
+            const std::uint64_t clientId = i + 1;
+            session.client(i).setSnapshotObserver([&, clientId](const SnapshotRecord& record, const SnapshotHeader&) {
+                auto it = sent.find({clientId, record.tick});
+                ++compared;
+                if (it == sent.end() || it->second != record)
+                    ++mismatched;
+            });
+        }
+        session.runFor(seconds(30));
+        QVERIFY(test::allConnected(session));
+        QCOMPARE(truthMismatches, std::uint64_t{0});  // every entity sent carried the exact server state
+        QCOMPARE(mismatched, std::uint64_t{0});
+        QVERIFY2(compared > 12 * 20 * 30 * 0.7, qPrintable(QString::number(compared)));
+        std::uint64_t decodeErrors = 0, late = 0;
+        for (std::size_t i = 0; i < session.clientCount(); ++i) {
+            decodeErrors += session.client(i).stats().decodeErrors;
+            late += session.client(i).stats().snapshotsLate;
+        }
+        // No client ever received a delta against a baseline it did not hold.
+        QCOMPARE(decodeErrors, std::uint64_t{0});
+        QVERIFY(late > 0);  // the jitter did reorder snapshots, and they were handled
+    }
+
+    void sameSeedGivesByteIdenticalTraffic()
+    {
+        auto config = test::crowd(8, 99);
+        config.uplink = test::lossy(40, 15, 5);
+        config.downlink = test::lossy(40, 15, 5);
+        LocalSession a(config), b(config);
+        a.runFor(seconds(5));
+        b.runFor(seconds(5));
+        QVERIFY(a.datagramsSent() > 1000);
+        QCOMPARE(a.datagramsSent(), b.datagramsSent());
+        QCOMPARE(a.trafficDigest(), b.trafficDigest());
+        config.seed = 100;
+        LocalSession c(config);
+        c.runFor(seconds(5));
+        QVERIFY(c.trafficDigest() != a.trafficDigest());
+    }
+
+    void noOutsideInfluenceNoCorrectionsEvenWithJitter()
+    {
+        auto config = test::crowd(10, 5);
+        config.uplink = test::lossy(60, 30, 0);
+        config.downlink = test::lossy(60, 30, 0);
+        LocalSession session(config);
+        session.runFor(seconds(20));
+        QVERIFY(test::allConnected(session));
+        for (std::size_t i = 0; i < session.clientCount(); ++i)
+            QCOMPARE(session.client(i).prediction().corrections(), std::uint64_t{0});
+    }
+
+    void serverPushIsReconciledWithinOneRoundTrip()
+    {
+        auto config = test::crowd(1, 6);
+        config.uplink = test::lossy(50, 0, 0);
+        config.downlink = test::lossy(50, 0, 0);
+        LocalSession session(config);
+        session.runFor(seconds(3));
+        Client& client = session.client(0);
+        QVERIFY(client.connected());
+        QCOMPARE(client.prediction().corrections(), std::uint64_t{0});
+        session.server().world().push(*client.localPlayer(), {4 * kPositionUnitsPerMetre, 0, 0});
+        // One round trip (100 ms) plus a snapshot interval and a tick for the news to arrive.
+        session.runFor(millis(100 + 50 + 34));
+        QCOMPARE(client.prediction().corrections(), std::uint64_t{1});
+        QVERIFY(client.prediction().largestCorrectionMetres() > 3.9);
+        session.runFor(seconds(3));
+        QCOMPARE(client.prediction().corrections(), std::uint64_t{1});  // resolved: no further corrections
+    }
+
+    void deltaCompressionOffRaisesBitsPerSnapshot()
+    {
+        auto session = started(test::crowd(16, 7));
+        const Figures on = measure(*session, seconds(3));
+        RuntimeKnobs k = session->server().knobs();
+        k.deltaCompression = false;
+        session->server().setKnobs(k, session->now());
+        const Figures off = measure(*session, seconds(3));
+        QVERIFY2(off.bitsPerSnapshot > 3 * on.bitsPerSnapshot, qPrintable(QStringLiteral("%1 vs %2").arg(off.bitsPerSnapshot).arg(on.bitsPerSnapshot)));
+    }
+
+    void snapshotAndTickRatesAreHonoured()
+    {
+        auto session = started(test::crowd(4, 8));
+        const Figures base = measure(*session, seconds(4));
+        RuntimeKnobs k = session->server().knobs();
+        k.snapshotHz = 10;
+        session->server().setKnobs(k, session->now());
+        const Figures half = measure(*session, seconds(4));
+        QVERIFY(std::abs(double(half.snapshots) / base.snapshots - 0.5) < 0.05);
+        k.tickHz = 60;
+        session->server().setKnobs(k, session->now());
+        const Figures fast = measure(*session, seconds(4));
+        QVERIFY(std::abs(double(fast.ticks) / base.ticks - 2.0) < 0.05);
+    }
+
+    void interestRadiusAndCapShrinkTheView()
+    {
+        auto session = started(test::crowd(30, 9, 40));
+        const Figures wide = measure(*session, seconds(2));
+        RuntimeKnobs k = session->server().knobs();
+        k.interestRadiusM = 8;
+        session->server().setKnobs(k, session->now());
+        const Figures narrow = measure(*session, seconds(2));
+        QVERIFY(narrow.entitiesPerSnapshot < wide.entitiesPerSnapshot * 0.6);
+        k.interestRadiusM = 60;
+        k.maxVisible = 5;
+        session->server().setKnobs(k, session->now());
+        const Figures capped = measure(*session, seconds(2));
+        QVERIFY(capped.entitiesPerSnapshot <= 6.0);
+    }
+
+    void bandwidthCapLimitsSnapshotSize()
+    {
+        auto session = started(test::crowd(40, 10, 20));
+        RuntimeKnobs k = session->server().knobs();
+        k.deltaCompression = false;
+        session->server().setKnobs(k, session->now());
+        const Figures free = measure(*session, seconds(2));
+        k.bandwidthCapKbps = 32;  // 1,600 bits per snapshot at 20 Hz
+        session->server().setKnobs(k, session->now());
+        const Figures capped = measure(*session, seconds(2));
+        QVERIFY(free.bitsPerSnapshot > 1600);
+        QVERIFY2(capped.bitsPerSnapshot <= 1600, qPrintable(QString::number(capped.bitsPerSnapshot)));
+    }
+
+    void predictionOffShowsServerState()
+    {
+        auto config = test::crowd(1, 11);
+        config.uplink = test::lossy(40, 0, 0);
+        config.downlink = test::lossy(40, 0, 0);
+        auto session = started(config);
+        Client& client = session->client(0);
+        QVERIFY(client.prediction().pending().size() > 0);  // predicting ahead of the server
+        RuntimeKnobs k = session->server().knobs();
+        k.predictionEnabled = false;
+        session->server().setKnobs(k, session->now());
+        session->runFor(seconds(1));
+        QVERIFY(!client.predictionEnabled());
+        QCOMPARE(client.prediction().pending().size(), std::size_t{0});
+        QCOMPARE(client.localState(), *client.latestSnapshot()->find(client.localPlayer()->index));
+    }
+
+    void crossPlayOffSplitsPools()
+    {
+        SessionConfig config = test::crowd(10, 12, 15);
+        BotGroup mobile = config.groups.front();
+        mobile.platform = Platform::Mobile;
+        mobile.inputHz = 20;
+        config.groups.push_back(mobile);
+        auto session = started(config);
+        const Figures mixed = measure(*session, seconds(2));
+        RuntimeKnobs k = session->server().knobs();
+        k.crossPlay = false;
+        session->server().setKnobs(k, session->now());
+        const Figures split = measure(*session, seconds(2));
+        QVERIFY(mixed.entitiesPerSnapshot > 18);  // everyone sees everyone (20 players, 15 m)
+        QVERIFY(split.entitiesPerSnapshot <= 10.5);  // only their own platform's 10
+    }
+
+    void admissionsMaintenanceAndOverrideAreHonoured()
+    {
+        auto session = started(test::crowd(2, 13));
+        RuntimeKnobs k = session->server().knobs();
+        k.interpolationDelayOverrideMs = 250;
+        session->server().setKnobs(k, session->now());
+        session->runFor(millis(500));
+        QCOMPARE(session->client(0).interpolationDelay(), millis(250));
+
+        k.maintenanceMode = true;
+        session->server().setKnobs(k, session->now());
+        session->runFor(millis(500));
+        auto notice = session->client(0).takeControl();
+        QVERIFY(notice.has_value());
+        QCOMPARE(notice->kind, ControlMessage::Kind::MaintenanceNotice);
+        // Newcomers are turned away, and told why: maintenance, then admissions closed.
+        auto socket = session->network().createSocket();
+        Client newcomer(ClientConfig{}, *socket);
+        newcomer.connect(session->issueToken(500, Platform::Pc, std::nullopt), session->serverAddress(), session->now());
+        for (int i = 0; i < 300 && newcomer.lastDeny() == DenyReason::None; ++i) {
+            session->runFor(millis(2));
+            newcomer.advance(session->now());
+        }
+        QCOMPARE(newcomer.lastDeny(), DenyReason::Maintenance);
+        k.maintenanceMode = false;
+        k.admissionsOpen = false;
+        session->server().setKnobs(k, session->now());
+        newcomer.connect(session->issueToken(501, Platform::Pc, std::nullopt), session->serverAddress(), session->now());
+        for (int i = 0; i < 300 && newcomer.lastDeny() == DenyReason::None; ++i) {
+            session->runFor(millis(2));
+            newcomer.advance(session->now());
+        }
+        QCOMPARE(newcomer.lastDeny(), DenyReason::AdmissionsClosed);
+        QCOMPARE(session->server().playerCount(), std::size_t{2});  // the players already in stay
+        // Open again: the newcomer gets in.
+        k.admissionsOpen = true;
+        session->server().setKnobs(k, session->now());
+        newcomer.connect(session->issueToken(502, Platform::Pc, std::nullopt), session->serverAddress(), session->now());
+        for (int i = 0; i < 300 && !newcomer.latestSnapshot(); ++i) {
+            session->runFor(millis(2));
+            newcomer.advance(session->now());
+        }
+        QVERIFY(newcomer.connected());
+        QCOMPARE(session->server().playerCount(), std::size_t{3});
+    }
+
+    void failoverRedirectsEveryClient()
+    {
+        LocalSession session(test::crowd(6, 14));
+        // Region B: another server of the same cluster on the same network.
+        auto socketB = session.network().createSocket();
+        ServerConfig configB;
+        configB.tokenKey = session.tokenKey();
+        Server regionB(configB, *socketB);
+        auto runBoth = [&](TimeUs duration) {
+            const TimeUs end = session.now() + duration;
+            while (session.now() < end) {
+                session.runFor(millis(2));
+                regionB.advance(session.now());
+            }
+        };
+        runBoth(seconds(2));
+        QCOMPARE(session.server().playerCount(), std::size_t{6});
+        RuntimeKnobs k = session.server().knobs();
+        k.admissionsOpen = false;
+        k.failoverTarget = socketB->localAddress().toString();
+        session.server().setKnobs(k, session.now());
+        runBoth(seconds(3));
+        QCOMPARE(regionB.playerCount(), std::size_t{6});
+        for (std::size_t i = 0; i < session.clientCount(); ++i) {
+            QCOMPARE(session.client(i).serverAddress(), socketB->localAddress());
+            QVERIFY(session.client(i).latestSnapshot() != nullptr);
+            QCOMPARE(session.client(i).stats().redirects, std::uint64_t{1});
+        }
+        runBoth(seconds(6));  // region A notices the departures by timeout at the latest
+        QCOMPARE(session.server().playerCount(), std::size_t{0});
+    }
+};
+
+QTEST_APPLESS_MAIN(TestSession)
+#include "tst_session.moc"
