@@ -130,6 +130,39 @@ private slots:
         QCOMPARE(client.prediction().corrections(), std::uint64_t{1});  // resolved: no further corrections
     }
 
+    void interpolationDelayFollowsMeasuredJitter()
+    {
+        auto calm = test::crowd(3, 15);
+        calm.downlink = test::lossy(50, 0, 0);
+        auto jittery = calm;
+        jittery.downlink = test::lossy(50, 40, 0);
+        LocalSession a(calm), b(jittery);
+        a.runFor(seconds(8));
+        b.runFor(seconds(8));
+        const TimeUs calmDelay = a.client(0).interpolationDelay();
+        const TimeUs jitterDelay = b.client(0).interpolationDelay();
+        QVERIFY(calmDelay >= millis(50) && calmDelay < millis(65));  // about one snapshot interval
+        QVERIFY2(jitterDelay > calmDelay + millis(25), qPrintable(QStringLiteral("%1 vs %2").arg(jitterDelay).arg(calmDelay)));
+        // Remote players are drawn: the interpolated position exists for everyone in view.
+        const auto* record = a.client(0).latestSnapshot();
+        for (const PlayerState& s : record->entities)
+            if (s.id != *a.client(0).localPlayer())
+                QVERIFY(a.client(0).renderPosition(s.id.index, a.now()).has_value());
+    }
+
+    void clockEstimateTracksServerTick()
+    {
+        auto config = test::crowd(2, 16);
+        config.downlink = test::lossy(90, 20, 2);
+        LocalSession session(config);
+        session.runFor(seconds(10));
+        // The estimate is the server time of the freshest news: now minus the least one-way delay (70 ms).
+        const double estimated = session.client(0).clock().serverTickAt(session.now());
+        const double actual = session.server().world().tick();
+        const double lagTicks = actual - estimated;
+        QVERIFY2(lagTicks > 70.0 * 30 / 1000 - 1.0 && lagTicks < 70.0 * 30 / 1000 + 1.5, qPrintable(QString::number(lagTicks)));
+    }
+
     void deltaCompressionOffRaisesBitsPerSnapshot()
     {
         auto session = started(test::crowd(16, 7));

@@ -1,6 +1,8 @@
 #include "synccore/session.h"
 
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 namespace lv {
 
@@ -122,6 +124,22 @@ void LocalSession::advanceTo(TimeUs target)
             c.advance(m_now);
         }
         m_server->advance(m_now);
+    }
+}
+
+} // namespace lv
+
+namespace lv {
+
+void LocalSession::runRealtime(TimeUs duration)
+{
+    const auto start = std::chrono::steady_clock::now();
+    const TimeUs origin = m_now;
+    const TimeUs end = m_now + duration;
+    const TimeUs step = std::max<TimeUs>(m_config.step, 1);
+    while (m_now + step <= end) {
+        std::this_thread::sleep_until(start + std::chrono::microseconds(m_now + step - origin));
+        advanceTo(m_now + step);
     }
 }
 

@@ -40,6 +40,9 @@ public:
     /// Runs the loop up to `now` in steps of config.step.
     void advanceTo(TimeUs now);
     void runFor(TimeUs duration) { advanceTo(m_now + duration); }
+    /// Runs for `duration` paced by the steady clock (the sandbox's real-time mode): each step
+    /// waits until its wall-clock time. The only place sync-core reads a clock, on request.
+    void runRealtime(TimeUs duration);
     TimeUs now() const { return m_now; }
 
     /// New link conditions for every client (both directions); applies to datagrams sent from now.
