@@ -27,6 +27,8 @@ void BotBrain::newLeg(const PlayerState& self, int tickHz)
     const double metres = std::sqrt(double(distanceSquared(self.position, m_waypoint))) / kPositionUnitsPerMetre;
     const double speed = m_leg == Leg::Run ? 7.0 : 4.0;
     m_ticksLeft = std::clamp(static_cast<int>(metres / speed * tickHz) + 1, 1, tickHz * 20);
+    // People look where they go: a new, small pitch per leg, steady during it.
+    m_pitch = static_cast<std::int16_t>(m_rng.range(-900, 900));
 }
 
 BotInput BotBrain::decide(const PlayerState& self, int tickHz)
@@ -59,7 +61,7 @@ BotInput BotBrain::decide(const PlayerState& self, int tickHz)
     }
     m_yaw = std::fmod(m_yaw + 360.0, 360.0);
     in.yaw = static_cast<std::uint16_t>(std::lround(m_yaw * 65536.0 / 360.0) & 0xFFFF);
-    in.pitch = static_cast<std::int16_t>(m_rng.range(-600, 600));
+    in.pitch = m_pitch;
     if (m_behaviour.firePerSecond > 0.0 && m_rng.uniform() < m_behaviour.firePerSecond / tickHz)
         in.buttons |= ButtonFire;
     if (m_behaviour.inputDropPercent > 0.0 && m_rng.chancePercent(m_behaviour.inputDropPercent))

@@ -233,8 +233,10 @@ PlayerState predictFromBaseline(const PlayerState& baseline, Tick ticks, int tic
     tickHz = std::clamp(tickHz, 1, kMaxTickHz);
     const std::int64_t dt = std::min<std::int64_t>(ticks, tickHz / 2);
     PlayerState p = baseline;
+    // Step exactly as the simulation does (rounded per tick), so a player moving at constant
+    // velocity lands precisely on the prediction and costs one bit.
     auto advance = [&](std::int32_t pos, std::int32_t vel, std::int64_t lo, std::int64_t hi) {
-        return static_cast<std::int32_t>(std::clamp<std::int64_t>(pos + roundDiv(std::int64_t{vel} * dt, tickHz), lo, hi));
+        return static_cast<std::int32_t>(std::clamp<std::int64_t>(pos + dt * roundDiv(vel, tickHz), lo, hi));
     };
     p.position.x = advance(baseline.position.x, baseline.velocity.x, -kWorldHalfExtent, kWorldHalfExtent - 1);
     p.position.y = advance(baseline.position.y, baseline.velocity.y, -kWorldHalfExtent, kWorldHalfExtent - 1);

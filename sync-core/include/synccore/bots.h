@@ -50,6 +50,7 @@ private:
     int m_ticksLeft = 0;
     Vec3i m_waypoint;
     double m_yaw = 0.0;  // degrees
+    std::int16_t m_pitch = 0;
     bool m_yawInitialised = false;
     BotInput m_last;
 };

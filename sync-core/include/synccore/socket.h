@@ -3,7 +3,6 @@
 #include "synccore/result.h"
 #include "synccore/types.h"
 
-#include <compare>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -19,7 +18,11 @@ namespace lv {
 struct Address {
     std::uint32_t ip = 0;
     std::uint16_t port = 0;
-    friend constexpr auto operator<=>(const Address&, const Address&) = default;
+    friend constexpr bool operator==(const Address&, const Address&) = default;
+    friend constexpr bool operator<(const Address& a, const Address& b)
+    {
+        return a.ip != b.ip ? a.ip < b.ip : a.port < b.port;
+    }
     std::string toString() const;
     /// Parses "a.b.c.d:port"; an error for anything else.
     static Result<Address> parse(std::string_view text);

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <compare>
 #include <cstdint>
 
 namespace lv {
@@ -19,7 +18,8 @@ using Tick = std::uint32_t;
 struct EntityId {
     std::uint16_t index = 0;
     std::uint16_t generation = 0;
-    friend constexpr auto operator<=>(const EntityId&, const EntityId&) = default;
+    friend constexpr bool operator==(const EntityId&, const EntityId&) = default;
+    friend constexpr bool operator<(const EntityId& a, const EntityId& b) { return a.packed() < b.packed(); }
     constexpr std::uint32_t packed() const { return (std::uint32_t{generation} << 16) | index; }
 };
 
