@@ -1,3 +1,4 @@
+#include "synccore/conditioner.h"
 #include "synccore/interest.h"
 #include "synccore/world.h"
 

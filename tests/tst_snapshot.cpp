@@ -214,8 +214,8 @@ private slots:
             BitReader r(bytes);
             return decodeSnapshot(r, lookup);
         };
-        // Tick rate of zero.
-        QCOMPARE(decodeBits([](BitWriter& w) { w.writeBits(60, 32); w.writeBits(0, 8); }).error(), ErrorCode::OutOfRange);
+        // A tick rate beyond the allowed range.
+        QCOMPARE(decodeBits([](BitWriter& w) { w.writeBits(60, 32); w.writeBits(255, 8); }).error(), ErrorCode::OutOfRange);
         // Baseline the receiver does not hold.
         QCOMPARE(decodeBits([](BitWriter& w) {
                      w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(true); w.writeGamma(3);

@@ -150,12 +150,12 @@ Result<SnapshotHeader> readSnapshotHeader(BitReader& r)
 std::vector<std::uint8_t> encodeControl(const ControlMessage& m)
 {
     BitWriter w;
-    w.writeBits(static_cast<std::uint8_t>(m.kind), 8);
+    w.writeRanged(static_cast<std::uint8_t>(m.kind), 1, 3);
     w.writeBits(m.target.ip, 32);
     w.writeBits(m.target.port, 16);
     w.writeBits(m.seconds, 32);
     const std::size_t len = std::min(m.text.size(), kMaxControlText);
-    w.writeBits(len, 8);
+    w.writeRanged(static_cast<std::int64_t>(len), 0, kMaxControlText);
     w.writeBytes({reinterpret_cast<const std::uint8_t*>(m.text.data()), len});
     return w.finish();
 }

@@ -121,6 +121,7 @@ private:
     std::map<std::pair<Address, Address>, Conditioner> m_links;
     std::map<std::pair<Address, Address>, ConditionerSettings> m_linkSettings;
     std::map<Address, bool> m_endpoints;
+    std::map<Address, std::vector<Conditioner*>> m_inbound;  // links into each address, key order
     std::uint64_t m_undeliverable = 0;
 };
 
