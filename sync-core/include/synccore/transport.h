@@ -108,7 +108,9 @@ struct TransportEvent {
     DenyReason denyReason = DenyReason::None;  ///< client side, when reason == Denied
 };
 
-class Connection;  // transport-internal: sequence/ack bookkeeping, RTT/loss, reliable channel, crypto
+namespace detail {
+class Link;  // transport-internal: packet protection, acks, RTT/loss, reliable channel
+}
 
 /// The server end: accepts connect tokens, keeps one authenticated connection per client address.
 class ServerTransport {
@@ -145,6 +147,9 @@ public:
 
 private:
     struct Slot;
+    void handleRequest(const Datagram& datagram, TimeUs now);
+    void handleConnected(const Datagram& datagram, TimeUs now);
+    void release(int client, DisconnectReason reason);
     TransportConfig m_config;
     Key m_tokenKey;
     DatagramSocket& m_socket;
@@ -190,7 +195,8 @@ private:
     ConnectToken m_token;
     TimeUs m_connectStarted = 0;
     TimeUs m_lastRequestSent = 0;
-    std::unique_ptr<Connection> m_connection;
+    std::unique_ptr<detail::Link> m_link;
+    void fail(DisconnectReason reason, DenyReason deny = DenyReason::None);
     std::deque<TransportEvent> m_events;
     TransportCounters m_counters;
 };
