@@ -46,9 +46,12 @@ void BitWriter::writeGamma(std::uint64_t value)
     const std::uint64_t v = value + 1;
     const int n = 64 - std::countl_zero(v);
     writeBits(0, n - 1);
-    // Write the n bits most significant first so the reader can find the length.
-    for (int i = n - 1; i >= 0; --i)
-        writeBits((v >> i) & 1u, 1);
+    // The n bits go most significant first so the reader can find the length: reverse them and
+    // write them in one call (LSB-first stream).
+    std::uint64_t reversed = 0;
+    for (int i = 0; i < n; ++i)
+        reversed |= ((v >> i) & 1u) << (n - 1 - i);
+    writeBits(reversed, n);
 }
 
 void BitWriter::writeSignedGamma(std::int64_t value)

@@ -17,14 +17,11 @@ void SpatialGrid::rebuild(std::span<const PlayerState> players, std::int32_t cel
               [](const Entry& a, const Entry& b) { return a.key != b.key ? a.key < b.key : a.slot < b.slot; });
 }
 
-std::pair<std::size_t, std::size_t> SpatialGrid::cellRange(std::uint64_t key) const
+std::pair<std::size_t, std::size_t> SpatialGrid::keyRange(std::uint64_t lo, std::uint64_t hi) const
 {
-    auto lo = std::lower_bound(m_entries.begin(), m_entries.end(), key,
-                               [](const Entry& e, std::uint64_t k) { return e.key < k; });
-    auto hi = lo;
-    while (hi != m_entries.end() && hi->key == key)
-        ++hi;
-    return {static_cast<std::size_t>(lo - m_entries.begin()), static_cast<std::size_t>(hi - m_entries.begin())};
+    auto first = std::lower_bound(m_entries.begin(), m_entries.end(), lo, [](const Entry& e, std::uint64_t k) { return e.key < k; });
+    auto last = std::upper_bound(first, m_entries.end(), hi, [](std::uint64_t k, const Entry& e) { return k < e.key; });
+    return {static_cast<std::size_t>(first - m_entries.begin()), static_cast<std::size_t>(last - m_entries.begin())};
 }
 
 bool InterestSet::contains(std::uint16_t index) const

@@ -181,12 +181,7 @@ void Server::tick()
     const auto started = std::chrono::steady_clock::now();  // measures our own cost only
     m_world.step();
     const RuntimeKnobs& k = m_world.knobs();
-    // Snapshot ticks: spread snapshotHz evenly over tickHz.
-    const int before = m_snapshotPhase;
-    m_snapshotPhase = (m_snapshotPhase + k.snapshotHz) % k.tickHz;
-    const bool snapshotTick = m_snapshotPhase < before || k.snapshotHz == k.tickHz;
-    if (snapshotTick)
-        sendSnapshots();
+    sendSnapshots();
     const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
     m_metrics.tickTimeUs.record(static_cast<std::uint64_t>(elapsed));
     ++m_metrics.ticks;
@@ -201,6 +196,8 @@ void Server::sendSnapshots()
     const std::size_t budget = snapshotBudgetBits(k, kMaxPayloadSize - 300);
     BitWriter writer;
     for (auto& [client, slot] : m_clients) {
+        if (!snapshotDue(m_world.tick(), k.tickHz, k.snapshotHz, slot.player.index))
+            continue;
         writer.clear();
         SnapshotHeader header;
         header.lastProcessedInput = m_world.lastProcessedInput(slot.player);

@@ -307,16 +307,27 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
         base = nullptr;  // unusable: fall back to full state rather than send a bad reference
     const Tick age = base ? in.tick - base->tick : 0;
 
-    // Candidates by entity index (first occurrence wins), remembering their priority position.
+    // Scratch reused across calls on this thread: encoding runs for every client at 20 Hz and
+    // must not allocate per snapshot.
     struct Wanted {
         std::uint16_t index;
-        std::size_t order;
+        std::uint32_t order;
     };
-    std::vector<Wanted> wanted;
-    wanted.reserve(in.candidates.size());
+    struct Scratch {
+        std::vector<Wanted> wanted;
+        std::vector<std::size_t> baseSlotOf;
+        std::vector<std::uint8_t> removed;
+        std::vector<PlayerState> predicted;
+        std::vector<PlayerState> keptStates;
+        std::vector<std::uint8_t> keptChanged;
+        std::vector<const PlayerState*> added;
+    };
+    thread_local Scratch scratch;
+    auto& wanted = scratch.wanted;
+    wanted.clear();
     for (std::size_t i = 0; i < in.candidates.size(); ++i)
-        wanted.push_back({in.candidates[i].state->id.index, i});
-    std::stable_sort(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index < b.index; });
+        wanted.push_back({in.candidates[i].state->id.index, static_cast<std::uint32_t>(i)});
+    std::sort(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index != b.index ? a.index < b.index : a.order < b.order; });
     wanted.erase(std::unique(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index == b.index; }),
                  wanted.end());
     auto findWanted = [&](std::uint16_t index) -> const Wanted* {
@@ -327,24 +338,30 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
 
     // Per candidate (by priority order): its baseline slot, if any.
     constexpr std::size_t kNone = ~std::size_t{0};
-    std::vector<std::size_t> baseSlotOf(in.candidates.size(), kNone);
-    std::vector<bool> removed;
+    auto& baseSlotOf = scratch.baseSlotOf;
+    baseSlotOf.assign(in.candidates.size(), kNone);
+    auto& removed = scratch.removed;
+    auto& predicted = scratch.predicted;
+    removed.clear();
+    predicted.clear();
     std::size_t removedCount = 0;
     std::size_t fixedBits = kTickBits + 8 + 1 + (base ? gammaBits(age) : 0);
     if (base) {
-        removed.assign(base->entities.size(), false);
+        removed.assign(base->entities.size(), 0);
+        predicted.resize(base->entities.size());
         std::size_t lastRemoved = kNone;
         for (std::size_t b = 0; b < base->entities.size(); ++b) {
             const PlayerState& bs = base->entities[b];
             const Wanted* wt = findWanted(bs.id.index);
             // A different generation in the same slot is a different player: remove and re-add.
             if (!wt || in.candidates[wt->order].state->id.generation != bs.id.generation) {
-                removed[b] = true;
+                removed[b] = 1;
                 fixedBits += gammaBits(lastRemoved == kNone ? b : b - lastRemoved - 1);
                 lastRemoved = b;
                 ++removedCount;
             } else {
                 baseSlotOf[wt->order] = b;
+                predicted[b] = predictFromBaseline(bs, age, hz);
                 fixedBits += 1;  // the changed/unchanged bit
             }
         }
@@ -353,38 +370,40 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
     fixedBits += gammaBits(in.candidates.size());  // upper bound for the added count
 
     std::size_t remaining = in.budgetBits > fixedBits ? in.budgetBits - fixedBits : 0;
-    std::vector<PlayerState> keptStates(base ? base->entities.size() : 0);
-    std::vector<bool> keptChanged(keptStates.size(), false);
-    std::vector<const PlayerState*> added;
-    std::vector<bool> seen(in.candidates.size(), false);
+    auto& keptStates = scratch.keptStates;
+    auto& keptChanged = scratch.keptChanged;
+    auto& added = scratch.added;
+    keptStates.resize(base ? base->entities.size() : 0);
+    keptChanged.assign(keptStates.size(), 0);
+    added.clear();
+    out.updated.reserve(in.candidates.size());
 
     for (std::size_t i = 0; i < in.candidates.size(); ++i) {
         const SnapshotCandidate& cand = in.candidates[i];
         const Wanted* wt = findWanted(cand.state->id.index);
-        if (!wt || wt->order != i || seen[i])
+        if (!wt || wt->order != i)
             continue;  // duplicate candidate
-        seen[i] = true;
         const PlayerState& truth = *cand.state;
         if (const std::size_t b = baseSlotOf[i]; b != kNone) {
-            const PlayerState predicted = predictFromBaseline(base->entities[b], age, hz);
-            if (truth == predicted) {
-                keptStates[b] = predicted;
+            const PlayerState& prediction = predicted[b];
+            if (truth == prediction) {
+                keptStates[b] = prediction;
                 out.updated.push_back(truth.id.index);
                 continue;
             }
-            const std::size_t cost = deltaBits(predicted, truth);
+            const std::size_t cost = deltaBits(prediction, truth);
             if (cand.mandatory || cost <= remaining) {
                 remaining -= std::min(cost, remaining);
                 keptStates[b] = truth;
-                keptChanged[b] = true;
+                keptChanged[b] = 1;
                 out.updated.push_back(truth.id.index);
             } else {
-                keptStates[b] = predicted;
+                keptStates[b] = prediction;
                 out.deferred.push_back(truth.id.index);
             }
         } else {
             const std::size_t cost = fullBits(truth) + gammaBits(truth.id.index);
-            if (out.record.entities.size() + added.size() < kMaxSnapshotEntities && (cand.mandatory || cost <= remaining)) {
+            if (keptStates.size() - removedCount + added.size() < kMaxSnapshotEntities && (cand.mandatory || cost <= remaining)) {
                 remaining -= std::min(cost, remaining);
                 added.push_back(&truth);
                 out.updated.push_back(truth.id.index);
@@ -413,9 +432,9 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
         for (std::size_t b = 0; b < removed.size(); ++b) {
             if (removed[b])
                 continue;
-            w.writeBool(keptChanged[b]);
+            w.writeBool(keptChanged[b] != 0);
             if (keptChanged[b])
-                writeDelta(w, predictFromBaseline(base->entities[b], age, hz), keptStates[b]);
+                writeDelta(w, predicted[b], keptStates[b]);
         }
     }
     w.writeGamma(added.size());

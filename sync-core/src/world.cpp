@@ -154,7 +154,7 @@ void ServerWorld::step()
 
 const SpatialGrid& ServerWorld::grid()
 {
-    const auto cell = static_cast<std::int32_t>(m_knobs.interestRadiusM * kPositionUnitsPerMetre);
+    const auto cell = std::max(static_cast<std::int32_t>(m_knobs.interestRadiusM * kPositionUnitsPerMetre / 4), 4 * kPositionUnitsPerMetre);
     if (m_gridTick != m_tick || m_grid.cellSize() != cell) {
         m_grid.rebuild(m_players, cell);
         m_gridTick = m_tick;
@@ -192,7 +192,12 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     settings.radius = static_cast<std::int32_t>(knobs.interestRadiusM * kPositionUnitsPerMetre);
     settings.hysteresis = static_cast<std::int32_t>(knobs.interestHysteresisM * kPositionUnitsPerMetre);
     settings.maxCount = static_cast<std::size_t>(knobs.maxVisible);
-    if (self) {
+    const bool refresh = m_snapshotsBuilt++ % kInterestRefresh == m_player.index % kInterestRefresh
+        || m_interestRadius != settings.radius || m_interestCap != settings.maxCount || m_crossPlay != knobs.crossPlay;
+    if (self && refresh) {
+        m_interestRadius = settings.radius;
+        m_interestCap = settings.maxCount;
+        m_crossPlay = knobs.crossPlay;
         std::function<bool(std::uint32_t)> allowed;
         if (!knobs.crossPlay) {
             const Platform own = self->platform;
@@ -202,8 +207,8 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     }
 
     // Priority: accumulate every snapshot, nearer players faster; sent ones start again from zero.
-    std::vector<std::pair<std::uint16_t, float>> next;
-    next.reserve(m_interest.members().size());
+    auto& next = m_priorityScratch;
+    next.clear();
     std::size_t p = 0;
     for (std::uint16_t index : m_interest.members()) {
         while (p < m_priority.size() && m_priority[p].first < index)
@@ -211,17 +216,13 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
         float acc = (p < m_priority.size() && m_priority[p].first == index) ? m_priority[p].second : 0.0f;
         next.emplace_back(index, acc);
     }
-    m_priority = std::move(next);
+    std::swap(m_priority, next);
 
     m_candidates.clear();
     if (self)
         m_candidates.push_back({self, true});
-    struct Ranked {
-        float priority;
-        const PlayerState* state;
-    };
-    std::vector<Ranked> ranked;
-    ranked.reserve(m_priority.size());
+    auto& ranked = m_ranked;
+    ranked.clear();
     const double radius2 = std::max(1.0, double(settings.radius) * settings.radius);
     for (auto& [index, acc] : m_priority) {
         const int slot = world.slotOfIndex(index);

@@ -154,11 +154,6 @@ struct PendingAck {
     Tick snapshot;
 };
 
-bool isSnapshotTick(Tick tick, const RuntimeKnobs& k)
-{
-    return (std::uint64_t{tick} * k.snapshotHz) / k.tickHz != (std::uint64_t{tick - 1} * k.snapshotHz) / k.tickHz;
-}
-
 /// Server cost at `players` players: p99 tick time (ms) and ns per player-tick over `ticks` ticks.
 std::pair<double, double> serverCost(const bench::Scenario& sc, int players, double areaRadiusM, int ticks)
 {
@@ -179,8 +174,10 @@ std::pair<double, double> serverCost(const bench::Scenario& sc, int players, dou
             run.views[acks.front().view].acknowledge(acks.front().snapshot);
             acks.pop_front();
         }
-        if (isSnapshotTick(tick, sc.knobs)) {
+        {
             for (std::size_t v = 0; v < run.views.size(); ++v) {
+                if (!snapshotDue(tick, sc.knobs.tickHz, sc.knobs.snapshotHz, run.ids[v].index))
+                    continue;
                 writer.clear();
                 (void)run.views[v].buildSnapshot(run.world, writer, budget);
                 (void)writer.finish();
@@ -256,9 +253,10 @@ ScenarioResult runScenario(const bench::Scenario& sc, bool bandwidthOnly)
                 ackedB[a.view] = a.snapshot;
         }
         std::fill(producedThisTick.begin(), producedThisTick.end(), false);
-        const bool snapTick = isSnapshotTick(tick, sc.knobs);
-        if (snapTick) {
+        {
             for (std::size_t v = 0; v < run.views.size(); ++v) {
+                if (!snapshotDue(tick, sc.knobs.tickHz, sc.knobs.snapshotHz, run.ids[v].index))
+                    continue;
                 writer.clear();
                 const auto encStart = Clock::now();
                 const SnapshotEncodeOutput out = run.views[v].buildSnapshot(run.world, writer, budget);
@@ -278,8 +276,6 @@ ScenarioResult runScenario(const bench::Scenario& sc, bool bandwidthOnly)
             tickTime.record(static_cast<std::uint64_t>(ns / 1000));
             serverNs += double(ns);
         }
-        if (!snapTick)
-            continue;
         // Outside the timed region: decode as a client would, and price the baselines.
         for (std::size_t v = 0; v < sampled; ++v) {
             if (!producedThisTick[v])

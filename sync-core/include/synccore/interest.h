@@ -12,7 +12,8 @@ namespace lv {
 /// A uniform grid over the x/y plane, rebuilt from positions (a sort, no per-cell allocations).
 class SpatialGrid {
 public:
-    /// `cellSize` in position units; typically the interest radius.
+    /// `cellSize` in position units; a quarter of the interest radius keeps the queried square
+    /// close to the circle without too many cells.
     void rebuild(std::span<const PlayerState> players, std::int32_t cellSize);
     /// Calls visit(slot) for every player (slot = position in the span given to rebuild) whose
     /// cell overlaps the square of half-size `radius` around `center`. Callers filter by distance.
@@ -23,12 +24,11 @@ public:
             return;
         const std::int64_t cx0 = cellCoord(center.x - radius), cx1 = cellCoord(center.x + radius);
         const std::int64_t cy0 = cellCoord(center.y - radius), cy1 = cellCoord(center.y + radius);
-        for (std::int64_t cy = cy0; cy <= cy1; ++cy) {
-            for (std::int64_t cx = cx0; cx <= cx1; ++cx) {
-                const auto [first, last] = cellRange(cellKey(cx, cy));
-                for (std::size_t i = first; i < last; ++i)
-                    visit(m_entries[i].slot);
-            }
+        // Keys of one column of cells are contiguous: one range lookup per column.
+        for (std::int64_t cx = cx0; cx <= cx1; ++cx) {
+            const auto [first, last] = keyRange(cellKey(cx, cy0), cellKey(cx, cy1));
+            for (std::size_t i = first; i < last; ++i)
+                visit(m_entries[i].slot);
         }
     }
     std::int32_t cellSize() const { return m_cellSize; }
@@ -46,7 +46,8 @@ private:
     {
         return (static_cast<std::uint64_t>(cx + (1 << 20)) << 32) | static_cast<std::uint32_t>(cy + (1 << 20));
     }
-    std::pair<std::size_t, std::size_t> cellRange(std::uint64_t key) const;
+    /// Entries with lo <= key <= hi.
+    std::pair<std::size_t, std::size_t> keyRange(std::uint64_t lo, std::uint64_t hi) const;
 
     std::int32_t m_cellSize = 0;
     std::vector<Entry> m_entries;  // sorted by key

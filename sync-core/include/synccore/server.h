@@ -92,7 +92,6 @@ private:
     std::uint64_t m_linkLostSeen = 0;
     std::uint64_t m_linkAckedSeen = 0;
     bool m_started = false;
-    int m_snapshotPhase = 0;
     std::uint64_t m_spawnCounter = 0;
     std::string m_redirectedTo;
     SnapshotObserver m_snapshotObserver;

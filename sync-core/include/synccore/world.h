@@ -90,6 +90,9 @@ private:
 class ClientView {
 public:
     static constexpr std::size_t kHistory = 64;
+    /// Interest is recomputed every this many snapshots (5 Hz at 20 Hz snapshots), staggered by
+    /// player so the cost spreads evenly over ticks; hysteresis covers the movement in between.
+    static constexpr std::uint32_t kInterestRefresh = 4;
 
     explicit ClientView(EntityId player) : m_player(player) {}
     EntityId player() const { return m_player; }
@@ -111,7 +114,27 @@ private:
     InterestSet m_interest;
     std::vector<std::pair<std::uint16_t, float>> m_priority;  // sorted by index, members only
     std::vector<SnapshotCandidate> m_candidates;
+    struct Ranked {
+        float priority;
+        const PlayerState* state;
+    };
+    std::vector<Ranked> m_ranked;                                      // scratch, reused
+    std::vector<std::pair<std::uint16_t, float>> m_priorityScratch;   // scratch, reused
+    std::uint32_t m_snapshotsBuilt = 0;
+    std::int32_t m_interestRadius = -1;  // settings of the last refresh: a change forces one
+    std::size_t m_interestCap = 0;
+    bool m_crossPlay = true;
 };
+
+/// Whether a client whose phase is `phase` (e.g. its entity index) gets a snapshot at `tick`:
+/// snapshotHz out of every tickHz ticks, evenly spaced, and different clients on different ticks
+/// so the encoding work spreads over every tick instead of piling onto some.
+constexpr bool snapshotDue(Tick tick, int tickHz, int snapshotHz, std::uint32_t phase)
+{
+    const std::uint64_t t = std::uint64_t{tick} + phase % static_cast<std::uint32_t>(tickHz);
+    return t * static_cast<std::uint64_t>(snapshotHz) / static_cast<std::uint64_t>(tickHz)
+        != (t - 1) * static_cast<std::uint64_t>(snapshotHz) / static_cast<std::uint64_t>(tickHz);
+}
 
 /// Snapshot budget in bits for one client: the bandwidth cap spread over the snapshot rate, never
 /// more than fits in one packet.
