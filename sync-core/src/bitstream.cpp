@@ -16,6 +16,18 @@ void BitWriter::writeBits(std::uint64_t value, int bits)
     if (bits < 64)
         value &= (std::uint64_t{1} << bits) - 1;
     m_bitCount += static_cast<std::size_t>(bits);
+    if (m_scratchBits + bits < 64) {
+        // Common case: it fits the scratch word; spill only whole 32-bit chunks.
+        m_scratch |= value << m_scratchBits;
+        m_scratchBits += bits;
+        if (m_scratchBits >= 32) {
+            for (int i = 0; i < 4; ++i)
+                m_bytes.push_back(static_cast<std::uint8_t>(m_scratch >> (8 * i)));
+            m_scratch >>= 32;
+            m_scratchBits -= 32;
+        }
+        return;
+    }
     // Fill the 64-bit scratch word; spill whole bytes as they complete.
     while (bits > 0) {
         const int room = 64 - m_scratchBits;
@@ -74,8 +86,8 @@ void BitWriter::writeBytes(std::span<const std::uint8_t> bytes)
 std::vector<std::uint8_t> BitWriter::finish() const
 {
     std::vector<std::uint8_t> out = m_bytes;
-    if (m_scratchBits > 0)
-        out.push_back(static_cast<std::uint8_t>(m_scratch & 0xFF));
+    for (int i = 0; i * 8 < m_scratchBits; ++i)
+        out.push_back(static_cast<std::uint8_t>(m_scratch >> (8 * i)));
     return out;
 }
 

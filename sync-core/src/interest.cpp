@@ -35,13 +35,22 @@ void InterestSet::update(std::span<const PlayerState> players, const SpatialGrid
     const std::int64_t enter2 = std::int64_t{settings.radius} * settings.radius;
     const std::int64_t leaveR = std::int64_t{settings.radius} + settings.hysteresis;
     const std::int64_t leave2 = leaveR * leaveR;
+    // O(1) membership during the scan: stamp current members in a per-thread marker array.
+    thread_local std::vector<std::uint32_t> stamp(65536, 0);
+    thread_local std::uint32_t epoch = 0;
+    if (++epoch == 0) {
+        std::fill(stamp.begin(), stamp.end(), 0);
+        epoch = 1;
+    }
+    for (std::uint16_t index : m_members)
+        stamp[index] = epoch;
     m_scratch.clear();
     grid.query(center, static_cast<std::int32_t>(leaveR), [&](std::uint32_t slot) {
         if (static_cast<int>(slot) == self)
             return;
         const PlayerState& p = players[slot];
         const std::int64_t d2 = distanceSquared(p.position, center);
-        const bool member = contains(p.id.index);
+        const bool member = stamp[p.id.index] == epoch;
         if (d2 > (member ? leave2 : enter2))
             return;
         if (allowed && !allowed(slot))

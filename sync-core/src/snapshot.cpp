@@ -321,6 +321,7 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
         std::vector<PlayerState> keptStates;
         std::vector<std::uint8_t> keptChanged;
         std::vector<const PlayerState*> added;
+        std::vector<std::uint8_t> first;
     };
     thread_local Scratch scratch;
     auto& wanted = scratch.wanted;
@@ -328,15 +329,15 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
     for (std::size_t i = 0; i < in.candidates.size(); ++i)
         wanted.push_back({in.candidates[i].state->id.index, static_cast<std::uint32_t>(i)});
     std::sort(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index != b.index ? a.index < b.index : a.order < b.order; });
-    wanted.erase(std::unique(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index == b.index; }),
-                 wanted.end());
-    auto findWanted = [&](std::uint16_t index) -> const Wanted* {
-        auto it = std::lower_bound(wanted.begin(), wanted.end(), index,
-                                   [](const Wanted& wt, std::uint16_t i) { return wt.index < i; });
-        return it != wanted.end() && it->index == index ? &*it : nullptr;
-    };
+    // The first occurrence of an index is the candidate; later ones are duplicates to skip.
+    auto& firstOfIndex = scratch.first;
+    firstOfIndex.assign(in.candidates.size(), 0);
+    for (std::size_t k = 0; k < wanted.size(); ++k)
+        if (k == 0 || wanted[k].index != wanted[k - 1].index)
+            firstOfIndex[wanted[k].order] = 1;
 
-    // Per candidate (by priority order): its baseline slot, if any.
+    // Per candidate (by priority order): its baseline slot, if any. Baseline and wanted are both
+    // sorted by index: one merge pass pairs them.
     constexpr std::size_t kNone = ~std::size_t{0};
     auto& baseSlotOf = scratch.baseSlotOf;
     baseSlotOf.assign(in.candidates.size(), kNone);
@@ -350,9 +351,12 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
         removed.assign(base->entities.size(), 0);
         predicted.resize(base->entities.size());
         std::size_t lastRemoved = kNone;
+        std::size_t k = 0;
         for (std::size_t b = 0; b < base->entities.size(); ++b) {
             const PlayerState& bs = base->entities[b];
-            const Wanted* wt = findWanted(bs.id.index);
+            while (k < wanted.size() && wanted[k].index < bs.id.index)
+                ++k;
+            const Wanted* wt = (k < wanted.size() && wanted[k].index == bs.id.index) ? &wanted[k] : nullptr;
             // A different generation in the same slot is a different player: remove and re-add.
             if (!wt || in.candidates[wt->order].state->id.generation != bs.id.generation) {
                 removed[b] = 1;
@@ -377,11 +381,11 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
     keptChanged.assign(keptStates.size(), 0);
     added.clear();
     out.updated.reserve(in.candidates.size());
+    out.candidateUpdated.assign(in.candidates.size(), 0);
 
     for (std::size_t i = 0; i < in.candidates.size(); ++i) {
         const SnapshotCandidate& cand = in.candidates[i];
-        const Wanted* wt = findWanted(cand.state->id.index);
-        if (!wt || wt->order != i)
+        if (!firstOfIndex[i])
             continue;  // duplicate candidate
         const PlayerState& truth = *cand.state;
         if (const std::size_t b = baseSlotOf[i]; b != kNone) {
@@ -389,6 +393,7 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
             if (truth == prediction) {
                 keptStates[b] = prediction;
                 out.updated.push_back(truth.id.index);
+                out.candidateUpdated[i] = 1;
                 continue;
             }
             const std::size_t cost = deltaBits(prediction, truth);
@@ -397,6 +402,7 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
                 keptStates[b] = truth;
                 keptChanged[b] = 1;
                 out.updated.push_back(truth.id.index);
+                out.candidateUpdated[i] = 1;
             } else {
                 keptStates[b] = prediction;
                 out.deferred.push_back(truth.id.index);
@@ -407,6 +413,7 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
                 remaining -= std::min(cost, remaining);
                 added.push_back(&truth);
                 out.updated.push_back(truth.id.index);
+                out.candidateUpdated[i] = 1;
             } else {
                 out.deferred.push_back(truth.id.index);
             }

@@ -224,7 +224,8 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     auto& ranked = m_ranked;
     ranked.clear();
     const double radius2 = std::max(1.0, double(settings.radius) * settings.radius);
-    for (auto& [index, acc] : m_priority) {
+    for (std::size_t pi = 0; pi < m_priority.size(); ++pi) {
+        auto& [index, acc] = m_priority[pi];
         const int slot = world.slotOfIndex(index);
         if (slot < 0)
             continue;
@@ -232,7 +233,7 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
         const double d2 = self ? static_cast<double>(distanceSquared(other.position, self->position)) : radius2;
         // 1 for the farthest member up to 5 for one standing next to us.
         acc += 1.0f + 4.0f * static_cast<float>(std::max(0.0, 1.0 - std::sqrt(d2 / radius2)));
-        ranked.push_back({acc, &other});
+        ranked.push_back({acc, &other, static_cast<std::uint32_t>(pi)});
     }
     std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
         return a.priority != b.priority ? a.priority > b.priority : a.state->id.index < b.state->id.index;
@@ -249,12 +250,11 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     input.budgetBits = budgetBits;
     SnapshotEncodeOutput out = encodeSnapshot(writer, input);
 
-    for (std::uint16_t index : out.updated) {
-        auto it = std::lower_bound(m_priority.begin(), m_priority.end(), index,
-                                   [](const auto& e, std::uint16_t i) { return e.first < i; });
-        if (it != m_priority.end() && it->first == index)
-            it->second = 0.0f;
-    }
+    // Candidates after the client's own player are the ranked members, in order.
+    const std::size_t offset = self ? 1 : 0;
+    for (std::size_t c = offset; c < out.candidateUpdated.size(); ++c)
+        if (out.candidateUpdated[c])
+            m_priority[ranked[c - offset].priorityPos].second = 0.0f;
     if (!m_history.empty() && m_history.back().tick >= out.record.tick)
         m_history.clear();  // the world was reset behind us: start over with full state
     m_history.push_back(out.record);

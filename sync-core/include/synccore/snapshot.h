@@ -52,6 +52,7 @@ struct SnapshotEncodeOutput {
     SnapshotRecord record;               ///< what the client will hold after decoding
     std::vector<std::uint16_t> updated;  ///< entity indices whose record now equals the server's state
     std::vector<std::uint16_t> deferred; ///< candidates that did not fit the budget
+    std::vector<std::uint8_t> candidateUpdated;  ///< per candidate (input order): 1 if updated
     std::size_t bits = 0;
 };
 
