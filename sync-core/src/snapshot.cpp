@@ -309,38 +309,42 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
 
     // Scratch reused across calls on this thread: encoding runs for every client at 20 Hz and
     // must not allocate per snapshot.
-    struct Wanted {
-        std::uint16_t index;
-        std::uint32_t order;
-    };
     struct Scratch {
-        std::vector<Wanted> wanted;
+        std::vector<SnapshotCandidate> sorted;
         std::vector<std::size_t> baseSlotOf;
         std::vector<std::uint8_t> removed;
         std::vector<PlayerState> predicted;
         std::vector<PlayerState> keptStates;
         std::vector<std::uint8_t> keptChanged;
         std::vector<const PlayerState*> added;
-        std::vector<std::uint8_t> first;
+        std::vector<std::size_t> cost;
+        std::vector<std::uint32_t> order;
+        std::vector<std::uint8_t> take;
     };
     thread_local Scratch scratch;
-    auto& wanted = scratch.wanted;
-    wanted.clear();
-    for (std::size_t i = 0; i < in.candidates.size(); ++i)
-        wanted.push_back({in.candidates[i].state->id.index, static_cast<std::uint32_t>(i)});
-    std::sort(wanted.begin(), wanted.end(), [](const Wanted& a, const Wanted& b) { return a.index != b.index ? a.index < b.index : a.order < b.order; });
-    // The first occurrence of an index is the candidate; later ones are duplicates to skip.
-    auto& firstOfIndex = scratch.first;
-    firstOfIndex.assign(in.candidates.size(), 0);
-    for (std::size_t k = 0; k < wanted.size(); ++k)
-        if (k == 0 || wanted[k].index != wanted[k - 1].index)
-            firstOfIndex[wanted[k].order] = 1;
 
-    // Per candidate (by priority order): its baseline slot, if any. Baseline and wanted are both
-    // sorted by index: one merge pass pairs them.
+    // Candidates must be sorted by index and unique; repair a caller's list that is not.
+    std::span<const SnapshotCandidate> cands = in.candidates;
+    bool ordered = true;
+    for (std::size_t i = 1; i < cands.size() && ordered; ++i)
+        ordered = cands[i - 1].state->id.index < cands[i].state->id.index;
+    if (!ordered) {
+        auto& sorted = scratch.sorted;
+        sorted.assign(cands.begin(), cands.end());
+        std::stable_sort(sorted.begin(), sorted.end(), [](const SnapshotCandidate& a, const SnapshotCandidate& b) {
+            return a.state->id.index < b.state->id.index;
+        });
+        sorted.erase(std::unique(sorted.begin(), sorted.end(), [](const SnapshotCandidate& a, const SnapshotCandidate& b) {
+                         return a.state->id.index == b.state->id.index;
+                     }), sorted.end());
+        cands = sorted;
+    }
+    const std::size_t n = cands.size();
+
+    // Pair baseline entities with candidates: both are sorted by index, one merge pass.
     constexpr std::size_t kNone = ~std::size_t{0};
     auto& baseSlotOf = scratch.baseSlotOf;
-    baseSlotOf.assign(in.candidates.size(), kNone);
+    baseSlotOf.assign(n, kNone);
     auto& removed = scratch.removed;
     auto& predicted = scratch.predicted;
     removed.clear();
@@ -354,72 +358,102 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
         std::size_t k = 0;
         for (std::size_t b = 0; b < base->entities.size(); ++b) {
             const PlayerState& bs = base->entities[b];
-            while (k < wanted.size() && wanted[k].index < bs.id.index)
+            while (k < n && cands[k].state->id.index < bs.id.index)
                 ++k;
-            const Wanted* wt = (k < wanted.size() && wanted[k].index == bs.id.index) ? &wanted[k] : nullptr;
             // A different generation in the same slot is a different player: remove and re-add.
-            if (!wt || in.candidates[wt->order].state->id.generation != bs.id.generation) {
+            if (k == n || cands[k].state->id.index != bs.id.index || cands[k].state->id.generation != bs.id.generation) {
                 removed[b] = 1;
                 fixedBits += gammaBits(lastRemoved == kNone ? b : b - lastRemoved - 1);
                 lastRemoved = b;
                 ++removedCount;
             } else {
-                baseSlotOf[wt->order] = b;
+                baseSlotOf[k] = b;
                 predicted[b] = predictFromBaseline(bs, age, hz);
                 fixedBits += 1;  // the changed/unchanged bit
             }
         }
         fixedBits += gammaBits(removedCount);
     }
-    fixedBits += gammaBits(in.candidates.size());  // upper bound for the added count
+    fixedBits += gammaBits(n);  // upper bound for the added count
 
-    std::size_t remaining = in.budgetBits > fixedBits ? in.budgetBits - fixedBits : 0;
+    // Price every candidate: nothing when it sits at its prediction, its residuals when it moved
+    // otherwise, its full state when it is new to the client.
+    auto& cost = scratch.cost;
+    cost.resize(n);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const PlayerState& truth = *cands[i].state;
+        const std::size_t b = baseSlotOf[i];
+        cost[i] = b != kNone ? (truth == predicted[b] ? 0 : deltaBits(predicted[b], truth)) : fullBits(truth) + gammaBits(truth.id.index);
+        total += cost[i];
+    }
+    const std::size_t keptCount = base ? base->entities.size() - removedCount : 0;
+    auto& take = scratch.take;
+    take.assign(n, 0);
+    std::size_t addedCount = 0;
+    if (fixedBits + total <= in.budgetBits && n <= kMaxSnapshotEntities) {
+        std::fill(take.begin(), take.end(), 1);  // everything fits: priority order is moot
+    } else {
+        // Highest priority first (the client's own player before anyone), greedy under the budget.
+        auto& order = scratch.order;
+        order.resize(n);
+        for (std::size_t i = 0; i < n; ++i)
+            order[i] = static_cast<std::uint32_t>(i);
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            if (cands[a].mandatory != cands[b].mandatory)
+                return cands[a].mandatory;
+            if (cands[a].priority != cands[b].priority)
+                return cands[a].priority > cands[b].priority;
+            return a < b;
+        });
+        std::size_t remaining = in.budgetBits > fixedBits ? in.budgetBits - fixedBits : 0;
+        for (std::uint32_t i : order) {
+            const bool isNew = baseSlotOf[i] == kNone;
+            if (isNew && keptCount + addedCount >= kMaxSnapshotEntities)
+                continue;
+            if (cands[i].mandatory || cost[i] <= remaining) {
+                remaining -= std::min(cost[i], remaining);
+                take[i] = 1;
+                addedCount += isNew ? 1 : 0;
+            }
+        }
+    }
+
     auto& keptStates = scratch.keptStates;
     auto& keptChanged = scratch.keptChanged;
     auto& added = scratch.added;
     keptStates.resize(base ? base->entities.size() : 0);
     keptChanged.assign(keptStates.size(), 0);
     added.clear();
-    out.updated.reserve(in.candidates.size());
+    out.updated.reserve(n);
     out.candidateUpdated.assign(in.candidates.size(), 0);
-
-    for (std::size_t i = 0; i < in.candidates.size(); ++i) {
-        const SnapshotCandidate& cand = in.candidates[i];
-        if (!firstOfIndex[i])
-            continue;  // duplicate candidate
-        const PlayerState& truth = *cand.state;
-        if (const std::size_t b = baseSlotOf[i]; b != kNone) {
-            const PlayerState& prediction = predicted[b];
-            if (truth == prediction) {
-                keptStates[b] = prediction;
-                out.updated.push_back(truth.id.index);
-                out.candidateUpdated[i] = 1;
-                continue;
-            }
-            const std::size_t cost = deltaBits(prediction, truth);
-            if (cand.mandatory || cost <= remaining) {
-                remaining -= std::min(cost, remaining);
+    for (std::size_t i = 0; i < n; ++i) {
+        const PlayerState& truth = *cands[i].state;
+        const std::size_t b = baseSlotOf[i];
+        if (take[i]) {
+            out.updated.push_back(truth.id.index);
+            if (b != kNone) {
                 keptStates[b] = truth;
-                keptChanged[b] = 1;
-                out.updated.push_back(truth.id.index);
-                out.candidateUpdated[i] = 1;
+                keptChanged[b] = cost[i] > 0 ? 1 : 0;
             } else {
-                keptStates[b] = prediction;
-                out.deferred.push_back(truth.id.index);
+                added.push_back(&truth);  // already in index order
             }
         } else {
-            const std::size_t cost = fullBits(truth) + gammaBits(truth.id.index);
-            if (keptStates.size() - removedCount + added.size() < kMaxSnapshotEntities && (cand.mandatory || cost <= remaining)) {
-                remaining -= std::min(cost, remaining);
-                added.push_back(&truth);
-                out.updated.push_back(truth.id.index);
-                out.candidateUpdated[i] = 1;
-            } else {
-                out.deferred.push_back(truth.id.index);
-            }
+            out.deferred.push_back(truth.id.index);
+            if (b != kNone)
+                keptStates[b] = predicted[b];
         }
     }
-    std::sort(added.begin(), added.end(), [](const PlayerState* a, const PlayerState* b) { return a->id.index < b->id.index; });
+    if (ordered) {
+        for (std::size_t i = 0; i < n; ++i)
+            out.candidateUpdated[i] = take[i];
+    } else {
+        // Map back to the caller's positions.
+        for (std::size_t i = 0; i < in.candidates.size(); ++i) {
+            const std::uint16_t index = in.candidates[i].state->id.index;
+            out.candidateUpdated[i] = std::find(out.updated.begin(), out.updated.end(), index) != out.updated.end() ? 1 : 0;
+        }
+    }
 
     // Write, in canonical order.
     const std::size_t startBits = w.bitCount();

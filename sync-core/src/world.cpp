@@ -218,28 +218,33 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     }
     std::swap(m_priority, next);
 
+    // Candidates in index order (the encoder pairs them with the baseline by merging), each with
+    // its accumulated priority; the client's own player is mandatory.
     m_candidates.clear();
-    if (self)
-        m_candidates.push_back({self, true});
-    auto& ranked = m_ranked;
-    ranked.clear();
+    m_candidatePriorityPos.clear();
     const double radius2 = std::max(1.0, double(settings.radius) * settings.radius);
+    bool selfPlaced = self == nullptr;
     for (std::size_t pi = 0; pi < m_priority.size(); ++pi) {
         auto& [index, acc] = m_priority[pi];
         const int slot = world.slotOfIndex(index);
         if (slot < 0)
             continue;
+        if (!selfPlaced && self->id.index < index) {
+            m_candidates.push_back({self, true, 0.0f});
+            m_candidatePriorityPos.push_back(kNoPriority);
+            selfPlaced = true;
+        }
         const PlayerState& other = players[static_cast<std::size_t>(slot)];
         const double d2 = self ? static_cast<double>(distanceSquared(other.position, self->position)) : radius2;
-        // 1 for the farthest member up to 5 for one standing next to us.
-        acc += 1.0f + 4.0f * static_cast<float>(std::max(0.0, 1.0 - std::sqrt(d2 / radius2)));
-        ranked.push_back({acc, &other, static_cast<std::uint32_t>(pi)});
+        // 1 for the farthest member up to 5 for one standing next to us (squared falloff: no sqrt).
+        acc += 1.0f + 4.0f * static_cast<float>(std::max(0.0, 1.0 - d2 / radius2));
+        m_candidates.push_back({&other, false, acc});
+        m_candidatePriorityPos.push_back(static_cast<std::uint32_t>(pi));
     }
-    std::sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
-        return a.priority != b.priority ? a.priority > b.priority : a.state->id.index < b.state->id.index;
-    });
-    for (const Ranked& r : ranked)
-        m_candidates.push_back({r.state, false});
+    if (!selfPlaced) {
+        m_candidates.push_back({self, true, 0.0f});
+        m_candidatePriorityPos.push_back(kNoPriority);
+    }
 
     const SnapshotRecord* baseline = (knobs.deltaCompression && m_acked) ? record(*m_acked) : nullptr;
     SnapshotEncodeInput input;
@@ -250,11 +255,9 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     input.budgetBits = budgetBits;
     SnapshotEncodeOutput out = encodeSnapshot(writer, input);
 
-    // Candidates after the client's own player are the ranked members, in order.
-    const std::size_t offset = self ? 1 : 0;
-    for (std::size_t c = offset; c < out.candidateUpdated.size(); ++c)
-        if (out.candidateUpdated[c])
-            m_priority[ranked[c - offset].priorityPos].second = 0.0f;
+    for (std::size_t c = 0; c < out.candidateUpdated.size(); ++c)
+        if (out.candidateUpdated[c] && m_candidatePriorityPos[c] != kNoPriority)
+            m_priority[m_candidatePriorityPos[c]].second = 0.0f;
     if (!m_history.empty() && m_history.back().tick >= out.record.tick)
         m_history.clear();  // the world was reset behind us: start over with full state
     m_history.push_back(out.record);

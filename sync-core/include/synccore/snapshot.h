@@ -31,10 +31,11 @@ constexpr int kMaxTickHz = 240;
 /// dead reckoning on the baseline velocity, capped at half a second. Both ends compute it identically.
 PlayerState predictFromBaseline(const PlayerState& baseline, Tick ticks, int tickHz);
 
-/// One entity the server would like the client to see, in priority order.
+/// One entity the server would like the client to see.
 struct SnapshotCandidate {
     const PlayerState* state = nullptr;  ///< the server's current (authoritative) state
     bool mandatory = false;              ///< always sent with fresh data (the client's own player)
+    float priority = 0.0f;               ///< higher goes first when not everyone fits the budget
 };
 
 struct SnapshotEncodeInput {
@@ -42,7 +43,8 @@ struct SnapshotEncodeInput {
     int tickHz = 30;
     /// The newest snapshot the client acknowledged that the server still holds; null = full state.
     const SnapshotRecord* baseline = nullptr;
-    /// Entities of the interest set, highest priority first.
+    /// Entities of the interest set, sorted by entity index and unique (a list that is not is
+    /// sorted, and duplicates dropped, on a slower path).
     std::span<const SnapshotCandidate> candidates;
     /// Hard budget for the encoded snapshot in bits (header included).
     std::size_t budgetBits = 8 * 1100;
@@ -58,9 +60,9 @@ struct SnapshotEncodeOutput {
 
 /// Encodes a snapshot into `writer`. Entities kept from the baseline cost one bit when they are
 /// where the baseline predicts; changed ones carry gamma-coded residuals against that prediction;
-/// entities new to the client carry full quantised state. Candidates are taken in priority order
-/// while they fit the budget; a kept entity that does not fit stays at its prediction (one bit),
-/// a new one waits for a later snapshot.
+/// entities new to the client carry full quantised state. When everything fits the budget, all
+/// are sent; otherwise candidates are taken by priority while they fit: a kept entity that does
+/// not fit stays at its prediction (one bit), a new one waits for a later snapshot.
 SnapshotEncodeOutput encodeSnapshot(BitWriter& writer, const SnapshotEncodeInput& input);
 
 /// Looks up the record for a baseline tick (null when the receiver does not hold it).

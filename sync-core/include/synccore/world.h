@@ -115,12 +115,8 @@ private:
     InterestSet m_interest;
     std::vector<std::pair<std::uint16_t, float>> m_priority;  // sorted by index, members only
     std::vector<SnapshotCandidate> m_candidates;
-    struct Ranked {
-        float priority;
-        const PlayerState* state;
-        std::uint32_t priorityPos;  // position in m_priority
-    };
-    std::vector<Ranked> m_ranked;                                      // scratch, reused
+    static constexpr std::uint32_t kNoPriority = ~std::uint32_t{0};
+    std::vector<std::uint32_t> m_candidatePriorityPos;                 // candidate -> m_priority position
     std::vector<std::pair<std::uint16_t, float>> m_priorityScratch;   // scratch, reused
     std::uint32_t m_snapshotsBuilt = 0;
     std::int32_t m_interestRadius = -1;  // settings of the last refresh: a change forces one
