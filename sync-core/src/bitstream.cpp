@@ -9,7 +9,17 @@ int bitsForRange(std::uint64_t range) noexcept
     return range == 0 ? 0 : 64 - std::countl_zero(range);
 }
 
-void BitWriter::writeBits(std::uint64_t value, int bits)
+void BitWriter::spill32()
+{
+    const std::size_t at = m_bytes.size();
+    m_bytes.resize(at + 4);
+    for (std::size_t i = 0; i < 4; ++i)
+        m_bytes[at + i] = static_cast<std::uint8_t>(m_scratch >> (8 * i));
+    m_scratch >>= 32;
+    m_scratchBits -= 32;
+}
+
+void BitWriter::writeBitsSlow(std::uint64_t value, int bits)
 {
     if (bits <= 0)
         return;
@@ -20,12 +30,8 @@ void BitWriter::writeBits(std::uint64_t value, int bits)
         // Common case: it fits the scratch word; spill only whole 32-bit chunks.
         m_scratch |= value << m_scratchBits;
         m_scratchBits += bits;
-        if (m_scratchBits >= 32) {
-            for (int i = 0; i < 4; ++i)
-                m_bytes.push_back(static_cast<std::uint8_t>(m_scratch >> (8 * i)));
-            m_scratch >>= 32;
-            m_scratchBits -= 32;
-        }
+        if (m_scratchBits >= 32)
+            spill32();
         return;
     }
     // Fill the 64-bit scratch word; spill whole bytes as they complete.

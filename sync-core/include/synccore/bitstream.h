@@ -14,7 +14,19 @@ namespace lv {
 class BitWriter {
 public:
     /// Writes the low `bits` bits of `value` (0 <= bits <= 64).
-    void writeBits(std::uint64_t value, int bits);
+    void writeBits(std::uint64_t value, int bits)
+    {
+        // Inline fast path: most writes are a few bits that fit the scratch word.
+        if (bits > 0 && bits < 32 && m_scratchBits < 32) {
+            m_scratch |= (value & ((std::uint64_t{1} << bits) - 1)) << m_scratchBits;
+            m_scratchBits += bits;
+            m_bitCount += static_cast<std::size_t>(bits);
+            if (m_scratchBits >= 32)
+                spill32();
+            return;
+        }
+        writeBitsSlow(value, bits);
+    }
     void writeBool(bool value) { writeBits(value ? 1u : 0u, 1); }
     /// Writes `value` known to lie in [min, max] using the fewest bits that cover the range.
     void writeRanged(std::int64_t value, std::int64_t min, std::int64_t max);
@@ -33,6 +45,8 @@ public:
     void clear();
 
 private:
+    void writeBitsSlow(std::uint64_t value, int bits);
+    void spill32();
     std::vector<std::uint8_t> m_bytes;
     std::uint64_t m_scratch = 0;
     int m_scratchBits = 0;
