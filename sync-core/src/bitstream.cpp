@@ -59,17 +59,19 @@ void BitWriter::writeRanged(std::int64_t value, std::int64_t min, std::int64_t m
 
 void BitWriter::writeGamma(std::uint64_t value)
 {
-    // Elias gamma of value+1: (n-1) zero bits, then the n significant bits of value+1.
-    // value+1 cannot overflow for the ranges the codecs use (< 2^63).
+    // Elias gamma of v = value+1 with n significant bits: (n-1) zero bits, a one, then the n-1
+    // bits of v below its leading one as a block. value+1 cannot overflow for the ranges the
+    // codecs use (< 2^63).
     const std::uint64_t v = value + 1;
     const int n = 64 - std::countl_zero(v);
+    if (n <= 16) {
+        // One write: zeros, the marker one, the low bits.
+        writeBits((std::uint64_t{1} << (n - 1)) | ((v & ((std::uint64_t{1} << (n - 1)) - 1)) << n), 2 * n - 1);
+        return;
+    }
     writeBits(0, n - 1);
-    // The n bits go most significant first so the reader can find the length: reverse them and
-    // write them in one call (LSB-first stream).
-    std::uint64_t reversed = 0;
-    for (int i = 0; i < n; ++i)
-        reversed |= ((v >> i) & 1u) << (n - 1 - i);
-    writeBits(reversed, n);
+    writeBits(1, 1);
+    writeBits(v & ((std::uint64_t{1} << (n - 1)) - 1), n - 1);
 }
 
 void BitWriter::writeSignedGamma(std::int64_t value)
@@ -172,14 +174,10 @@ Result<std::uint64_t> BitReader::readGamma()
             return ErrorCode::OutOfRange;
         }
     }
-    std::uint64_t v = 1;
-    for (int i = 0; i < zeros; ++i) {
-        auto bit = readBits(1);
-        if (!bit)
-            return bit.error();
-        v = (v << 1) | *bit;
-    }
-    return v - 1;
+    auto low = readBits(zeros);
+    if (!low)
+        return low.error();
+    return ((std::uint64_t{1} << zeros) | *low) - 1;
 }
 
 Result<std::int64_t> BitReader::readSignedGamma()

@@ -3,6 +3,7 @@
 #include "synccore/simulation.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 
 namespace lv {
@@ -231,12 +232,25 @@ const PlayerState* SnapshotRecord::find(std::uint16_t index) const
 PlayerState predictFromBaseline(const PlayerState& baseline, Tick ticks, int tickHz)
 {
     tickHz = std::clamp(tickHz, 1, kMaxTickHz);
+    // Per-tick step of every possible velocity at this tick rate: a table lookup instead of three
+    // integer divisions per entity per client per snapshot. Same values as roundDiv.
+    struct StepTable {
+        int hz = -1;
+        std::array<std::int16_t, 2 * kMaxSpeed> step{};
+    };
+    thread_local StepTable table;
+    if (table.hz != tickHz) {
+        for (std::int32_t v = -kMaxSpeed; v < kMaxSpeed; ++v)
+            table.step[static_cast<std::size_t>(v + kMaxSpeed)] = static_cast<std::int16_t>(roundDiv(v, tickHz));
+        table.hz = tickHz;
+    }
     const std::int64_t dt = std::min<std::int64_t>(ticks, tickHz / 2);
     PlayerState p = baseline;
     // Step exactly as the simulation does (rounded per tick), so a player moving at constant
     // velocity lands precisely on the prediction and costs one bit.
     auto advance = [&](std::int32_t pos, std::int32_t vel, std::int64_t lo, std::int64_t hi) {
-        return static_cast<std::int32_t>(std::clamp<std::int64_t>(pos + dt * roundDiv(vel, tickHz), lo, hi));
+        const std::int64_t step = table.step[static_cast<std::size_t>(std::clamp(vel, -kMaxSpeed, kMaxSpeed - 1) + kMaxSpeed)];
+        return static_cast<std::int32_t>(std::clamp<std::int64_t>(pos + dt * step, lo, hi));
     };
     p.position.x = advance(baseline.position.x, baseline.velocity.x, -kWorldHalfExtent, kWorldHalfExtent - 1);
     p.position.y = advance(baseline.position.y, baseline.velocity.y, -kWorldHalfExtent, kWorldHalfExtent - 1);

@@ -170,8 +170,11 @@ void ClientView::acknowledge(Tick tick)
         return;  // not a snapshot we sent (or long gone): ignore rather than trust it
     m_acked = tick;
     // Acks only move forward, so older records can never be a baseline again.
-    while (!m_history.empty() && m_history.front().tick < tick)
+    while (!m_history.empty() && m_history.front().tick < tick) {
+        if (m_spare.capacity() < m_history.front().entities.capacity())
+            m_spare.swap(m_history.front().entities);  // keep the allocation for the next record
         m_history.pop_front();
+    }
 }
 
 const SnapshotRecord* ClientView::record(Tick tick) const
@@ -260,9 +263,15 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
             m_priority[m_candidatePriorityPos[c]].second = 0.0f;
     if (!m_history.empty() && m_history.back().tick >= out.record.tick)
         m_history.clear();  // the world was reset behind us: start over with full state
-    m_history.push_back(out.record);
-    while (m_history.size() > kHistory)
+    SnapshotRecord& kept = m_history.emplace_back();
+    kept.entities.swap(m_spare);  // reuse a retired record's allocation
+    kept.entities.assign(out.record.entities.begin(), out.record.entities.end());
+    kept.tick = out.record.tick;
+    kept.tickHz = out.record.tickHz;
+    while (m_history.size() > kHistory) {
+        m_spare.swap(m_history.front().entities);
         m_history.pop_front();
+    }
     if (m_acked && !record(*m_acked))
         m_acked.reset();  // the acked snapshot fell out of history: next one is full state
     return out;

@@ -30,7 +30,8 @@ public:
     void writeBool(bool value) { writeBits(value ? 1u : 0u, 1); }
     /// Writes `value` known to lie in [min, max] using the fewest bits that cover the range.
     void writeRanged(std::int64_t value, std::int64_t min, std::int64_t max);
-    /// Unsigned variable-length code (Elias-gamma of value+1): small values are cheap.
+    /// Unsigned variable-length code (Elias gamma of value+1: n-1 zeros, a one, then the n-1 bits
+    /// below the leading one, least significant first): small values are cheap.
     void writeGamma(std::uint64_t value);
     /// Signed value, zigzag-mapped then gamma-coded: residuals near zero cost 1-5 bits.
     void writeSignedGamma(std::int64_t value);

@@ -112,6 +112,7 @@ private:
     EntityId m_player;
     std::optional<Tick> m_acked;
     std::deque<SnapshotRecord> m_history;
+    std::vector<PlayerState> m_spare;  // a retired record's storage, reused by the next one
     InterestSet m_interest;
     std::vector<std::pair<std::uint16_t, float>> m_priority;  // sorted by index, members only
     std::vector<SnapshotCandidate> m_candidates;
