@@ -15,21 +15,22 @@ void LagCompensation::record(Tick tick, std::span<const PlayerState> players)
         m_frames.pop_front();
     }
     frame.tick = tick;
-    frame.positions.clear();
+    // Indexed directly by entity index (generation 0 = empty; live ids start at generation 1):
+    // no per-tick sort, O(1) lookup.
+    std::size_t size = 0;
     for (const PlayerState& p : players)
-        frame.positions.emplace_back(p.id, p.position);
-    std::sort(frame.positions.begin(), frame.positions.end(),
-              [](const auto& a, const auto& b) { return a.first.index < b.first.index; });
+        size = std::max<std::size_t>(size, std::size_t{p.id.index} + 1);
+    frame.positions.assign(size, {EntityId{}, Vec3i{}});
+    for (const PlayerState& p : players)
+        frame.positions[p.id.index] = {p.id, p.position};
     m_frames.push_back(std::move(frame));
 }
 
 const Vec3i* LagCompensation::find(const Frame& frame, EntityId id) const
 {
-    auto it = std::lower_bound(frame.positions.begin(), frame.positions.end(), id.index,
-                               [](const auto& e, std::uint16_t i) { return e.first.index < i; });
-    if (it == frame.positions.end() || it->first != id)
+    if (id.index >= frame.positions.size() || frame.positions[id.index].first != id)
         return nullptr;
-    return &it->second;
+    return &frame.positions[id.index].second;
 }
 
 std::optional<Vec3i> LagCompensation::positionAt(EntityId id, std::uint64_t time256) const
@@ -75,7 +76,7 @@ std::optional<LagCompensation::Hit> LagCompensation::raycast(EntityId shooter, c
     const Tick base = static_cast<Tick>(std::clamp<std::uint64_t>(time256 / 256, m_frames.front().tick, m_frames.back().tick));
     const Frame& frame = m_frames[base - m_frames.front().tick];
     for (const auto& [id, unused] : frame.positions) {
-        if (id == shooter)
+        if (id.generation == 0 || id == shooter)
             continue;
         const auto pos = positionAt(id, time256);
         if (!pos)

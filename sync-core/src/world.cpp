@@ -195,7 +195,10 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     settings.radius = static_cast<std::int32_t>(knobs.interestRadiusM * kPositionUnitsPerMetre);
     settings.hysteresis = static_cast<std::int32_t>(knobs.interestHysteresisM * kPositionUnitsPerMetre);
     settings.maxCount = static_cast<std::size_t>(knobs.maxVisible);
-    const bool refresh = m_snapshotsBuilt++ % kInterestRefresh == m_player.index % kInterestRefresh
+    // The refresh slot is a hash of the index, not index % 8, which would correlate with the
+    // snapshot phase (index % tickHz) and bunch refreshes onto some ticks.
+    const std::uint32_t refreshSlot = (std::uint32_t{m_player.index} * 2654435761u) >> 28;
+    const bool refresh = m_snapshotsBuilt++ % kInterestRefresh == refreshSlot % kInterestRefresh
         || m_interestRadius != settings.radius || m_interestCap != settings.maxCount || m_crossPlay != knobs.crossPlay;
     if (self && refresh) {
         m_interestRadius = settings.radius;

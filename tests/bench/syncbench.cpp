@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -355,10 +356,11 @@ std::string toJson(const ScenarioResult& r)
 
 void usage()
 {
-    std::cout << "usage: syncbench [--scenarios DIR] [--only NAME] [--json FILE|-] [--bandwidth-only] [--check] [--version]\n"
+    std::cout << "usage: syncbench [--scenarios DIR] [--only NAME] [--json FILE|-] [--bandwidth-only] [--check] [--cost-at N] [--version]\n"
                  "  Runs each scenario through simulation, interest, priority and delta encoding for every client\n"
                  "  and prints bandwidth against Protobuf full state (A) and a field-mask delta (B), server cost\n"
-                 "  and codec throughput. --check exits 1 unless ours <= A/10 and <= B/2 on every scenario run.\n";
+                 "  and codec throughput. --check exits 1 unless ours <= A/10 and <= B/2 on every scenario run.\n"
+                 "  --cost-at N prints only the server cost with N players at each scenario's density.\n";
 }
 
 } // namespace
@@ -367,6 +369,7 @@ int main(int argc, char** argv)
 {
     std::string dir = "resources/scenarios", only, jsonPath;
     bool bandwidthOnly = false, check = false;
+    int costAt = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--scenarios" && i + 1 < argc)
@@ -379,6 +382,8 @@ int main(int argc, char** argv)
             bandwidthOnly = true;
         else if (a == "--check")
             check = true;
+        else if (a == "--cost-at" && i + 1 < argc)
+            costAt = std::atoi(argv[++i]);
         else if (a == "--version") {
             std::cout << "syncbench " << LV_VERSION << "\n";
             return 0;
@@ -407,6 +412,14 @@ int main(int argc, char** argv)
         }
         if (!only.empty() && sc.name != only)
             continue;
+        if (costAt > 0) {
+            // Server cost at a given player count at this scenario's density.
+            const double radius = sc.areaRadiusM * std::sqrt(double(costAt) / sc.players);
+            const auto [p99, ns] = serverCost(sc, costAt, radius, sc.knobs.tickHz * 5);
+            std::printf("%-11s %7d players: %.1f ns/player-tick (%.2f ms/tick mean), p99 tick %.2f ms\n", sc.name.c_str(), costAt, ns,
+                        ns * costAt / 1e6, p99);
+            continue;
+        }
         const ScenarioResult r = runScenario(sc, bandwidthOnly);
         const double vsA = r.oursBitsPerEntity / r.protobufBitsPerEntity, vsB = r.oursBitsPerEntity / r.fieldMaskBitsPerEntity;
         std::printf("%-11s %7d %7.1f | %9.2f %9.2f %9.2f | %7.3f %7.3f | %9.2f | %8.1f %8.2f %9d | %8.1f %8.1f\n", r.name.c_str(), r.players,

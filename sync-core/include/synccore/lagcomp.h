@@ -38,7 +38,7 @@ public:
 private:
     struct Frame {
         Tick tick;
-        std::vector<std::pair<EntityId, Vec3i>> positions;  // sorted by id.index
+        std::vector<std::pair<EntityId, Vec3i>> positions;  // at id.index; generation 0 = empty
     };
     const Vec3i* find(const Frame& frame, EntityId id) const;
     std::size_t m_maxTicks;

@@ -90,10 +90,10 @@ private:
 class ClientView {
 public:
     static constexpr std::size_t kHistory = 64;
-    /// Interest is recomputed every this many snapshots (2.5 Hz at 20 Hz snapshots), staggered by
+    /// Interest is recomputed every this many snapshots (1.25 Hz at 20 Hz snapshots), staggered by
     /// player so the cost spreads evenly over ticks; the hysteresis (10 % of the radius) covers the
-    /// movement in between (a runner covers 2.8 m in 0.4 s).
-    static constexpr std::uint32_t kInterestRefresh = 8;
+    /// movement in between (a runner covers 5.6 m in 0.8 s).
+    static constexpr std::uint32_t kInterestRefresh = 16;
 
     explicit ClientView(EntityId player) : m_player(player) {}
     EntityId player() const { return m_player; }
