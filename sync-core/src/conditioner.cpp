@@ -228,8 +228,11 @@ ConditionedSocket::ConditionedSocket(std::unique_ptr<DatagramSocket> inner, Cond
 
 void ConditionedSocket::send(const Address& to, std::span<const std::uint8_t> data, TimeUs now)
 {
-    if (data.size() > kMaxDatagramSize)
+    if (data.size() > kMaxDatagramSize) {
+        // The inner socket drops and counts it; conditioning a datagram that can never leave is pointless.
+        m_inner->send(to, data, now);
         return;
+    }
     m_out.push(Datagram{localAddress(), to, std::vector<std::uint8_t>(data.begin(), data.end())}, now);
     flush(now);
 }

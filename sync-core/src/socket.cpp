@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace lv {
 
@@ -113,7 +114,9 @@ std::optional<Datagram> UdpSocket::receive(TimeUs)
 bool UdpSocket::waitReadable(TimeUs timeoutUs) const
 {
     pollfd p{m_fd, POLLIN, 0};
-    const int ms = static_cast<int>(std::max<TimeUs>(0, (timeoutUs + 999) / 1000));
+    // Clamp before rounding up so a "wait forever"-sized timeout neither overflows nor wraps negative.
+    const TimeUs clamped = std::clamp<TimeUs>(timeoutUs, 0, TimeUs{std::numeric_limits<int>::max()} * 1000);
+    const int ms = static_cast<int>((clamped + 999) / 1000);
     return ::poll(&p, 1, ms) > 0;
 }
 

@@ -229,6 +229,8 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     m_candidates.clear();
     m_candidatePriorityPos.clear();
     const double radius2 = std::max(1.0, double(settings.radius) * settings.radius);
+    const double leave = double(settings.radius) + settings.hysteresis;
+    const double leave2 = leave * leave;
     bool selfPlaced = self == nullptr;
     for (std::size_t pi = 0; pi < m_priority.size(); ++pi) {
         auto& [index, acc] = m_priority[pi];
@@ -242,6 +244,10 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
         }
         const PlayerState& other = players[static_cast<std::size_t>(slot)];
         const double d2 = self ? static_cast<double>(distanceSquared(other.position, self->position)) : radius2;
+        // Between interest refreshes a member may have run off: never send anyone beyond the
+        // leave distance, whatever the refresh cadence.
+        if (d2 > leave2)
+            continue;
         // 1 for the farthest member up to 5 for one standing next to us (squared falloff: no sqrt).
         acc += 1.0f + 4.0f * static_cast<float>(std::max(0.0, 1.0 - d2 / radius2));
         m_candidates.push_back({&other, false, acc});
