@@ -7,18 +7,32 @@
 
 using namespace lv;
 
+namespace {
+/// A server and one client on an in-memory network whose links all carry `link`.
+struct Pair {
+    MemoryNetwork net;
+    std::unique_ptr<DatagramSocket> serverSocket;
+    std::unique_ptr<DatagramSocket> clientSocket;
+    ServerTransport server;
+    ClientTransport client;
+    test::Pump pump;
+    Pair(std::uint64_t seed, const ConditionerSettings& link = {}, std::uint64_t clientId = 1)
+        : net(seed), serverSocket((net.setDefaultLink(link), net.createSocket(7000))), clientSocket(net.createSocket()),
+          server(TransportConfig{}, test::testKey(), *serverSocket), client(TransportConfig{}, *clientSocket),
+          pump(server, {&client})
+    {
+        client.connect(test::token(clientId), serverSocket->localAddress(), 0);
+    }
+};
+} // namespace
+
 class TestLink : public QObject {
     Q_OBJECT
 private slots:
     void handshakeAndPayloadBothWays()
     {
-        MemoryNetwork net(1);
-        auto serverSocket = net.createSocket(7000);
-        auto clientSocket = net.createSocket();
-        ServerTransport server(TransportConfig{}, test::testKey(), *serverSocket);
-        ClientTransport client(TransportConfig{}, *clientSocket);
-        client.connect(test::token(42), serverSocket->localAddress(), 0);
-        test::Pump pump{server, {&client}};
+        Pair p(1, {}, 42);
+        auto& [net, serverSocket, clientSocket, server, client, pump] = p;
         pump.clientInterval = millis(33);
         pump.serverInterval = millis(50);
         pump.run(seconds(1));
@@ -33,7 +47,6 @@ private slots:
 
     void ackBookkeepingSurvivesLossReorderingAndDuplication()
     {
-        MemoryNetwork net(2);
         ConditionerSettings nasty;
         nasty.latencyMs = 40;
         nasty.jitterMs = 25;  // reorders on its own
@@ -41,13 +54,8 @@ private slots:
         nasty.duplicatePercent = 10;
         nasty.reorderPercent = 15;
         nasty.reorderDelayMs = 30;
-        net.setDefaultLink(nasty);
-        auto serverSocket = net.createSocket(7000);
-        auto clientSocket = net.createSocket();
-        ServerTransport server(TransportConfig{}, test::testKey(), *serverSocket);
-        ClientTransport client(TransportConfig{}, *clientSocket);
-        client.connect(test::token(1), serverSocket->localAddress(), 0);
-        test::Pump pump{server, {&client}};
+        Pair p(2, nasty);
+        auto& [net, serverSocket, clientSocket, server, client, pump] = p;
         pump.clientInterval = millis(33);
         pump.serverInterval = millis(50);
         pump.run(seconds(60));
@@ -95,7 +103,6 @@ private slots:
 
     void reliableMessagesArriveInOrderExactlyOnce()
     {
-        MemoryNetwork net(4);
         ConditionerSettings nasty;
         nasty.latencyMs = 30;
         nasty.jitterMs = 20;
@@ -103,13 +110,8 @@ private slots:
         nasty.duplicatePercent = 10;
         nasty.reorderPercent = 20;
         nasty.reorderDelayMs = 40;
-        net.setDefaultLink(nasty);
-        auto serverSocket = net.createSocket(7000);
-        auto clientSocket = net.createSocket();
-        ServerTransport server(TransportConfig{}, test::testKey(), *serverSocket);
-        ClientTransport client(TransportConfig{}, *clientSocket);
-        client.connect(test::token(1), serverSocket->localAddress(), 0);
-        test::Pump pump{server, {&client}};
+        Pair p(4, nasty);
+        auto& [net, serverSocket, clientSocket, server, client, pump] = p;
         pump.clientInterval = millis(33);
         pump.run(seconds(2));
         QCOMPARE(client.state(), ClientState::Connected);
@@ -133,13 +135,8 @@ private slots:
 
     void silenceTimesOutBothEnds()
     {
-        MemoryNetwork net(5);
-        auto serverSocket = net.createSocket(7000);
-        auto clientSocket = net.createSocket();
-        ServerTransport server(TransportConfig{}, test::testKey(), *serverSocket);
-        ClientTransport client(TransportConfig{}, *clientSocket);
-        client.connect(test::token(1), serverSocket->localAddress(), 0);
-        test::Pump pump{server, {&client}};
+        Pair p(5);
+        auto& [net, serverSocket, clientSocket, server, client, pump] = p;
         pump.run(seconds(1));
         QCOMPARE(client.state(), ClientState::Connected);
         ConditionerSettings cut;
@@ -159,13 +156,8 @@ private slots:
 
     void disconnectReachesThePeerAtOnce()
     {
-        MemoryNetwork net(6);
-        auto serverSocket = net.createSocket(7000);
-        auto clientSocket = net.createSocket();
-        ServerTransport server(TransportConfig{}, test::testKey(), *serverSocket);
-        ClientTransport client(TransportConfig{}, *clientSocket);
-        client.connect(test::token(1), serverSocket->localAddress(), 0);
-        test::Pump pump{server, {&client}};
+        Pair p(6);
+        auto& [net, serverSocket, clientSocket, server, client, pump] = p;
         pump.run(seconds(1));
         client.disconnect(pump.now);
         pump.run(millis(10));

@@ -9,11 +9,18 @@ namespace lv::detail {
 namespace {
 bool seqLess16(std::uint16_t a, std::uint16_t b) { return static_cast<std::int16_t>(a - b) < 0; }
 
-void nonceFor(std::uint64_t sequence, std::uint8_t (&nonce)[crypto_aead_chacha20poly1305_IETF_NPUBBYTES])
-{
-    std::fill(std::begin(nonce), std::end(nonce), 0);
-    putU64(nonce, sequence);
-}
+/// The per-packet AEAD inputs besides the key: nonce = sequence ‖ 0⁴, additional data =
+/// protocol id ‖ packet type.
+struct PacketAead {
+    std::uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = {};
+    std::uint8_t ad[9] = {};
+    PacketAead(std::uint64_t protocolId, std::uint8_t type, std::uint64_t sequence)
+    {
+        putU64(nonce, sequence);
+        putU64(ad, protocolId);
+        ad[8] = type;
+    }
+};
 } // namespace
 
 void ensureSodium()
@@ -117,14 +124,10 @@ std::vector<std::uint8_t> Link::seal(PacketKind kind, std::span<const std::uint8
     std::vector<std::uint8_t> out(kConnectedHeaderSize + plain.size() + kTagSize);
     out[0] = static_cast<std::uint8_t>(PacketType::Connected);
     putU64(&out[1], sequence);
-    std::uint8_t ad[9];
-    putU64(ad, m_protocolId);
-    ad[8] = out[0];
-    std::uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-    nonceFor(sequence, nonce);
+    const PacketAead aead(m_protocolId, out[0], sequence);
     unsigned long long cipherLen = 0;
-    crypto_aead_chacha20poly1305_ietf_encrypt(&out[kConnectedHeaderSize], &cipherLen, plain.data(), plain.size(), ad, sizeof ad,
-                                              nullptr, nonce, m_sendKey.data());
+    crypto_aead_chacha20poly1305_ietf_encrypt(&out[kConnectedHeaderSize], &cipherLen, plain.data(), plain.size(), aead.ad,
+                                              sizeof aead.ad, nullptr, aead.nonce, m_sendKey.data());
     m_unresolved.push_back(sequence);
     ++m_stats.packetsSent;
     m_stats.bytesSent += out.size();
@@ -217,14 +220,11 @@ std::optional<Opened> Link::open(std::span<const std::uint8_t> d, TimeUs now, Re
         return std::nullopt;
     }
     std::vector<std::uint8_t> plain(d.size() - kConnectedHeaderSize - kTagSize);
-    std::uint8_t ad[9];
-    putU64(ad, m_protocolId);
-    ad[8] = d[0];
-    std::uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-    nonceFor(sequence, nonce);
+    const PacketAead aead(m_protocolId, d[0], sequence);
     unsigned long long plainLen = 0;
     if (crypto_aead_chacha20poly1305_ietf_decrypt(plain.data(), &plainLen, nullptr, &d[kConnectedHeaderSize],
-                                                  d.size() - kConnectedHeaderSize, ad, sizeof ad, nonce, m_receiveKey.data())
+                                                  d.size() - kConnectedHeaderSize, aead.ad, sizeof aead.ad, aead.nonce,
+                                                  m_receiveKey.data())
         != 0) {
         refusal = Refusal::AuthFailed;
         return std::nullopt;
