@@ -1,0 +1,74 @@
+#pragma once
+
+#include "liveops/toggles.h"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace lv::liveops {
+
+/// A toggle value that has been set (toggles never set are at their default, version 0).
+struct StoredToggle {
+    std::string key;
+    std::string scope;  ///< region name, or "*" for cluster-wide
+    ToggleValue value;
+    std::uint64_t version = 0;
+};
+
+/// One line of the append-only audit log.
+struct AuditEntry {
+    std::uint64_t id = 0;
+    std::int64_t timeMs = 0;  ///< Unix time in milliseconds
+    std::string actor;
+    Role role = Role::Viewer;
+    std::string action;       ///< set_toggle, drain, failover, drill_start, drill_cancel, drill_end
+    std::string target;       ///< e.g. "snapshot_hz@eu-west"
+    std::string oldValue;
+    std::string newValue;
+    std::string reason;
+};
+
+/// Toggles and audit in one SQLite file: WAL, synchronous=FULL (a change is on disk before it is
+/// acknowledged, and survives kill -9), audit append-only (triggers refuse UPDATE and DELETE).
+/// Thread-safe: one connection, serialised by a mutex.
+class Store {
+public:
+    /// Opens or creates the store; on failure returns null and sets `error`.
+    static std::unique_ptr<Store> open(const std::string& path, std::string& error);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    std::vector<StoredToggle> toggles() const;
+    std::optional<StoredToggle> toggle(const std::string& key, const std::string& scope) const;
+
+    enum class Outcome : std::uint8_t { Applied, Conflict, Failed };
+    struct SetResult {
+        Outcome outcome = Outcome::Failed;
+        StoredToggle current;  ///< after the call (the newer value on Conflict)
+        AuditEntry audit;      ///< the entry written (Applied only)
+        std::string error;     ///< Failed only
+    };
+    /// Compare-and-set in one transaction: applies only when the stored version equals
+    /// `expectedVersion` (0 = never set), bumps the version and appends the audit entry
+    /// (`who` gives time, actor, role and reason). Nothing is written on Conflict.
+    SetResult setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
+                        std::uint64_t expectedVersion, const AuditEntry& who);
+    /// Appends an audit entry for an operation (drain, failover, drill); returns it with its id.
+    std::optional<AuditEntry> appendAudit(const AuditEntry& entry);
+    /// Entries with id > afterId, oldest first, at most `limit`, optionally only for `target`.
+    std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target = {}) const;
+
+private:
+    explicit Store(sqlite3* db) : m_db(db) {}
+    mutable std::mutex m_mutex;
+    sqlite3* m_db;
+};
+
+} // namespace lv::liveops

@@ -1,0 +1,265 @@
+#include "liveops/store.h"
+
+#include <sqlite3.h>
+
+namespace lv::liveops {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS toggles (
+  key TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  type INTEGER NOT NULL,      -- 0 bool, 1 integer, 2 string
+  value TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (key, scope)
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  role INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  old_value TEXT NOT NULL,
+  new_value TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_target ON audit (target, id);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+)sql";
+
+/// A prepared statement that finalises itself.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr); }
+    ~Statement() { sqlite3_finalize(m_stmt); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    bool ok() const { return m_stmt != nullptr; }
+    void bind(int i, const std::string& text) { sqlite3_bind_text(m_stmt, i, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT); }
+    void bind(int i, std::int64_t v) { sqlite3_bind_int64(m_stmt, i, v); }
+    int step() { return sqlite3_step(m_stmt); }
+    std::int64_t integer(int col) const { return sqlite3_column_int64(m_stmt, col); }
+    std::string text(int col) const
+    {
+        const auto* p = sqlite3_column_text(m_stmt, col);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col))) : std::string{};
+    }
+
+private:
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+int typeOf(const ToggleValue& v) { return static_cast<int>(v.index()); }
+
+ToggleValue decodeValue(int type, const std::string& text)
+{
+    if (type == 0)
+        return text == "true";
+    if (type == 1)
+        return static_cast<std::int64_t>(std::stoll(text.empty() ? "0" : text));
+    return text;
+}
+
+StoredToggle readToggle(const Statement& s)
+{
+    return {s.text(0), s.text(1), decodeValue(static_cast<int>(s.integer(2)), s.text(3)), static_cast<std::uint64_t>(s.integer(4))};
+}
+
+AuditEntry readAudit(const Statement& s)
+{
+    AuditEntry e;
+    e.id = static_cast<std::uint64_t>(s.integer(0));
+    e.timeMs = s.integer(1);
+    e.actor = s.text(2);
+    e.role = static_cast<Role>(s.integer(3));
+    e.action = s.text(4);
+    e.target = s.text(5);
+    e.oldValue = s.text(6);
+    e.newValue = s.text(7);
+    e.reason = s.text(8);
+    return e;
+}
+
+bool exec(sqlite3* db, const char* sql, std::string* error = nullptr)
+{
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+    if (rc != SQLITE_OK && error)
+        *error = message ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    return rc == SQLITE_OK;
+}
+
+std::optional<AuditEntry> insertAudit(sqlite3* db, AuditEntry e)
+{
+    Statement s(db, "INSERT INTO audit (time_ms, actor, role, action, target, old_value, new_value, reason) VALUES (?,?,?,?,?,?,?,?)");
+    s.bind(1, e.timeMs);
+    s.bind(2, e.actor);
+    s.bind(3, static_cast<std::int64_t>(e.role));
+    s.bind(4, e.action);
+    s.bind(5, e.target);
+    s.bind(6, e.oldValue);
+    s.bind(7, e.newValue);
+    s.bind(8, e.reason);
+    if (s.step() != SQLITE_DONE)
+        return std::nullopt;
+    e.id = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db));
+    return e;
+}
+
+} // namespace
+
+std::unique_ptr<Store> Store::open(const std::string& path, std::string& error)
+{
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+        error = "cannot open " + path + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return nullptr;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    std::string problem;
+    // WAL so readers never block the writer; FULL so an acknowledged change survives power loss.
+    if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", &problem)) {
+        error = path + ": " + problem;
+        sqlite3_close(db);
+        return nullptr;
+    }
+    int version = 0;
+    {
+        Statement s(db, "PRAGMA user_version");
+        if (s.ok() && s.step() == SQLITE_ROW)
+            version = static_cast<int>(s.integer(0));
+    }
+    if (version > kSchemaVersion) {
+        error = path + " was written by a newer syncd (schema " + std::to_string(version) + "); refusing to touch it";
+        sqlite3_close(db);
+        return nullptr;
+    }
+    if (!exec(db, "BEGIN IMMEDIATE", &problem) || !exec(db, kSchema, &problem)
+        || !exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str(), &problem) || !exec(db, "COMMIT", &problem)) {
+        error = path + ": " + problem;
+        exec(db, "ROLLBACK");
+        sqlite3_close(db);
+        return nullptr;
+    }
+    return std::unique_ptr<Store>(new Store(db));
+}
+
+Store::~Store() { sqlite3_close(m_db); }
+
+std::vector<StoredToggle> Store::toggles() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<StoredToggle> out;
+    Statement s(m_db, "SELECT key, scope, type, value, version FROM toggles ORDER BY key, scope");
+    while (s.step() == SQLITE_ROW)
+        out.push_back(readToggle(s));
+    return out;
+}
+
+std::optional<StoredToggle> Store::toggle(const std::string& key, const std::string& scope) const
+{
+    std::lock_guard lock(m_mutex);
+    Statement s(m_db, "SELECT key, scope, type, value, version FROM toggles WHERE key = ? AND scope = ?");
+    s.bind(1, key);
+    s.bind(2, scope);
+    if (s.step() != SQLITE_ROW)
+        return std::nullopt;
+    return readToggle(s);
+}
+
+Store::SetResult Store::setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
+                                  std::uint64_t expectedVersion, const AuditEntry& who)
+{
+    std::lock_guard lock(m_mutex);
+    SetResult result;
+    std::string problem;
+    // IMMEDIATE takes the write lock up front: two syncd processes on one file cannot interleave
+    // their compare and their set.
+    if (!exec(m_db, "BEGIN IMMEDIATE", &problem)) {
+        result.error = problem;
+        return result;
+    }
+    std::optional<StoredToggle> current;
+    {
+        Statement s(m_db, "SELECT key, scope, type, value, version FROM toggles WHERE key = ? AND scope = ?");
+        s.bind(1, key);
+        s.bind(2, scope);
+        if (s.step() == SQLITE_ROW)
+            current = readToggle(s);
+    }
+    const std::uint64_t version = current ? current->version : 0;
+    if (version != expectedVersion) {
+        exec(m_db, "ROLLBACK");
+        result.outcome = Outcome::Conflict;
+        result.current = current ? *current : StoredToggle{key, scope, {}, 0};
+        return result;
+    }
+    StoredToggle next{key, scope, value, version + 1};
+    {
+        Statement s(m_db, "INSERT INTO toggles (key, scope, type, value, version) VALUES (?,?,?,?,?) "
+                          "ON CONFLICT (key, scope) DO UPDATE SET type = excluded.type, value = excluded.value, version = excluded.version");
+        s.bind(1, key);
+        s.bind(2, scope);
+        s.bind(3, static_cast<std::int64_t>(typeOf(value)));
+        s.bind(4, formatValue(value));
+        s.bind(5, static_cast<std::int64_t>(next.version));
+        if (s.step() != SQLITE_DONE) {
+            result.error = sqlite3_errmsg(m_db);
+            exec(m_db, "ROLLBACK");
+            return result;
+        }
+    }
+    AuditEntry entry = who;
+    entry.action = "set_toggle";
+    entry.target = key + "@" + scope;
+    const ToggleDefinition* definition = findToggle(key);
+    entry.oldValue = current ? formatValue(current->value) : (definition ? formatValue(definition->defaultValue) : std::string{});
+    entry.newValue = formatValue(value);
+    auto written = insertAudit(m_db, entry);
+    if (!written || !exec(m_db, "COMMIT", &problem)) {
+        result.error = written ? problem : std::string(sqlite3_errmsg(m_db));
+        exec(m_db, "ROLLBACK");
+        return result;
+    }
+    result.outcome = Outcome::Applied;
+    result.current = next;
+    result.audit = *written;
+    return result;
+}
+
+std::optional<AuditEntry> Store::appendAudit(const AuditEntry& entry)
+{
+    std::lock_guard lock(m_mutex);
+    return insertAudit(m_db, entry);
+}
+
+std::vector<AuditEntry> Store::audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<AuditEntry> out;
+    Statement s(m_db, target.empty()
+                          ? "SELECT id, time_ms, actor, role, action, target, old_value, new_value, reason FROM audit WHERE id > ? ORDER BY id LIMIT ?"
+                          : "SELECT id, time_ms, actor, role, action, target, old_value, new_value, reason FROM audit WHERE id > ? AND target = ? ORDER BY id LIMIT ?");
+    s.bind(1, static_cast<std::int64_t>(afterId));
+    if (target.empty()) {
+        s.bind(2, static_cast<std::int64_t>(limit));
+    } else {
+        s.bind(2, target);
+        s.bind(3, static_cast<std::int64_t>(limit));
+    }
+    while (s.step() == SQLITE_ROW)
+        out.push_back(readAudit(s));
+    return out;
+}
+
+} // namespace lv::liveops
