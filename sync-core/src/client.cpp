@@ -139,8 +139,7 @@ void Client::handleSnapshot(std::span<const std::uint8_t> data, TimeUs now)
     for (const PlayerState& s : r.entities) {
         if (s.id == *m_localPlayer) {
             if (m_predictionEnabled) {
-                const Reconciliation rec = m_prediction.reconcile(s, header->lastProcessedInput, r.tickHz);
-                (void)rec;
+                m_prediction.reconcile(s, header->lastProcessedInput, r.tickHz);  // counts and sizes corrections itself
             } else {
                 m_prediction.reset(s);
             }

@@ -22,6 +22,13 @@ std::array<std::uint8_t, kTokenUserDataSize> makeUserData(Platform platform, std
     return data;
 }
 
+namespace {
+ControlMessage maintenanceNotice()
+{
+    return {ControlMessage::Kind::MaintenanceNotice, {}, 60, "Maintenance is starting; please finish your match."};
+}
+} // namespace
+
 Server::Server(ServerConfig config, DatagramSocket& socket)
     : m_config(std::move(config)), m_transport(m_config.transport, m_config.tokenKey, socket),
       m_world(m_config.knobs, m_config.world)
@@ -51,7 +58,7 @@ void Server::setKnobs(const RuntimeKnobs& knobs, TimeUs now)
     m_world.setKnobs(knobs);
     applyAdmission();
     if (knobs.maintenanceMode && !old.maintenanceMode)
-        broadcast({ControlMessage::Kind::MaintenanceNotice, {}, 60, "Maintenance is starting; please finish your match."});
+        broadcast(maintenanceNotice());
     if (!knobs.failoverTarget.empty() && knobs.failoverTarget != m_redirectedTo) {
         if (auto target = Address::parse(knobs.failoverTarget))
             redirectAll(*target, "failover");
@@ -133,7 +140,7 @@ void Server::handleEvent(TransportEvent& event, TimeUs)
         applyAdmission();
         const RuntimeKnobs& k = m_world.knobs();
         if (k.maintenanceMode)
-            (void)m_transport.sendReliable(event.client, encodeControl({ControlMessage::Kind::MaintenanceNotice, {}, 60, "Maintenance is starting; please finish your match."}));
+            (void)m_transport.sendReliable(event.client, encodeControl(maintenanceNotice()));
         break;
     }
     case TransportEvent::Kind::Disconnected: {
