@@ -1,0 +1,75 @@
+#pragma once
+
+#include "synccore/conditioner.h"
+#include "synccore/server.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace lv::liveops {
+
+struct RegionConfig {
+    std::string name;
+    Address bind = Address::loopback(0);  ///< UDP address for game clients (port 0 = ephemeral)
+    int capacity = 4096;
+    RuntimeKnobs knobs;
+    Key tokenKey{};
+    std::uint64_t seed = 1;
+};
+
+/// One region's figures over the window since the previous sample.
+struct RegionSample {
+    std::string region;
+    double windowSeconds = 0.0;
+    double rttP50Ms = 0.0, rttP95Ms = 0.0, rttP99Ms = 0.0;
+    double lossPercent = 0.0;
+    std::size_t players = 0;
+    double kbpsIn = 0.0, kbpsOut = 0.0;
+    double tickP99Ms = 0.0;
+    std::uint64_t corrections = 0;
+    std::uint64_t errors = 0;  ///< malformed packets + rejected tokens
+    std::uint64_t ticks = 0;
+};
+
+/// A region of sync-core served on its own thread behind a real UDP socket. The thread owns the
+/// loop (advance, wait for packets or the next tick); other threads change knobs, start drills and
+/// take samples through a mutex held only briefly.
+class RegionHost {
+public:
+    /// Binds the socket and starts the thread; null with `error` set when the address is taken.
+    static std::unique_ptr<RegionHost> start(RegionConfig config, std::string& error);
+    ~RegionHost();  ///< stops and joins the thread
+    RegionHost(const RegionHost&) = delete;
+    RegionHost& operator=(const RegionHost&) = delete;
+
+    const std::string& name() const { return m_config.name; }
+    Address endpoint() const { return m_endpoint; }
+    void setKnobs(const RuntimeKnobs& knobs);
+    RuntimeKnobs knobs() const;
+    /// A drill: every datagram the region sends is conditioned (extra latency, loss); {} ends it.
+    void setFault(const ConditionerSettings& outgoing);
+    /// Figures since the previous call.
+    RegionSample sample();
+    std::size_t players() const;
+
+private:
+    explicit RegionHost(RegionConfig config) : m_config(std::move(config)) {}
+    void run();
+    static TimeUs monotonicNow();
+
+    RegionConfig m_config;
+    Address m_endpoint;
+    UdpSocket* m_udp = nullptr;                 // owned by m_socket
+    std::unique_ptr<ConditionedSocket> m_socket;
+    std::unique_ptr<Server> m_server;
+    mutable std::mutex m_mutex;                 // guards m_server, m_socket settings, m_lastSampleAt
+    TimeUs m_lastSampleAt = 0;
+    std::atomic<bool> m_running{true};
+    std::thread m_thread;                       // last: starts after everything above exists
+};
+
+} // namespace lv::liveops
