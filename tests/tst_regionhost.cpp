@@ -35,7 +35,7 @@ struct Players {
             clients.push_back(std::make_unique<Client>(ClientConfig{}, *sockets.back()));
             std::array<std::uint8_t, 32> seed{};
             seed[0] = static_cast<std::uint8_t>(i + 1);
-            const auto token = issueConnectToken(key, TransportConfig{}.protocolId, static_cast<std::uint64_t>(i + 1), wallNow() + seconds(600),
+            const auto token = issueConnectToken(key, TransportConfig{}.protocolId, static_cast<std::uint64_t>(i + 1), unixNowUs() + seconds(600),
                                                  makeUserData(Platform::Pc, Vec3i{i * 2 * kPositionUnitsPerMetre, 0, 0}), seed);
             clients.back()->connect(token, region, wallNow());
         }

@@ -10,6 +10,11 @@ TimeUs RegionHost::monotonicNow()
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+TimeUs unixNowUs()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 std::unique_ptr<RegionHost> RegionHost::start(RegionConfig config, std::string& error)
 {
     auto udp = UdpSocket::bind(config.bind);
@@ -23,6 +28,8 @@ std::unique_ptr<RegionHost> RegionHost::start(RegionConfig config, std::string& 
     host->m_socket = std::make_unique<ConditionedSocket>(std::move(*udp), ConditionerSettings{}, ConditionerSettings{}, host->m_config.seed);
     ServerConfig serverConfig;
     serverConfig.tokenKey = host->m_config.tokenKey;
+    // Ticks run on the monotonic clock; tokens expire in Unix time (issued by another process).
+    serverConfig.transport.tokenClockOffset = unixNowUs() - monotonicNow();
     serverConfig.knobs = host->m_config.knobs;
     serverConfig.capacity = host->m_config.capacity;
     serverConfig.seed = host->m_config.seed;

@@ -6,7 +6,8 @@ namespace lv::liveops {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: toggles and audit. 2: toggles.audit_id, the entry that last changed the toggle.
+constexpr int kSchemaVersion = 2;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS toggles (
@@ -15,6 +16,7 @@ CREATE TABLE IF NOT EXISTS toggles (
   type INTEGER NOT NULL,      -- 0 bool, 1 integer, 2 string
   value TEXT NOT NULL,
   version INTEGER NOT NULL,
+  audit_id INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (key, scope)
 );
 CREATE TABLE IF NOT EXISTS audit (
@@ -68,9 +70,37 @@ ToggleValue decodeValue(int type, const std::string& text)
     return text;
 }
 
+constexpr const char* kToggleColumns = "SELECT key, scope, type, value, version, audit_id FROM toggles";
+constexpr const char* kAuditColumns = "SELECT id, time_ms, actor, role, action, target, old_value, new_value, reason FROM audit";
+
 StoredToggle readToggle(const Statement& s)
 {
-    return {s.text(0), s.text(1), decodeValue(static_cast<int>(s.integer(2)), s.text(3)), static_cast<std::uint64_t>(s.integer(4))};
+    return {s.text(0), s.text(1), decodeValue(static_cast<int>(s.integer(2)), s.text(3)), static_cast<std::uint64_t>(s.integer(4)),
+            static_cast<std::uint64_t>(s.integer(5))};
+}
+
+std::optional<StoredToggle> selectToggle(sqlite3* db, const std::string& key, const std::string& scope)
+{
+    Statement s(db, (std::string(kToggleColumns) + " WHERE key = ? AND scope = ?").c_str());
+    s.bind(1, key);
+    s.bind(2, scope);
+    if (s.step() != SQLITE_ROW)
+        return std::nullopt;
+    return readToggle(s);
+}
+
+bool upsertToggle(sqlite3* db, const StoredToggle& t)
+{
+    Statement s(db, "INSERT INTO toggles (key, scope, type, value, version, audit_id) VALUES (?,?,?,?,?,?) "
+                    "ON CONFLICT (key, scope) DO UPDATE SET type = excluded.type, value = excluded.value, "
+                    "version = excluded.version, audit_id = excluded.audit_id");
+    s.bind(1, t.key);
+    s.bind(2, t.scope);
+    s.bind(3, static_cast<std::int64_t>(typeOf(t.value)));
+    s.bind(4, formatValue(t.value));
+    s.bind(5, static_cast<std::int64_t>(t.version));
+    s.bind(6, static_cast<std::int64_t>(t.lastAuditId));
+    return s.step() == SQLITE_DONE;
 }
 
 AuditEntry readAudit(const Statement& s)
@@ -144,7 +174,9 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error)
         sqlite3_close(db);
         return nullptr;
     }
+    const bool migrateFrom1 = version == 1;
     if (!exec(db, "BEGIN IMMEDIATE", &problem) || !exec(db, kSchema, &problem)
+        || (migrateFrom1 && !exec(db, "ALTER TABLE toggles ADD COLUMN audit_id INTEGER NOT NULL DEFAULT 0", &problem))
         || !exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str(), &problem) || !exec(db, "COMMIT", &problem)) {
         error = path + ": " + problem;
         exec(db, "ROLLBACK");
@@ -160,7 +192,7 @@ std::vector<StoredToggle> Store::toggles() const
 {
     std::lock_guard lock(m_mutex);
     std::vector<StoredToggle> out;
-    Statement s(m_db, "SELECT key, scope, type, value, version FROM toggles ORDER BY key, scope");
+    Statement s(m_db, (std::string(kToggleColumns) + " ORDER BY key, scope").c_str());
     while (s.step() == SQLITE_ROW)
         out.push_back(readToggle(s));
     return out;
@@ -169,12 +201,7 @@ std::vector<StoredToggle> Store::toggles() const
 std::optional<StoredToggle> Store::toggle(const std::string& key, const std::string& scope) const
 {
     std::lock_guard lock(m_mutex);
-    Statement s(m_db, "SELECT key, scope, type, value, version FROM toggles WHERE key = ? AND scope = ?");
-    s.bind(1, key);
-    s.bind(2, scope);
-    if (s.step() != SQLITE_ROW)
-        return std::nullopt;
-    return readToggle(s);
+    return selectToggle(m_db, key, scope);
 }
 
 Store::SetResult Store::setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
@@ -189,35 +216,13 @@ Store::SetResult Store::setToggle(const std::string& key, const std::string& sco
         result.error = problem;
         return result;
     }
-    std::optional<StoredToggle> current;
-    {
-        Statement s(m_db, "SELECT key, scope, type, value, version FROM toggles WHERE key = ? AND scope = ?");
-        s.bind(1, key);
-        s.bind(2, scope);
-        if (s.step() == SQLITE_ROW)
-            current = readToggle(s);
-    }
+    const std::optional<StoredToggle> current = selectToggle(m_db, key, scope);
     const std::uint64_t version = current ? current->version : 0;
     if (version != expectedVersion) {
         exec(m_db, "ROLLBACK");
         result.outcome = Outcome::Conflict;
-        result.current = current ? *current : StoredToggle{key, scope, {}, 0};
+        result.current = current ? *current : StoredToggle{key, scope, {}, 0, 0};
         return result;
-    }
-    StoredToggle next{key, scope, value, version + 1};
-    {
-        Statement s(m_db, "INSERT INTO toggles (key, scope, type, value, version) VALUES (?,?,?,?,?) "
-                          "ON CONFLICT (key, scope) DO UPDATE SET type = excluded.type, value = excluded.value, version = excluded.version");
-        s.bind(1, key);
-        s.bind(2, scope);
-        s.bind(3, static_cast<std::int64_t>(typeOf(value)));
-        s.bind(4, formatValue(value));
-        s.bind(5, static_cast<std::int64_t>(next.version));
-        if (s.step() != SQLITE_DONE) {
-            result.error = sqlite3_errmsg(m_db);
-            exec(m_db, "ROLLBACK");
-            return result;
-        }
     }
     AuditEntry entry = who;
     entry.action = "set_toggle";
@@ -226,14 +231,15 @@ Store::SetResult Store::setToggle(const std::string& key, const std::string& sco
     entry.oldValue = current ? formatValue(current->value) : (definition ? formatValue(definition->defaultValue) : std::string{});
     entry.newValue = formatValue(value);
     auto written = insertAudit(m_db, entry);
-    if (!written || !exec(m_db, "COMMIT", &problem)) {
-        result.error = written ? problem : std::string(sqlite3_errmsg(m_db));
+    StoredToggle next{key, scope, value, version + 1, written ? written->id : 0};
+    if (!written || !upsertToggle(m_db, next) || !exec(m_db, "COMMIT", &problem)) {
+        result.error = problem.empty() ? std::string(sqlite3_errmsg(m_db)) : problem;
         exec(m_db, "ROLLBACK");
         return result;
     }
-    result.outcome = Outcome::Applied;
     result.current = next;
     result.audit = *written;
+    result.outcome = Outcome::Applied;
     return result;
 }
 
@@ -241,6 +247,42 @@ std::optional<AuditEntry> Store::appendAudit(const AuditEntry& entry)
 {
     std::lock_guard lock(m_mutex);
     return insertAudit(m_db, entry);
+}
+
+std::optional<Store::OperationResult> Store::applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes,
+                                                           const AuditEntry& entry, std::string& error)
+{
+    std::lock_guard lock(m_mutex);
+    if (!exec(m_db, "BEGIN IMMEDIATE", &error))
+        return std::nullopt;
+    OperationResult result;
+    auto written = insertAudit(m_db, entry);
+    bool ok = written.has_value();
+    for (std::size_t i = 0; ok && i < changes.size(); ++i) {
+        const auto& [scope, change] = changes[i];
+        const auto current = selectToggle(m_db, change.key, scope);
+        StoredToggle next{change.key, scope, change.value, (current ? current->version : 0) + 1, written->id};
+        ok = upsertToggle(m_db, next);
+        result.toggles.push_back(std::move(next));
+    }
+    if (!ok || !exec(m_db, "COMMIT", &error)) {
+        if (error.empty())
+            error = sqlite3_errmsg(m_db);
+        exec(m_db, "ROLLBACK");
+        return std::nullopt;
+    }
+    result.audit = *written;
+    return result;
+}
+
+std::optional<AuditEntry> Store::auditEntry(std::uint64_t id) const
+{
+    std::lock_guard lock(m_mutex);
+    Statement s(m_db, (std::string(kAuditColumns) + " WHERE id = ?").c_str());
+    s.bind(1, static_cast<std::int64_t>(id));
+    if (s.step() != SQLITE_ROW)
+        return std::nullopt;
+    return readAudit(s);
 }
 
 std::vector<AuditEntry> Store::audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const

@@ -121,7 +121,7 @@ void ServerTransport::receive(TimeUs now)
     // Forget used tokens once they have expired: they cannot be presented again anyway.
     if (m_usedTokens.size() > 4 * m_slots.size()) {
         for (auto it = m_usedTokens.begin(); it != m_usedTokens.end();)
-            it = it->second.second <= now ? m_usedTokens.erase(it) : std::next(it);
+            it = it->second.second <= now + m_config.tokenClockOffset ? m_usedTokens.erase(it) : std::next(it);
     }
 }
 
@@ -150,7 +150,7 @@ void ServerTransport::handleRequest(const Datagram& d, TimeUs now)
         ++m_counters.tokensForged;
         return;
     }
-    if (now >= expiresAt) {
+    if (now + m_config.tokenClockOffset >= expiresAt) {
         ++m_counters.tokensExpired;
         return;
     }

@@ -12,6 +12,9 @@
 
 namespace lv::liveops {
 
+/// Unix time in microseconds: the clock connect tokens for regions expire in.
+TimeUs unixNowUs();
+
 struct RegionConfig {
     std::string name;
     Address bind = Address::loopback(0);  ///< UDP address for game clients (port 0 = ephemeral)

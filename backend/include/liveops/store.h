@@ -19,6 +19,13 @@ struct StoredToggle {
     std::string scope;  ///< region name, or "*" for cluster-wide
     ToggleValue value;
     std::uint64_t version = 0;
+    std::uint64_t lastAuditId = 0;  ///< the audit entry of the last change (0 = none)
+};
+
+/// One toggle an operation sets (the scope is given alongside).
+struct ToggleChange {
+    std::string key;
+    ToggleValue value;
 };
 
 /// One line of the append-only audit log.
@@ -60,6 +67,15 @@ public:
     /// (`who` gives time, actor, role and reason). Nothing is written on Conflict.
     SetResult setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
                         std::uint64_t expectedVersion, const AuditEntry& who);
+    struct OperationResult {
+        AuditEntry audit;
+        std::vector<StoredToggle> toggles;  ///< as written, versions bumped
+    };
+    /// An operation (drain, failover) in one transaction: one audit entry, and each (scope, change)
+    /// written unconditionally with its version bumped and pointing at that entry.
+    std::optional<OperationResult> applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes,
+                                                  const AuditEntry& entry, std::string& error);
+    std::optional<AuditEntry> auditEntry(std::uint64_t id) const;
     /// Appends an audit entry for an operation (drain, failover, drill); returns it with its id.
     std::optional<AuditEntry> appendAudit(const AuditEntry& entry);
     /// Entries with id > afterId, oldest first, at most `limit`, optionally only for `target`.

@@ -54,6 +54,10 @@ struct TransportConfig {
     TimeUs connectTimeout = seconds(5);
     TimeUs reliableResendInterval = millis(100);  ///< floor; grows to 1.25 x RTT
     int maxClients = 4096;
+    /// Added to the host's `now` to get the clock tokens expire in. Hosts that tick on a monotonic
+    /// clock set it to (Unix time - monotonic time) so that tokens carry Unix time and can be
+    /// issued on another machine.
+    TimeUs tokenClockOffset = 0;
 };
 
 enum class DisconnectReason : std::uint8_t {

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "liveops/auth.h"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace grpc {
+class Channel;
+}
+
+namespace lv::liveops {
+
+class Cluster;
+
+struct ApiServerOptions {
+    std::string address = "127.0.0.1:0";  ///< host:port; port 0 = ephemeral (see ApiServer::port())
+    /// TLS when both are set (PEM files). With `tlsClientCa` set, clients must present a
+    /// certificate signed by it.
+    std::string tlsCertFile;
+    std::string tlsKeyFile;
+    std::string tlsClientCaFile;
+};
+
+/// The liveops.v1 gRPC service over a Cluster, with grpc.health.v1 (overall and one entry per
+/// region, "region/<name>") and server reflection. Serves on a TCP address and, for the
+/// console's sandbox, on an in-process channel: one code path for both.
+class ApiServer {
+public:
+    static std::unique_ptr<ApiServer> start(Cluster& cluster, TokenTable tokens, const ApiServerOptions& options, std::string& error);
+    ~ApiServer();  ///< shuts down (grace 0) if shutdown() was not called
+    ApiServer(const ApiServer&) = delete;
+    ApiServer& operator=(const ApiServer&) = delete;
+
+    int port() const;
+    std::shared_ptr<grpc::Channel> inProcessChannel();
+    /// Health reports NOT_SERVING from now on (load balancers stop sending); calls still work.
+    void setNotServing();
+    /// Ends watch streams (clients see UNAVAILABLE and reconnect elsewhere), lets unary calls in
+    /// flight finish within `grace`, then stops.
+    void shutdown(std::chrono::milliseconds grace);
+
+    struct Impl;
+
+private:
+    explicit ApiServer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace lv::liveops

@@ -1,0 +1,166 @@
+#pragma once
+
+#include "liveops/auth.h"
+#include "liveops/feed.h"
+#include "liveops/regionhost.h"
+#include "liveops/store.h"
+#include "liveops/toggles.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace lv::liveops {
+
+enum class RegionState : std::uint8_t { Serving = 1, Draining = 2, Maintenance = 3, Outage = 4 };
+std::string_view regionStateName(RegionState state);
+
+struct RegionInfo {
+    std::string name;
+    std::string endpoint;  ///< UDP ip:port
+    RegionState state = RegionState::Serving;
+    std::size_t players = 0;
+    std::size_t capacity = 0;
+    std::string activeDrill;  ///< e.g. "latency +80 ms, 12 s left"; empty when none
+};
+
+/// A toggle as the API shows it: definition, scope, current value and version.
+struct ToggleState {
+    const ToggleDefinition* definition = nullptr;
+    std::string scope;  ///< region name, or "*"
+    ToggleValue value;
+    std::uint64_t version = 0;
+    std::optional<AuditEntry> lastChange;
+};
+
+struct ToggleEvent {
+    ToggleState toggle;
+    bool initial = false;  ///< part of the state delivered when a watch starts
+};
+
+struct TelemetryRecord {
+    std::uint64_t sequence = 0;  ///< one per sample, across regions
+    std::int64_t timeMs = 0;     ///< Unix time
+    RegionState state = RegionState::Serving;
+    RegionSample sample;
+};
+
+enum class DrillKind : std::uint8_t { Latency = 1, Loss = 2, Outage = 3 };
+
+/// How a call ended; the service maps these to gRPC status codes.
+enum class Outcome : std::uint8_t { Ok, InvalidArgument, NotFound, PermissionDenied, Aborted, FailedPrecondition, Internal };
+
+struct OperationResult {
+    Outcome outcome = Outcome::Ok;
+    std::string message;
+    std::optional<AuditEntry> audit;
+    std::optional<ToggleState> toggle;  ///< SetToggle: the toggle after the call (the newer one on Aborted)
+};
+
+struct ClusterConfig {
+    std::vector<RegionConfig> regions;
+    std::string storePath;
+    std::chrono::milliseconds telemetryInterval{1000};
+    std::size_t telemetryHistory = 4096;  ///< samples kept for resumed watches
+};
+
+/// The regions syncd hosts and everything done to them: toggles (persisted, applied to the
+/// engines), operations, timed drills, telemetry sampling, and the audit log. No gRPC here:
+/// the service translates; tests and the sandbox can drive this directly.
+///
+/// Thread-safe. One sampler thread takes telemetry every interval and ends drills on time.
+class Cluster {
+public:
+    /// Opens the store, starts every region with its persisted toggles applied, starts sampling.
+    static std::unique_ptr<Cluster> start(ClusterConfig config, std::string& error);
+    ~Cluster();
+    Cluster(const Cluster&) = delete;
+    Cluster& operator=(const Cluster&) = delete;
+
+    std::vector<RegionInfo> regions() const;
+    std::vector<std::string> regionNames() const;
+    /// Every toggle in `scope` ("" = all scopes: "*" and each region).
+    std::vector<ToggleState> toggles(const std::string& scope) const;
+
+    OperationResult setToggle(const Identity& who, const std::string& key, const std::string& scope, const ToggleValue& value,
+                              std::uint64_t expectedVersion, const std::string& reason);
+    /// Closes admissions and, when `failoverTo` names a region, redirects every player there.
+    OperationResult drain(const Identity& who, const std::string& region, const std::string& failoverTo, const std::string& reason);
+    /// Redirects every player of `from` to `to` (new players to `from` are sent on too).
+    OperationResult failover(const Identity& who, const std::string& from, const std::string& to, const std::string& reason);
+    OperationResult startDrill(const Identity& who, const std::string& region, DrillKind kind, double latencyMs, double lossPercent,
+                               std::chrono::seconds duration, const std::string& reason);
+    OperationResult cancelDrill(const Identity& who, const std::string& region, const std::string& reason);
+
+    std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const;
+
+    /// Telemetry: replays the kept samples with sequence > `resumeAfter`, then every new one.
+    Feed<TelemetryRecord>::Subscription watchTelemetry(std::uint64_t resumeAfter, Feed<TelemetryRecord>::Callback callback);
+    /// Toggles: the current state of every toggle (initial = true), then each change.
+    Feed<ToggleEvent>::Subscription watchToggles(Feed<ToggleEvent>::Callback callback);
+    /// Audit: entries with id > afterId from the store, then each new one.
+    Feed<AuditEntry>::Subscription watchAudit(std::uint64_t afterId, Feed<AuditEntry>::Callback callback);
+
+    /// Shutdown step one (SIGTERM): closes admissions everywhere and tells connected players
+    /// maintenance is coming. Not persisted: a restarted syncd serves again.
+    void beginShutdown();
+    std::chrono::milliseconds telemetryInterval() const { return m_config.telemetryInterval; }
+    /// Takes a telemetry sample of every region now (tests; the sampler does it on its own).
+    void sampleNow();
+
+private:
+    struct Drill {
+        DrillKind kind = DrillKind::Latency;
+        double latencyMs = 0.0;
+        double lossPercent = 0.0;
+        std::chrono::steady_clock::time_point ends;
+    };
+    struct Region {
+        RegionConfig config;
+        std::unique_ptr<RegionHost> host;
+        std::optional<Drill> drill;
+    };
+
+    explicit Cluster(ClusterConfig config) : m_config(std::move(config)) {}
+    Region* findRegion(const std::string& name);
+    const Region* findRegion(const std::string& name) const;
+    ToggleState stateOf(const ToggleDefinition& definition, const std::string& scope) const;
+    ToggleValue effectiveValue(const ToggleDefinition& definition, const std::string& region) const;
+    RuntimeKnobs knobsFor(const Region& region) const;
+    RegionState stateOf(const Region& region) const;
+    void applyKnobs();
+    void publishToggles(const std::vector<StoredToggle>& written);
+    OperationResult operation(const Identity& who, const std::string& action, const std::string& target,
+                              std::vector<std::pair<std::string, ToggleChange>> changes, const std::string& oldValue,
+                              const std::string& newValue, const std::string& reason);
+    std::optional<AuditEntry> endDrill(Region& region, const Identity& who, const std::string& action, const std::string& reason);
+    void samplerLoop();
+    static std::int64_t unixMs();
+    AuditEntry stamp(const Identity& who, const std::string& reason) const;
+
+    ClusterConfig m_config;
+    std::unique_ptr<Store> m_store;
+    std::vector<Region> m_regions;                      // fixed after start
+    mutable std::mutex m_mutex;                         // guards toggles, drills, shutdown flag; taken before feed locks
+    std::map<std::pair<std::string, std::string>, StoredToggle> m_toggles;  // (key, scope) -> stored
+    bool m_shuttingDown = false;
+
+    Feed<TelemetryRecord> m_telemetry;
+    std::deque<TelemetryRecord> m_history;              // guarded by m_telemetry's lock
+    std::uint64_t m_sequence = 0;                       // guarded by m_telemetry's lock
+    Feed<ToggleEvent> m_toggleFeed;
+    Feed<AuditEntry> m_auditFeed;
+
+    std::mutex m_samplerMutex;
+    std::condition_variable m_samplerWake;
+    bool m_stopSampler = false;
+    std::thread m_sampler;
+};
+
+} // namespace lv::liveops

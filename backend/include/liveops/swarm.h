@@ -1,0 +1,77 @@
+#pragma once
+
+#include "synccore/bots.h"
+#include "synccore/client.h"
+#include "synccore/conditioner.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace lv::liveops {
+
+struct SwarmConfig {
+    Address server;                 ///< region to connect to
+    int count = 10;                 ///< bot clients, each with its own UDP socket
+    Key tokenKey{};                 ///< the cluster's connect-token key (the swarm acts as its own matchmaker)
+    ConditionerSettings network;    ///< applied both ways on every bot's socket (demo regions differ here)
+    std::uint64_t seed = 1;
+    std::uint64_t firstClientId = 1;
+    Platform platform = Platform::Pc;
+    TimeUs tokenLifetime = seconds(3600);
+};
+
+/// What the swarm's clients measured, over all of them.
+struct SwarmReport {
+    std::size_t clients = 0;
+    std::size_t connected = 0;                   ///< connected and receiving snapshots
+    std::map<std::string, std::size_t> byServer; ///< connected clients per server address
+    double rttP50Ms = 0.0, rttP95Ms = 0.0, rttP99Ms = 0.0;  ///< over the clients' smoothed RTTs
+    double lossPercent = 0.0;                    ///< mean over connected clients
+    std::uint64_t corrections = 0;
+    std::uint64_t redirects = 0;
+    std::uint64_t snapshots = 0;
+    std::uint64_t bytesReceived = 0;             ///< all clients, since start
+    std::uint64_t bytesSent = 0;
+    std::uint64_t disconnects = 0;               ///< sessions that ended other than by redirect
+};
+
+/// N real game clients over UDP, moved by bot brains, on one thread. The thread sleeps in epoll
+/// until a socket is readable or the next client tick is due, so a thousand clients cost little.
+/// Redirects (failover) are honoured by the engine's client: it reconnects to the target with the
+/// same token.
+class BotSwarm {
+public:
+    static std::unique_ptr<BotSwarm> start(const SwarmConfig& config, std::string& error);
+    ~BotSwarm();  ///< disconnects every client politely, then stops
+    BotSwarm(const BotSwarm&) = delete;
+    BotSwarm& operator=(const BotSwarm&) = delete;
+
+    SwarmReport report() const;
+
+private:
+    struct Bot {
+        std::unique_ptr<DatagramSocket> socket;  // UdpSocket, or ConditionedSocket around one
+        UdpSocket* udp = nullptr;
+        ConditionedSocket* conditioned = nullptr;
+        std::unique_ptr<Client> client;
+        std::unique_ptr<BotBrain> brain;
+        std::uint64_t disconnects = 0;
+        ClientState lastState = ClientState::Disconnected;
+    };
+    explicit BotSwarm(SwarmConfig config) : m_config(std::move(config)) {}
+    void run();
+
+    SwarmConfig m_config;
+    std::vector<Bot> m_bots;
+    int m_epoll = -1;
+    mutable std::mutex m_mutex;  // guards the bots between the loop and report()
+    std::atomic<bool> m_running{true};
+    std::thread m_thread;
+};
+
+} // namespace lv::liveops

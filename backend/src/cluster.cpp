@@ -1,0 +1,487 @@
+#include "liveops/cluster.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace lv::liveops {
+
+namespace {
+const Identity kSystem{"syncd", Role::Admin};
+
+std::string describeDrill(DrillKind kind, double latencyMs, double lossPercent)
+{
+    char text[64];
+    switch (kind) {
+    case DrillKind::Latency: std::snprintf(text, sizeof text, "latency +%.0f ms", latencyMs); break;
+    case DrillKind::Loss: std::snprintf(text, sizeof text, "loss %.1f%%", lossPercent); break;
+    case DrillKind::Outage: std::snprintf(text, sizeof text, "outage"); break;
+    }
+    return text;
+}
+} // namespace
+
+std::string_view regionStateName(RegionState state)
+{
+    switch (state) {
+    case RegionState::Serving: return "serving";
+    case RegionState::Draining: return "draining";
+    case RegionState::Maintenance: return "maintenance";
+    case RegionState::Outage: return "outage";
+    }
+    return "unknown";
+}
+
+std::int64_t Cluster::unixMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error)
+{
+    if (config.regions.empty()) {
+        error = "no regions configured";
+        return nullptr;
+    }
+    for (std::size_t i = 0; i < config.regions.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (config.regions[i].name == config.regions[j].name || config.regions[i].name == "*" || config.regions[i].name.empty()) {
+                error = "region names must be unique, non-empty and not '*': '" + config.regions[i].name + "'";
+                return nullptr;
+            }
+    std::unique_ptr<Cluster> cluster(new Cluster(std::move(config)));
+    cluster->m_store = Store::open(cluster->m_config.storePath, error);
+    if (!cluster->m_store)
+        return nullptr;
+    for (auto& stored : cluster->m_store->toggles())
+        cluster->m_toggles[{stored.key, stored.scope}] = stored;
+    for (const RegionConfig& rc : cluster->m_config.regions) {
+        Region region{rc, nullptr, std::nullopt};
+        region.host = RegionHost::start(rc, error);
+        if (!region.host)
+            return nullptr;
+        cluster->m_regions.push_back(std::move(region));
+    }
+    {
+        // Endpoints are known only now (ports may be ephemeral): apply persisted toggles.
+        std::lock_guard lock(cluster->m_mutex);
+        cluster->applyKnobs();
+    }
+    cluster->m_sampler = std::thread([c = cluster.get()] { c->samplerLoop(); });
+    return cluster;
+}
+
+Cluster::~Cluster()
+{
+    {
+        std::lock_guard lock(m_samplerMutex);
+        m_stopSampler = true;
+    }
+    m_samplerWake.notify_all();
+    if (m_sampler.joinable())
+        m_sampler.join();
+    m_regions.clear();  // each host tells its players it is going, then joins its thread
+}
+
+Cluster::Region* Cluster::findRegion(const std::string& name)
+{
+    auto it = std::find_if(m_regions.begin(), m_regions.end(), [&](const Region& r) { return r.config.name == name; });
+    return it == m_regions.end() ? nullptr : &*it;
+}
+
+const Cluster::Region* Cluster::findRegion(const std::string& name) const
+{
+    return const_cast<Cluster*>(this)->findRegion(name);
+}
+
+std::vector<std::string> Cluster::regionNames() const
+{
+    std::vector<std::string> names;
+    for (const Region& r : m_regions)
+        names.push_back(r.config.name);
+    return names;
+}
+
+ToggleValue Cluster::effectiveValue(const ToggleDefinition& definition, const std::string& region) const
+{
+    if (auto it = m_toggles.find({definition.key, region}); it != m_toggles.end())
+        return it->second.value;
+    if (auto it = m_toggles.find({definition.key, "*"}); it != m_toggles.end())
+        return it->second.value;
+    return definition.defaultValue;
+}
+
+RuntimeKnobs Cluster::knobsFor(const Region& region) const
+{
+    RuntimeKnobs knobs;
+    for (const ToggleDefinition& d : engineToggles()) {
+        const ToggleValue value = effectiveValue(d, region.config.name);
+        std::string failoverAddress;
+        if (d.type == ToggleType::Region)
+            if (const Region* target = findRegion(std::get<std::string>(value)); target && target != &region)
+                failoverAddress = target->host->endpoint().toString();
+        knobs = applyToggle(knobs, d.key, value, failoverAddress).knobs;
+    }
+    if (m_shuttingDown) {
+        knobs.admissionsOpen = false;
+        knobs.maintenanceMode = true;
+    }
+    return knobs;
+}
+
+void Cluster::applyKnobs()
+{
+    for (Region& r : m_regions) {
+        const RuntimeKnobs knobs = knobsFor(r);
+        if (!(r.host->knobs() == knobs))
+            r.host->setKnobs(knobs);
+    }
+}
+
+RegionState Cluster::stateOf(const Region& region) const
+{
+    if (region.drill && region.drill->kind == DrillKind::Outage)
+        return RegionState::Outage;
+    const RuntimeKnobs knobs = region.host->knobs();
+    if (knobs.maintenanceMode)
+        return RegionState::Maintenance;
+    if (!knobs.admissionsOpen || !knobs.failoverTarget.empty())
+        return RegionState::Draining;
+    return RegionState::Serving;
+}
+
+std::vector<RegionInfo> Cluster::regions() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<RegionInfo> out;
+    const auto now = std::chrono::steady_clock::now();
+    for (const Region& r : m_regions) {
+        RegionInfo info{r.config.name, r.host->endpoint().toString(), stateOf(r), r.host->players(),
+                        static_cast<std::size_t>(r.config.capacity), {}};
+        if (r.drill) {
+            const auto left = std::chrono::duration_cast<std::chrono::seconds>(r.drill->ends - now).count();
+            info.activeDrill = describeDrill(r.drill->kind, r.drill->latencyMs, r.drill->lossPercent) + ", "
+                               + std::to_string(std::max<long long>(left, 0)) + " s left";
+        }
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+ToggleState Cluster::stateOf(const ToggleDefinition& definition, const std::string& scope) const
+{
+    ToggleState state{&definition, scope, definition.defaultValue, 0, std::nullopt};
+    if (auto it = m_toggles.find({definition.key, scope}); it != m_toggles.end()) {
+        state.value = it->second.value;
+        state.version = it->second.version;
+        if (it->second.lastAuditId != 0)
+            state.lastChange = m_store->auditEntry(it->second.lastAuditId);
+    }
+    return state;
+}
+
+std::vector<ToggleState> Cluster::toggles(const std::string& scope) const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<std::string> scopes{"*"};
+    for (const Region& r : m_regions)
+        scopes.push_back(r.config.name);
+    if (!scope.empty())
+        scopes = {scope};
+    std::vector<ToggleState> out;
+    for (const std::string& s : scopes)
+        for (const ToggleDefinition& d : engineToggles())
+            out.push_back(stateOf(d, s));
+    return out;
+}
+
+AuditEntry Cluster::stamp(const Identity& who, const std::string& reason) const
+{
+    AuditEntry e;
+    e.timeMs = unixMs();
+    e.actor = who.name;
+    e.role = who.role;
+    e.reason = reason;
+    return e;
+}
+
+void Cluster::publishToggles(const std::vector<StoredToggle>& written)
+{
+    for (const StoredToggle& t : written) {
+        m_toggles[{t.key, t.scope}] = t;
+        if (const ToggleDefinition* d = findToggle(t.key))
+            m_toggleFeed.publish(ToggleEvent{stateOf(*d, t.scope), false});
+    }
+}
+
+OperationResult Cluster::setToggle(const Identity& who, const std::string& key, const std::string& scope, const ToggleValue& value,
+                                   std::uint64_t expectedVersion, const std::string& reason)
+{
+    const ToggleDefinition* d = findToggle(key);
+    if (!d)
+        return {Outcome::NotFound, "no toggle named '" + key + "'", {}, {}};
+    if (scope != "*" && !findRegion(scope))
+        return {Outcome::NotFound, "no region named '" + scope + "' (use '*' for cluster-wide)", {}, {}};
+    if (who.role < d->requiredRole)
+        return {Outcome::PermissionDenied,
+                key + " needs the " + std::string(roleName(d->requiredRole)) + " role; " + who.name + " is " + std::string(roleName(who.role)),
+                {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    if (std::string problem = validateValue(*d, value, regionNames()); !problem.empty())
+        return {Outcome::InvalidArgument, problem, {}, {}};
+    if (d->type == ToggleType::Region && std::get<std::string>(value) == scope)
+        return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
+
+    std::lock_guard lock(m_mutex);
+    {
+        // The new value must make sense together with the rest (e.g. snapshot_hz <= tick_hz)
+        // in every region it reaches.
+        const auto saved = m_toggles;
+        m_toggles[{key, scope}] = StoredToggle{key, scope, value, 0, 0};
+        std::string problem;
+        for (const Region& r : m_regions)
+            if (scope == "*" || scope == r.config.name) {
+                RuntimeKnobs knobs;
+                for (const ToggleDefinition& each : engineToggles()) {
+                    auto applied = applyToggle(knobs, each.key, effectiveValue(each, r.config.name), {});
+                    if (!applied.error.empty() && problem.empty())
+                        problem = applied.error + " (in " + r.config.name + ")";
+                    knobs = applied.knobs;
+                }
+            }
+        m_toggles = saved;
+        if (!problem.empty())
+            return {Outcome::InvalidArgument, problem, {}, {}};
+    }
+    auto result = m_store->setToggle(key, scope, value, expectedVersion, stamp(who, reason));
+    if (result.outcome == Store::Outcome::Conflict)
+        return {Outcome::Aborted,
+                key + "@" + scope + " is at version " + std::to_string(result.current.version) + ", not "
+                    + std::to_string(expectedVersion) + ": someone changed it first; reload and retry",
+                {}, stateOf(*d, scope)};
+    if (result.outcome == Store::Outcome::Failed)
+        return {Outcome::Internal, "store: " + result.error, {}, {}};
+    publishToggles({result.current});
+    applyKnobs();
+    m_auditFeed.publish(result.audit);
+    return {Outcome::Ok, {}, result.audit, stateOf(*d, scope)};
+}
+
+OperationResult Cluster::operation(const Identity& who, const std::string& action, const std::string& target,
+                                   std::vector<std::pair<std::string, ToggleChange>> changes, const std::string& oldValue,
+                                   const std::string& newValue, const std::string& reason)
+{
+    AuditEntry entry = stamp(who, reason);
+    entry.action = action;
+    entry.target = target;
+    entry.oldValue = oldValue;
+    entry.newValue = newValue;
+    std::string error;
+    auto written = m_store->applyOperation(changes, entry, error);
+    if (!written)
+        return {Outcome::Internal, "store: " + error, {}, {}};
+    publishToggles(written->toggles);
+    applyKnobs();
+    m_auditFeed.publish(written->audit);
+    return {Outcome::Ok, {}, written->audit, {}};
+}
+
+OperationResult Cluster::drain(const Identity& who, const std::string& region, const std::string& failoverTo, const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, "draining needs the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    if (!findRegion(region))
+        return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
+    if (!failoverTo.empty() && !findRegion(failoverTo))
+        return {Outcome::NotFound, "no region named '" + failoverTo + "'", {}, {}};
+    if (failoverTo == region)
+        return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
+    std::lock_guard lock(m_mutex);
+    std::vector<std::pair<std::string, ToggleChange>> changes{{region, {"admissions_open", false}}};
+    if (!failoverTo.empty())
+        changes.push_back({region, {"failover_target", failoverTo}});
+    const std::string before(regionStateName(stateOf(*findRegion(region))));
+    return operation(who, "drain", region, std::move(changes), before, failoverTo.empty() ? "draining" : "draining to " + failoverTo, reason);
+}
+
+OperationResult Cluster::failover(const Identity& who, const std::string& from, const std::string& to, const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, "failover needs the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    for (const std::string& name : {from, to})
+        if (!findRegion(name))
+            return {Outcome::NotFound, "no region named '" + name + "'", {}, {}};
+    if (from == to)
+        return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
+    std::lock_guard lock(m_mutex);
+    const std::string before = formatValue(effectiveValue(*findToggle("failover_target"), from));
+    return operation(who, "failover", from, {{from, {"failover_target", to}}}, before, to, reason);
+}
+
+OperationResult Cluster::startDrill(const Identity& who, const std::string& region, DrillKind kind, double latencyMs, double lossPercent,
+                                    std::chrono::seconds duration, const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, "drills need the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    if (duration.count() < 1 || duration.count() > 3600)
+        return {Outcome::InvalidArgument, "duration_s must be within 1..3600", {}, {}};
+    if (kind == DrillKind::Latency && !(latencyMs >= 1.0 && latencyMs <= 2000.0))
+        return {Outcome::InvalidArgument, "latency_ms must be within 1..2000", {}, {}};
+    if (kind == DrillKind::Loss && !(lossPercent > 0.0 && lossPercent <= 100.0))
+        return {Outcome::InvalidArgument, "loss_percent must be within (0, 100]", {}, {}};
+    std::lock_guard lock(m_mutex);
+    Region* r = findRegion(region);
+    if (!r)
+        return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
+    if (r->drill)
+        return {Outcome::FailedPrecondition,
+                region + " already has a drill running (" + describeDrill(r->drill->kind, r->drill->latencyMs, r->drill->lossPercent)
+                    + "); cancel it first",
+                {}, {}};
+    AuditEntry entry = stamp(who, reason);
+    entry.action = "drill_start";
+    entry.target = region;
+    entry.oldValue = "none";
+    entry.newValue = describeDrill(kind, latencyMs, lossPercent) + " for " + std::to_string(duration.count()) + " s";
+    auto written = m_store->appendAudit(entry);
+    if (!written)
+        return {Outcome::Internal, "store: cannot append the audit entry", {}, {}};
+    r->drill = Drill{kind, latencyMs, lossPercent, std::chrono::steady_clock::now() + duration};
+    ConditionerSettings fault;
+    if (kind == DrillKind::Latency)
+        fault.latencyMs = latencyMs;
+    else
+        fault.lossPercent = kind == DrillKind::Outage ? 100.0 : lossPercent;
+    r->host->setFault(fault);
+    m_auditFeed.publish(*written);
+    return {Outcome::Ok, {}, written, {}};
+}
+
+std::optional<AuditEntry> Cluster::endDrill(Region& region, const Identity& who, const std::string& action, const std::string& reason)
+{
+    AuditEntry entry = stamp(who, reason);
+    entry.action = action;
+    entry.target = region.config.name;
+    entry.oldValue = describeDrill(region.drill->kind, region.drill->latencyMs, region.drill->lossPercent);
+    entry.newValue = "none";
+    region.host->setFault({});
+    region.drill.reset();
+    auto written = m_store->appendAudit(entry);
+    if (written)
+        m_auditFeed.publish(*written);
+    return written;
+}
+
+OperationResult Cluster::cancelDrill(const Identity& who, const std::string& region, const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, "drills need the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    std::lock_guard lock(m_mutex);
+    Region* r = findRegion(region);
+    if (!r)
+        return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
+    if (!r->drill)
+        return {Outcome::FailedPrecondition, region + " has no drill running", {}, {}};
+    auto written = endDrill(*r, who, "drill_cancel", reason);
+    if (!written)
+        return {Outcome::Internal, "store: cannot append the audit entry (the drill has ended)", {}, {}};
+    return {Outcome::Ok, {}, written, {}};
+}
+
+std::vector<AuditEntry> Cluster::audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const
+{
+    return m_store->audit(afterId, limit, target);
+}
+
+Feed<TelemetryRecord>::Subscription Cluster::watchTelemetry(std::uint64_t resumeAfter, Feed<TelemetryRecord>::Callback callback)
+{
+    return m_telemetry.subscribe(std::move(callback), [&](const Feed<TelemetryRecord>::Callback& deliver) {
+        for (const TelemetryRecord& record : m_history)
+            if (record.sequence > resumeAfter)
+                deliver(record);
+    });
+}
+
+Feed<ToggleEvent>::Subscription Cluster::watchToggles(Feed<ToggleEvent>::Callback callback)
+{
+    std::lock_guard lock(m_mutex);  // no change can slip between the initial state and the first event
+    return m_toggleFeed.subscribe(std::move(callback), [&](const Feed<ToggleEvent>::Callback& deliver) {
+        std::vector<std::string> scopes{"*"};
+        for (const Region& r : m_regions)
+            scopes.push_back(r.config.name);
+        for (const std::string& s : scopes)
+            for (const ToggleDefinition& d : engineToggles())
+                deliver(ToggleEvent{stateOf(d, s), true});
+    });
+}
+
+Feed<AuditEntry>::Subscription Cluster::watchAudit(std::uint64_t afterId, Feed<AuditEntry>::Callback callback)
+{
+    std::lock_guard lock(m_mutex);  // audit is appended and published under this lock
+    return m_auditFeed.subscribe(std::move(callback), [&](const Feed<AuditEntry>::Callback& deliver) {
+        for (std::uint64_t after = afterId;;) {
+            const auto page = m_store->audit(after, 500, {});
+            for (const AuditEntry& e : page)
+                deliver(e);
+            if (page.size() < 500)
+                break;
+            after = page.back().id;
+        }
+    });
+}
+
+void Cluster::beginShutdown()
+{
+    std::lock_guard lock(m_mutex);
+    m_shuttingDown = true;
+    applyKnobs();
+}
+
+void Cluster::sampleNow()
+{
+    std::vector<TelemetryRecord> records;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto now = std::chrono::steady_clock::now();
+        for (Region& r : m_regions)
+            if (r.drill && r.drill->ends <= now)
+                endDrill(r, kSystem, "drill_end", "drill duration elapsed");
+        const std::int64_t time = unixMs();
+        for (Region& r : m_regions)
+            records.push_back(TelemetryRecord{0, time, stateOf(r), r.host->sample()});
+    }
+    for (TelemetryRecord& record : records)
+        m_telemetry.publish(std::move(record), [this](TelemetryRecord& r) {
+            r.sequence = ++m_sequence;
+            m_history.push_back(r);
+            while (m_history.size() > m_config.telemetryHistory)
+                m_history.pop_front();
+        });
+}
+
+void Cluster::samplerLoop()
+{
+    auto next = std::chrono::steady_clock::now() + m_config.telemetryInterval;
+    std::unique_lock lock(m_samplerMutex);
+    while (!m_stopSampler) {
+        if (m_samplerWake.wait_until(lock, next, [this] { return m_stopSampler; }))
+            break;
+        lock.unlock();
+        sampleNow();
+        lock.lock();
+        next += m_config.telemetryInterval;
+        const auto now = std::chrono::steady_clock::now();
+        if (next < now)  // fell behind (suspended, overloaded): skip, never burst
+            next = now + m_config.telemetryInterval;
+    }
+}
+
+} // namespace lv::liveops

@@ -1,0 +1,173 @@
+#include "liveops/swarm.h"
+
+#include "liveops/regionhost.h"
+#include "synccore/server.h"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace lv::liveops {
+
+namespace {
+TimeUs monotonicNow()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+constexpr TimeUs kSweep = millis(10);        // every client is advanced at least this often
+constexpr TimeUs kReconnectAfter = seconds(1);
+} // namespace
+
+std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string& error)
+{
+    std::unique_ptr<BotSwarm> swarm(new BotSwarm(config));
+    swarm->m_epoll = epoll_create1(EPOLL_CLOEXEC);
+    if (swarm->m_epoll < 0) {
+        error = "epoll_create1 failed";
+        return nullptr;
+    }
+    const bool conditioned = !(config.network == ConditionerSettings{});
+    const TimeUs now = monotonicNow();
+    for (int i = 0; i < config.count; ++i) {
+        auto udp = UdpSocket::bind(Address::loopback(0));
+        if (!udp) {
+            error = "cannot open UDP socket " + std::to_string(i + 1) + " of " + std::to_string(config.count)
+                    + " (raise the open-file limit: ulimit -n)";
+            return nullptr;
+        }
+        Bot bot;
+        bot.udp = udp->get();
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = static_cast<std::uint32_t>(i);
+        epoll_ctl(swarm->m_epoll, EPOLL_CTL_ADD, bot.udp->nativeHandle(), &ev);
+        if (conditioned) {
+            auto wrapped = std::make_unique<ConditionedSocket>(std::move(*udp), config.network, config.network, config.seed * 7919 + i);
+            bot.conditioned = wrapped.get();
+            bot.socket = std::move(wrapped);
+        } else {
+            bot.socket = std::move(*udp);
+        }
+        bot.client = std::make_unique<Client>(ClientConfig{}, *bot.socket);
+        BotBehaviour behaviour;
+        behaviour.areaRadius = 80 * kPositionUnitsPerMetre;
+        bot.brain = std::make_unique<BotBrain>(behaviour, config.seed * 1'000'003 + static_cast<std::uint64_t>(i));
+        swarm->m_bots.push_back(std::move(bot));
+    }
+    // Connect after every socket exists, spreading spawns over the area.
+    for (std::size_t i = 0; i < swarm->m_bots.size(); ++i) {
+        const double angle = static_cast<double>(i) * 2.399963;  // golden angle: an even disc
+        const double radius = std::sqrt(static_cast<double>(i) + 0.5) * 3.0 * kPositionUnitsPerMetre;
+        const Vec3i spawn{static_cast<std::int32_t>(radius * std::cos(angle)), static_cast<std::int32_t>(radius * std::sin(angle)), 0};
+        const auto token = issueConnectToken(config.tokenKey, TransportConfig{}.protocolId, config.firstClientId + i,
+                                             unixNowUs() + config.tokenLifetime, makeUserData(config.platform, spawn));
+        swarm->m_bots[i].client->connect(token, config.server, now);
+        swarm->m_bots[i].lastState = ClientState::Connecting;
+    }
+    swarm->m_thread = std::thread([s = swarm.get()] { s->run(); });
+    return swarm;
+}
+
+BotSwarm::~BotSwarm()
+{
+    m_running = false;
+    if (m_thread.joinable())
+        m_thread.join();
+    const TimeUs now = monotonicNow();
+    for (Bot& bot : m_bots) {
+        bot.client->disconnect(now);
+        if (bot.conditioned)
+            bot.conditioned->flush(now + seconds(10));
+    }
+    if (m_epoll >= 0)
+        ::close(m_epoll);
+}
+
+void BotSwarm::run()
+{
+    const bool conditioned = !(m_config.network == ConditionerSettings{});
+    std::vector<epoll_event> events(256);
+    std::vector<TimeUs> disconnectedSince(m_bots.size(), 0);
+    TimeUs nextSweep = 0;
+    TimeUs nextDecide = 0;
+    while (m_running) {
+        const TimeUs untilSweep = nextSweep - monotonicNow();
+        // Conditioned sockets hold delayed datagrams in memory, where epoll cannot see them.
+        const int timeoutMs = conditioned ? 1 : static_cast<int>(std::clamp<TimeUs>(untilSweep / 1000, 0, 10));
+        const int ready = epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()), timeoutMs);
+        const TimeUs now = monotonicNow();
+        std::lock_guard lock(m_mutex);
+        for (int e = 0; e < ready; ++e)
+            m_bots[events[static_cast<std::size_t>(e)].data.u32].client->advance(now);
+        if (now < nextSweep && !conditioned)
+            continue;
+        nextSweep = now + kSweep;
+        const bool decide = now >= nextDecide;
+        if (decide)
+            nextDecide = now + kMicrosPerSecond / 30;
+        for (std::size_t i = 0; i < m_bots.size(); ++i) {
+            Bot& bot = m_bots[i];
+            Client& client = *bot.client;
+            if (decide && client.connected()) {
+                const BotInput input = bot.brain->decide(client.localState(), 30);
+                client.setInput(input.forward, input.right, input.yaw, input.pitch, input.buttons);
+            }
+            client.advance(now);
+            if (bot.conditioned)
+                bot.conditioned->flush(now);
+            const ClientState state = client.state();
+            if (state == ClientState::Disconnected) {
+                if (bot.lastState != ClientState::Disconnected) {
+                    ++bot.disconnects;
+                    disconnectedSince[i] = now;
+                } else if (now - disconnectedSince[i] >= kReconnectAfter) {
+                    // A load generator keeps its load: come back with a fresh token.
+                    const auto token = issueConnectToken(m_config.tokenKey, TransportConfig{}.protocolId, m_config.firstClientId + i,
+                                                         unixNowUs() + m_config.tokenLifetime, makeUserData(m_config.platform, std::nullopt));
+                    client.connect(token, client.serverAddress().port ? client.serverAddress() : m_config.server, now);
+                }
+            }
+            bot.lastState = client.state();
+        }
+    }
+}
+
+SwarmReport BotSwarm::report() const
+{
+    std::lock_guard lock(m_mutex);
+    SwarmReport r;
+    r.clients = m_bots.size();
+    std::vector<double> rtts;
+    double lossSum = 0.0;
+    for (const Bot& bot : m_bots) {
+        const Client& c = *bot.client;
+        const ClientStats& stats = c.stats();
+        const LinkStats& link = c.linkStats();
+        r.corrections += stats.corrections;
+        r.redirects += stats.redirects;
+        r.snapshots += stats.snapshotsDecoded;
+        r.disconnects += bot.disconnects;
+        r.bytesReceived += link.bytesReceived;
+        r.bytesSent += link.bytesSent;
+        if (c.connected() && c.latestSnapshot()) {
+            ++r.connected;
+            ++r.byServer[c.serverAddress().toString()];
+            rtts.push_back(static_cast<double>(link.smoothedRtt) / 1000.0);
+            lossSum += link.lossPercent;
+        }
+    }
+    if (!rtts.empty()) {
+        std::sort(rtts.begin(), rtts.end());
+        auto at = [&](double q) { return rtts[std::min(rtts.size() - 1, static_cast<std::size_t>(q * static_cast<double>(rtts.size())))]; };
+        r.rttP50Ms = at(0.50);
+        r.rttP95Ms = at(0.95);
+        r.rttP99Ms = at(0.99);
+        r.lossPercent = lossSum / static_cast<double>(rtts.size());
+    }
+    return r;
+}
+
+} // namespace lv::liveops
