@@ -1,0 +1,370 @@
+// The liveops.v1 API end to end: a real server on 127.0.0.1:0, real UDP bots, real stubs.
+#include "apifixture.h"
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+#include <barrier>
+
+using namespace lv;
+using namespace lv::test;
+
+namespace {
+
+/// Reads telemetry for `region` until `enough` says stop (or the deadline passes).
+std::vector<pb::TelemetrySample> watchTelemetry(ApiFixture& api, const std::string& region, std::size_t count,
+                                                std::uint64_t resumeAfter = 0, std::chrono::seconds deadline = std::chrono::seconds(20))
+{
+    pb::WatchTelemetryRequest request;
+    if (!region.empty())
+        request.add_regions(region);
+    request.set_resume_after_sequence(resumeAfter);
+    auto ctx = ApiFixture::context(kViewerToken, deadline);
+    auto reader = api.stub->WatchTelemetry(ctx.get(), request);
+    std::vector<pb::TelemetrySample> samples;
+    pb::TelemetrySample sample;
+    while (samples.size() < count && reader->Read(&sample))
+        samples.push_back(sample);
+    ctx->TryCancel();
+    reader->Finish();
+    return samples;
+}
+
+double median(std::vector<double> v)
+{
+    if (v.empty())
+        return 0.0;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+/// Kilobits per second the bots received, per connected bot, over `window`.
+double botKbps(lv::liveops::BotSwarm& bots, std::chrono::milliseconds window)
+{
+    const auto before = bots.report();
+    std::this_thread::sleep_for(window);
+    const auto after = bots.report();
+    return double(after.bytesReceived - before.bytesReceived) * 8.0 / 1000.0 / (double(window.count()) / 1000.0) / double(after.connected);
+}
+
+} // namespace
+
+class TestApi : public QObject {
+    Q_OBJECT
+private slots:
+    void missingWrongOrTooSmallTokensChangeNothing()
+    {
+        ApiFixture api;
+        pb::ListRegionsResponse regions;
+        QCOMPARE(api.stub->ListRegions(ApiFixture::context(nullptr).get(), {}, &regions).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        QCOMPARE(api.stub->ListRegions(ApiFixture::context("not-a-real-token-at-all").get(), {}, &regions).error_code(),
+                 grpc::StatusCode::UNAUTHENTICATED);
+        QCOMPARE(api.setInt(nullptr, "snapshot_hz", "eu-west", 10, 0).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        QCOMPARE(api.setInt("not-a-real-token-at-all", "snapshot_hz", "eu-west", 10, 0).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+        QCOMPARE(api.setInt(kViewerToken, "snapshot_hz", "eu-west", 10, 0).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        // Operator may not touch a producer toggle.
+        pb::SetToggleRequest prediction;
+        prediction.set_key("prediction");
+        prediction.set_scope("*");
+        prediction.mutable_value()->set_bool_value(false);
+        prediction.set_reason("test");
+        pb::SetToggleResponse response;
+        QCOMPARE(api.stub->SetToggle(ApiFixture::context(kOperatorToken).get(), prediction, &response).error_code(),
+                 grpc::StatusCode::PERMISSION_DENIED);
+        pb::DrainRegionRequest drain;
+        drain.set_region("eu-west");
+        drain.set_reason("test");
+        pb::OperationResponse op;
+        QCOMPARE(api.stub->DrainRegion(ApiFixture::context(kViewerToken).get(), drain, &op).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        // Nothing changed: version 0, default values, an empty audit log, the engine untouched.
+        QCOMPARE(api.toggle("snapshot_hz", "eu-west").version(), std::uint64_t{0});
+        QCOMPARE(api.toggle("snapshot_hz", "eu-west").value().int_value(), std::int64_t{20});
+        QCOMPARE(api.toggle("prediction", "*").value().bool_value(), true);
+        QVERIFY(api.audit().empty());
+        for (const auto& r : api.cluster->regions())
+            QCOMPARE(r.state, lv::liveops::RegionState::Serving);
+        pb::WhoAmIResponse me;
+        QVERIFY(api.stub->WhoAmI(ApiFixture::context(kProducerToken).get(), {}, &me).ok());
+        QCOMPARE(me.name(), std::string("paula"));
+        QCOMPARE(me.role(), pb::ROLE_PRODUCER);
+    }
+
+    void badArgumentsGetTheirStatus()
+    {
+        ApiFixture api;
+        QCOMPARE(api.setInt(kAdminToken, "no_such_toggle", "*", 1, 0).error_code(), grpc::StatusCode::NOT_FOUND);
+        QCOMPARE(api.setInt(kAdminToken, "snapshot_hz", "mars-1", 10, 0).error_code(), grpc::StatusCode::NOT_FOUND);
+        QCOMPARE(api.setInt(kAdminToken, "snapshot_hz", "*", 500, 0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        QCOMPARE(api.setInt(kAdminToken, "snapshot_hz", "*", 10, 0, "").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        // Each value fits its bounds, but snapshots faster than ticks do not make sense together.
+        QCOMPARE(api.setInt(kAdminToken, "tick_hz", "eu-west", 20, 0).error_code(), grpc::StatusCode::OK);
+        const auto status = api.setInt(kAdminToken, "snapshot_hz", "*", 30, 0);
+        QCOMPARE(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        QVERIFY2(status.error_message().find("eu-west") != std::string::npos, status.error_message().c_str());
+        pb::SetToggleRequest wrongType;
+        wrongType.set_key("delta_compression");
+        wrongType.set_scope("*");
+        wrongType.mutable_value()->set_int_value(1);
+        wrongType.set_reason("test");
+        pb::SetToggleResponse response;
+        QCOMPARE(api.stub->SetToggle(ApiFixture::context(kAdminToken).get(), wrongType, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        pb::StartDrillRequest drill;
+        drill.set_region("eu-west");
+        drill.set_kind(pb::DRILL_KIND_LATENCY);
+        drill.set_latency_ms(80);
+        drill.set_duration_s(0);
+        drill.set_reason("test");
+        pb::OperationResponse op;
+        QCOMPARE(api.stub->StartDrill(ApiFixture::context(kOperatorToken).get(), drill, &op).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        pb::CancelDrillRequest cancel;
+        cancel.set_region("eu-west");
+        cancel.set_reason("test");
+        QCOMPARE(api.stub->CancelDrill(ApiFixture::context(kOperatorToken).get(), cancel, &op).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+        QCOMPARE(api.audit().size(), std::size_t{1});  // only the accepted tick_hz change
+    }
+
+    void listRegionsAndWatchTelemetryWithResume()
+    {
+        ApiFixture api;
+        auto bots = api.bots("eu-west", 6);
+        QVERIFY(bots);
+        QVERIFY(eventually([&] { return bots->report().connected == 6; }));
+        pb::ListRegionsResponse regions;
+        QVERIFY(api.stub->ListRegions(ApiFixture::context(kViewerToken).get(), {}, &regions).ok());
+        QCOMPARE(regions.regions_size(), 2);
+        QCOMPARE(regions.regions(0).name(), std::string("eu-west"));
+        QCOMPARE(regions.regions(0).players(), 6u);
+        QCOMPARE(regions.regions(0).status(), pb::REGION_STATUS_SERVING);
+        QVERIFY(regions.regions(0).endpoint().find("127.0.0.1:") == 0);
+
+        const auto samples = watchTelemetry(api, "eu-west", 4);
+        QCOMPARE(samples.size(), std::size_t{4});
+        for (std::size_t i = 1; i < samples.size(); ++i)
+            QVERIFY(samples[i].sequence() > samples[i - 1].sequence());
+        const auto& last = samples.back();
+        QCOMPARE(last.region(), std::string("eu-west"));
+        QCOMPARE(last.players(), 6u);
+        QVERIFY(last.bandwidth_out_kbps() > 0.0);
+        QVERIFY(last.rtt_p50_ms() > 0.0 && last.rtt_p50_ms() < 50.0);
+        // Reconnect and resume: the next sample is the one after the last seen, replayed from history.
+        const auto resumed = watchTelemetry(api, "", 2, samples[1].sequence());
+        QCOMPARE(resumed.size(), std::size_t{2});
+        QCOMPARE(resumed[0].sequence(), samples[1].sequence() + 1);
+    }
+
+    void settingSnapshotRateHalvesWhatBotsReceive()
+    {
+        ApiFixture api;
+        auto bots = api.bots("eu-west", 10);
+        QVERIFY(bots);
+        QVERIFY(eventually([&] { return bots->report().connected == 10; }));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const double before = botKbps(*bots, std::chrono::milliseconds(2000));
+        pb::SetToggleResponse response;
+        QVERIFY(api.setInt(kOperatorToken, "snapshot_hz", "eu-west", 10, 0, "halve snapshot rate", &response).ok());
+        QCOMPARE(response.toggle().version(), std::uint64_t{1});
+        QCOMPARE(response.audit().actor(), std::string("oscar"));
+        QCOMPARE(response.audit().old_value(), std::string("20"));
+        QCOMPARE(response.audit().new_value(), std::string("10"));
+        QCOMPARE(api.cluster->regions().size(), std::size_t{2});
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const double after = botKbps(*bots, std::chrono::milliseconds(2000));
+        qInfo("bots received %.2f kbps each at 20 Hz, %.2f kbps at 10 Hz (ratio %.2f)", before, after, after / before);
+        QVERIFY2(after / before > 0.40 && after / before < 0.62, qPrintable(QStringLiteral("ratio %1").arg(after / before)));
+        // The other region is untouched.
+        QCOMPARE(api.toggle("snapshot_hz", "us-east").value().int_value(), std::int64_t{20});
+    }
+
+    void racingSettersExactlyOneWins()
+    {
+        ApiFixture api;
+        for (int round = 0; round < 5; ++round) {
+            const std::uint64_t version = api.toggle("max_visible", "*").version();
+            std::barrier start(2);
+            grpc::Status results[2];
+            std::thread a([&] {
+                start.arrive_and_wait();
+                results[0] = api.setInt(kOperatorToken, "max_visible", "*", 40 + round, version, "race a");
+            });
+            std::thread b([&] {
+                start.arrive_and_wait();
+                results[1] = api.setInt(kAdminToken, "max_visible", "*", 50 + round, version, "race b");
+            });
+            a.join();
+            b.join();
+            const int wins = int(results[0].ok()) + int(results[1].ok());
+            QCOMPARE(wins, 1);
+            const auto& loser = results[0].ok() ? results[1] : results[0];
+            QCOMPARE(loser.error_code(), grpc::StatusCode::ABORTED);
+            QCOMPARE(api.toggle("max_visible", "*").version(), version + 1);
+        }
+        QCOMPARE(api.audit().size(), std::size_t{5});  // exactly one entry per round
+    }
+
+    void watchesSeeTogglesAndAuditAsTheyChange()
+    {
+        ApiFixture api;
+        auto togglesCtx = ApiFixture::context(kViewerToken);
+        auto toggles = api.stub->WatchToggles(togglesCtx.get(), {});
+        auto auditCtx = ApiFixture::context(kViewerToken);
+        auto audit = api.stub->WatchAudit(auditCtx.get(), {});
+        pb::ToggleEvent event;
+        int initial = 0;
+        while (initial < 36 && toggles->Read(&event)) {  // 12 toggles x ("*", eu-west, us-east)
+            QVERIFY(event.initial());
+            ++initial;
+        }
+        QCOMPARE(initial, 36);
+        QVERIFY(api.setInt(kOperatorToken, "interest_radius_m", "us-east", 80, 0, "bigger view").ok());
+        QVERIFY(toggles->Read(&event));
+        QVERIFY(!event.initial());
+        QCOMPARE(event.toggle().key(), std::string("interest_radius_m"));
+        QCOMPARE(event.toggle().scope(), std::string("us-east"));
+        QCOMPARE(event.toggle().value().int_value(), std::int64_t{80});
+        QCOMPARE(event.toggle().version(), std::uint64_t{1});
+        QCOMPARE(event.toggle().last_change().reason(), std::string("bigger view"));
+        pb::AuditEntry entry;
+        QVERIFY(audit->Read(&entry));
+        QCOMPARE(entry.target(), std::string("interest_radius_m@us-east"));
+        QCOMPARE(entry.role(), pb::ROLE_OPERATOR);
+        QCOMPARE(api.cluster->regions().size(), std::size_t{2});
+        togglesCtx->TryCancel();
+        auditCtx->TryCancel();
+        toggles->Finish();
+        audit->Finish();
+    }
+
+    void drainWithFailoverMovesEveryPlayer()
+    {
+        ApiFixture api;
+        auto bots = api.bots("eu-west", 20);
+        QVERIFY(bots);
+        QVERIFY(eventually([&] { return bots->report().connected == 20; }));
+        pb::DrainRegionRequest drain;
+        drain.set_region("eu-west");
+        drain.set_failover_region("us-east");
+        drain.set_reason("hardware swap");
+        pb::OperationResponse op;
+        QVERIFY(api.stub->DrainRegion(ApiFixture::context(kOperatorToken).get(), drain, &op).ok());
+        QCOMPARE(op.audit().action(), std::string("drain"));
+        const std::string us = api.endpointOf("us-east");
+        QVERIFY(eventually([&] {
+            const auto r = bots->report();
+            return r.connected == 20 && r.byServer.size() == 1 && r.byServer.count(us);
+        }));
+        const auto report = bots->report();
+        QCOMPARE(report.redirects, std::uint64_t{20});
+        QCOMPARE(report.disconnects, std::uint64_t{0});  // none lost
+        pb::ListRegionsResponse regions;
+        QVERIFY(api.stub->ListRegions(ApiFixture::context(kViewerToken).get(), {}, &regions).ok());
+        QCOMPARE(regions.regions(0).status(), pb::REGION_STATUS_DRAINING);
+        QVERIFY(eventually([&] { return regions.Clear(), api.stub->ListRegions(ApiFixture::context(kViewerToken).get(), {}, &regions).ok()
+                                                     && regions.regions(0).players() == 0 && regions.regions(1).players() == 20; }));
+        // Health follows: eu-west no longer takes players, us-east does.
+        auto health = grpc::health::v1::Health::NewStub(api.channel);
+        auto check = [&](const std::string& service) {
+            grpc::health::v1::HealthCheckRequest request;
+            request.set_service(service);
+            grpc::health::v1::HealthCheckResponse response;
+            health->Check(ApiFixture::context(nullptr).get(), request, &response);
+            return response.status();
+        };
+        QVERIFY(eventually([&] { return check("region/eu-west") == grpc::health::v1::HealthCheckResponse::NOT_SERVING; }));
+        QCOMPARE(check("region/us-east"), grpc::health::v1::HealthCheckResponse::SERVING);
+        QCOMPARE(check(""), grpc::health::v1::HealthCheckResponse::SERVING);
+        // The drain is persisted as toggles that point at its audit entry.
+        const auto admissions = api.toggle("admissions_open", "eu-west");
+        QCOMPARE(admissions.value().bool_value(), false);
+        QCOMPARE(admissions.last_change().action(), std::string("drain"));
+    }
+
+    void latencyDrillRaisesP50By80msThenEnds()
+    {
+        ApiFixture api;
+        auto bots = api.bots("eu-west", 8);
+        QVERIFY(bots);
+        QVERIFY(eventually([&] { return bots->report().connected == 8; }));
+        std::vector<double> before;
+        for (const auto& s : watchTelemetry(api, "eu-west", 4))
+            before.push_back(s.rtt_p50_ms());
+        pb::StartDrillRequest drill;
+        drill.set_region("eu-west");
+        drill.set_kind(pb::DRILL_KIND_LATENCY);
+        drill.set_latency_ms(80);
+        drill.set_duration_s(3);
+        drill.set_reason("game day");
+        pb::OperationResponse op;
+        QVERIFY(api.stub->StartDrill(ApiFixture::context(kOperatorToken).get(), drill, &op).ok());
+        QCOMPARE(op.audit().action(), std::string("drill_start"));
+        pb::StartDrillRequest again = drill;
+        QCOMPARE(api.stub->StartDrill(ApiFixture::context(kOperatorToken).get(), again, &op).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+        // Windows wholly inside the drill: skip the first (it straddles the start).
+        const auto during = watchTelemetry(api, "eu-west", 6);
+        std::vector<double> drilled;
+        for (std::size_t i = 2; i < during.size(); ++i)
+            drilled.push_back(during[i].rtt_p50_ms());
+        const double rise = median(drilled) - median(before);
+        qInfo("p50 before %.2f ms, during %.2f ms: +%.2f ms", median(before), median(drilled), rise);
+        QVERIFY2(std::abs(rise - 80.0) <= 5.0, qPrintable(QStringLiteral("rise %1 ms").arg(rise)));
+        // The drill ends by itself and the figure comes back.
+        QVERIFY(eventually([&] { return api.audit().back().action() == "drill_end"; }, std::chrono::seconds(6)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        std::vector<double> after;
+        for (const auto& s : watchTelemetry(api, "eu-west", 3))
+            after.push_back(s.rtt_p50_ms());
+        qInfo("p50 after the drill %.2f ms", median(after));
+        QVERIFY(median(after) < median(before) + 5.0);
+    }
+
+    void malformedBurstIsCountedAndTicksKeepTheirPace()
+    {
+        ApiFixture api;
+        auto bots = api.bots("eu-west", 5);
+        QVERIFY(bots);
+        QVERIFY(eventually([&] { return bots->report().connected == 5; }));
+        std::mutex mutex;
+        std::vector<lv::liveops::RegionSample> samples;
+        auto subscription = api.cluster->watchTelemetry(UINT64_MAX, [&](const lv::liveops::TelemetryRecord& r) {
+            std::lock_guard lock(mutex);
+            if (r.sample.region == "eu-west")
+                samples.push_back(r.sample);
+        });
+        QVERIFY(eventually([&] { std::lock_guard lock(mutex); return !samples.empty(); }));
+        {
+            std::lock_guard lock(mutex);
+            samples.clear();  // from a fresh window on
+        }
+        auto attacker = UdpSocket::bind(Address::loopback(0)).value();
+        const Address target = *Address::parse(api.endpointOf("eu-west"));
+        Rng rng(99);
+        constexpr int kBurst = 3000;
+        std::vector<std::uint8_t> junk;
+        for (int i = 0; i < kBurst; ++i) {
+            junk.resize(1 + rng.next() % 200);
+            for (auto& b : junk)
+                b = static_cast<std::uint8_t>(rng.next());
+            attacker->send(target, junk, 0);
+            if (i % 100 == 99)
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));  // stay under the socket buffer
+        }
+        QVERIFY(eventually([&] { std::lock_guard lock(mutex); return samples.size() >= 6; }));
+        subscription.reset();
+        std::uint64_t errors = 0, ticks = 0;
+        double seconds = 0.0;
+        for (const auto& s : samples) {
+            errors += s.errors;
+            ticks += s.ticks;
+            seconds += s.windowSeconds;
+        }
+        qInfo("%d junk datagrams sent, %llu counted as errors; %.1f ticks per second meanwhile", kBurst,
+              static_cast<unsigned long long>(errors), double(ticks) / seconds);
+        QVERIFY(errors >= std::uint64_t(kBurst * 95 / 100));  // the kernel may drop a few before we see them
+        QVERIFY(errors <= std::uint64_t(kBurst));
+        // The simulation kept its 30 Hz schedule (no ticks skipped) and the players never noticed.
+        QVERIFY2(double(ticks) / seconds > 28.5, qPrintable(QString::number(double(ticks) / seconds)));
+        QCOMPARE(bots->report().connected, std::size_t{5});
+        QCOMPARE(bots->report().disconnects, std::uint64_t{0});
+    }
+};
+
+QTEST_GUILESS_MAIN(TestApi)
+#include "tst_api.moc"

@@ -1,0 +1,300 @@
+// syncd and syncbot as processes: config errors, kill -9 durability, SIGTERM drain, /metrics,
+// syncbot's JSON, and a client not written in C++ (Python's grpcio).
+#include "liveops/config.h"
+#include "liveops/v1/liveops.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <thread>
+
+using namespace lv;
+namespace pb = ::liveops::v1;
+
+namespace {
+
+const char* const kAdmin = "admin-token-0123456789";
+
+class Syncd {
+public:
+    explicit Syncd(const QString& dir) : m_dir(dir) {}
+    ~Syncd()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+
+    bool start()
+    {
+        QFile::remove(m_dir + QStringLiteral("/port"));
+        m_process.setProcessChannelMode(QProcess::SeparateChannels);
+        m_process.start(QStringLiteral(SYNCD_PATH), {QStringLiteral("--config"), m_dir + QStringLiteral("/syncd.toml"),
+                                                     QStringLiteral("--print-port"), m_dir + QStringLiteral("/port")});
+        if (!m_process.waitForStarted(5000))
+            return false;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 15000) {
+            QFile file(m_dir + QStringLiteral("/port"));
+            if (file.open(QIODevice::ReadOnly) && file.size() > 0) {
+                m_port = file.readAll().trimmed().toInt();
+                m_channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(m_port), grpc::InsecureChannelCredentials());
+                stub = pb::LiveOps::NewStub(m_channel);
+                return true;
+            }
+            if (m_process.state() == QProcess::NotRunning)
+                return false;
+            m_process.waitForReadyRead(50);
+        }
+        return false;
+    }
+
+    QProcess& process() { return m_process; }
+    int port() const { return m_port; }
+    QString log()
+    {
+        m_log += QString::fromUtf8(m_process.readAllStandardError());
+        return m_log;
+    }
+
+    static std::unique_ptr<grpc::ClientContext> context()
+    {
+        auto ctx = std::make_unique<grpc::ClientContext>();
+        ctx->AddMetadata("authorization", std::string("Bearer ") + kAdmin);
+        ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        return ctx;
+    }
+
+    std::vector<pb::Region> regions()
+    {
+        pb::ListRegionsResponse response;
+        stub->ListRegions(context().get(), {}, &response);
+        return {response.regions().begin(), response.regions().end()};
+    }
+
+    std::unique_ptr<pb::LiveOps::Stub> stub;
+
+private:
+    QString m_dir;
+    QProcess m_process;
+    int m_port = 0;
+    std::shared_ptr<grpc::Channel> m_channel;
+    QString m_log;
+};
+
+struct State {
+    QTemporaryDir dir;
+    explicit State(const QString& extra = {}, const QString& metrics = {})
+    {
+        write(QStringLiteral("tokens.txt"), QStringLiteral("# test tokens\n%1 alice admin\nviewer-token-0123456789 victor viewer\n").arg(QLatin1String(kAdmin)));
+        write(QStringLiteral("cluster.key"), QString::fromStdString(lv::liveops::formatKey(generateKey())));
+        write(QStringLiteral("syncd.toml"), QStringLiteral("[syncd]\n"
+                                                            "grpc_address = \"127.0.0.1:0\"\n"
+                                                            "metrics_address = \"%1\"\n"
+                                                            "token_file = \"tokens.txt\"\n"
+                                                            "token_key_file = \"cluster.key\"\n"
+                                                            "telemetry_interval_ms = 200\n"
+                                                            "drain_timeout_s = 2\n"
+                                                            "\n"
+                                                            "[[region]]\nname = \"eu-west\"\n\n[[region]]\nname = \"us-east\"\n%2")
+                                                 .arg(metrics, extra));
+    }
+    void write(const QString& name, const QString& text)
+    {
+        QFile file(dir.filePath(name));
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(text.toUtf8());
+    }
+    QString path() const { return dir.path(); }
+};
+
+QJsonObject lastJsonLine(const QByteArray& output)
+{
+    const auto lines = output.trimmed().split('\n');
+    return QJsonDocument::fromJson(lines.isEmpty() ? QByteArray() : lines.last()).object();
+}
+
+} // namespace
+
+class TestSyncd : public QObject {
+    Q_OBJECT
+private slots:
+    void badConfigNamesTheLine()
+    {
+        State state;
+        state.write(QStringLiteral("syncd.toml"), QStringLiteral("[syncd]\ntoken_file = \"tokens.txt\"\n\n[[region]]\nname = \"eu\"\ncapacty = 10\n"));
+        QProcess syncd;
+        syncd.start(QStringLiteral(SYNCD_PATH), {QStringLiteral("--config"), state.dir.filePath(QStringLiteral("syncd.toml"))});
+        QVERIFY(syncd.waitForFinished(10000));
+        QCOMPARE(syncd.exitCode(), 2);
+        const QString error = QString::fromUtf8(syncd.readAllStandardError());
+        QVERIFY2(error.contains(QStringLiteral("syncd.toml:6: unknown key 'capacty'")), qPrintable(error));
+
+        std::string message;
+        QVERIFY(!lv::liveops::parseConfig("[syncd]\ntelemetry_interval_ms = 5\n[[region]]\nname = \"a\"\n", "x.toml", "/tmp", message));
+        QCOMPARE(QString::fromStdString(message), QStringLiteral("x.toml:2: 'telemetry_interval_ms' must be a number in [100, 60000]"));
+        QVERIFY(!lv::liveops::parseConfig("[[region]]\nname = \"a\"\n[[region]]\nname = \"a\"\n", "x.toml", "/tmp", message));
+        QCOMPARE(QString::fromStdString(message), QStringLiteral("x.toml:3: region 'a' is defined twice"));
+        QVERIFY(!lv::liveops::parseConfig("[[region]]\nname = \"a\"\nudp = \"nowhere\"\n", "x.toml", "/tmp", message));
+        QCOMPARE(QString::fromStdString(message), QStringLiteral("x.toml:3: 'udp' must be ip:port, e.g. \"0.0.0.0:7777\""));
+        QVERIFY(!lv::liveops::parseConfig("[syncd\n", "x.toml", "/tmp", message));
+        QVERIFY2(message.rfind("x.toml:1:", 0) == 0, message.c_str());
+    }
+
+    void killNineKeepsEveryAcknowledgedChange()
+    {
+        State state;
+        constexpr int kChanges = 12;
+        {
+            Syncd syncd(state.path());
+            QVERIFY2(syncd.start(), qPrintable(syncd.log()));
+            for (int i = 0; i < kChanges; ++i) {
+                pb::SetToggleRequest request;
+                request.set_key(i % 2 ? "max_visible" : "interest_radius_m");
+                request.set_scope(i % 3 ? "eu-west" : "us-east");
+                request.mutable_value()->set_int_value(20 + i);
+                pb::ListTogglesRequest list;
+                list.set_scope(request.scope());
+                pb::ListTogglesResponse toggles;
+                QVERIFY(syncd.stub->ListToggles(Syncd::context().get(), list, &toggles).ok());
+                for (const auto& t : toggles.toggles())
+                    if (t.key() == request.key())
+                        request.set_expected_version(t.version());
+                request.set_reason("change " + std::to_string(i));
+                pb::SetToggleResponse response;
+                QVERIFY(syncd.stub->SetToggle(Syncd::context().get(), request, &response).ok());  // acknowledged
+            }
+            syncd.process().kill();  // SIGKILL: no chance to flush anything
+            QVERIFY(syncd.process().waitForFinished(5000));
+            QCOMPARE(syncd.process().exitStatus(), QProcess::CrashExit);
+        }
+        Syncd again(state.path());
+        QVERIFY2(again.start(), qPrintable(again.log()));
+        pb::ListAuditRequest request;
+        request.set_limit(1000);
+        pb::ListAuditResponse audit;
+        QVERIFY(again.stub->ListAudit(Syncd::context().get(), request, &audit).ok());
+        QCOMPARE(audit.entries_size(), kChanges);
+        for (int i = 0; i < kChanges; ++i) {
+            QCOMPARE(audit.entries(i).id(), std::uint64_t(i + 1));
+            QCOMPARE(audit.entries(i).reason(), "change " + std::to_string(i));
+            QCOMPARE(audit.entries(i).actor(), std::string("alice"));
+        }
+        // The last value written to each (key, scope) is the one served, and the engine runs it.
+        pb::ListTogglesRequest list;
+        list.set_scope("eu-west");
+        pb::ListTogglesResponse toggles;
+        QVERIFY(again.stub->ListToggles(Syncd::context().get(), list, &toggles).ok());
+        for (const auto& t : toggles.toggles()) {
+            if (t.key() == "max_visible") {
+                QCOMPARE(t.value().int_value(), std::int64_t{20 + 11});
+                QCOMPARE(t.last_change().reason(), std::string("change 11"));
+            }
+            if (t.key() == "interest_radius_m")
+                QCOMPARE(t.value().int_value(), std::int64_t{20 + 10});
+        }
+    }
+
+    void syncbotReportsAndSigtermDrainsInBoundedTime()
+    {
+        State state({}, QStringLiteral("127.0.0.1:0"));
+        Syncd syncd(state.path());
+        QVERIFY2(syncd.start(), qPrintable(syncd.log()));
+        const auto regions = syncd.regions();
+        QCOMPARE(regions.size(), std::size_t{2});
+        QProcess syncbot;
+        syncbot.start(QStringLiteral(SYNCBOT_PATH),
+                      {QStringLiteral("--server"), QString::fromStdString(regions[0].endpoint()), QStringLiteral("--key-file"),
+                       state.dir.filePath(QStringLiteral("cluster.key")), QStringLiteral("--clients"), QStringLiteral("30"),
+                       QStringLiteral("--duration"), QStringLiteral("30"), QStringLiteral("--every"), QStringLiteral("0.5"),
+                       QStringLiteral("--json")});
+        QVERIFY(syncbot.waitForStarted(5000));
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 15000 && syncd.regions()[0].players() < 30)
+            QTest::qWait(100);
+        QCOMPARE(syncd.regions()[0].players(), 30u);
+        QTest::qWait(1500);
+
+        // /metrics serves Prometheus text with the region's figures.
+        const QString log = syncd.log();
+        const auto at = log.indexOf(QStringLiteral("metrics on http://127.0.0.1:"));
+        QVERIFY2(at >= 0, qPrintable(log));
+        const int metricsPort = log.mid(at + 28).section(QLatin1Char('/'), 0, 0).toInt();
+        httplib::Client http("127.0.0.1", metricsPort);
+        auto metrics = http.Get("/metrics");
+        QVERIFY(metrics);
+        QCOMPARE(metrics->status, 200);
+        QVERIFY2(metrics->body.find("syncd_region_players{region=\"eu-west\"} 30") != std::string::npos, metrics->body.c_str());
+        QVERIFY(metrics->body.find("# TYPE syncd_region_sent_bytes_total counter") != std::string::npos);
+
+        // SIGTERM: admissions stop, the players are told, and syncd is gone within the drain bound.
+        QElapsedTimer drain;
+        drain.start();
+        syncd.process().terminate();
+        QVERIFY(syncd.process().waitForFinished(10000));
+        const qint64 took = drain.elapsed();
+        QCOMPARE(syncd.process().exitStatus(), QProcess::NormalExit);
+        QCOMPARE(syncd.process().exitCode(), 0);
+        QVERIFY2(took < 2000 + 3000, qPrintable(QString::number(took)));  // drain_timeout_s = 2, plus shutdown
+        QVERIFY(syncd.log().contains(QStringLiteral("stopped in")));
+
+        syncbot.terminate();
+        QVERIFY(syncbot.waitForFinished(10000));
+        const QByteArray output = syncbot.readAllStandardOutput();
+        const auto lines = output.trimmed().split('\n');
+        QVERIFY(lines.size() >= 3);
+        // A report taken while everyone was playing.
+        QJsonObject playing;
+        for (const auto& line : lines) {
+            const auto object = QJsonDocument::fromJson(line).object();
+            if (object.value(QStringLiteral("connected")).toInt() == 30)
+                playing = object;
+        }
+        QVERIFY2(!playing.isEmpty(), output.constData());
+        QVERIFY(playing.value(QStringLiteral("rtt_p50_ms")).toDouble() > 0.0);
+        QVERIFY(playing.value(QStringLiteral("kbps_in_per_client")).toDouble() > 1.0);
+        const QJsonObject last = lastJsonLine(output);
+        QCOMPARE(last.value(QStringLiteral("final")).toBool(), true);
+        QCOMPARE(last.value(QStringLiteral("connected")).toInt(), 0);  // the server is gone
+    }
+
+    void pythonClientSpeaksTheApi()
+    {
+        State state;
+        Syncd syncd(state.path());
+        QVERIFY2(syncd.start(), qPrintable(syncd.log()));
+        QProcess python;
+        python.start(QStringLiteral(DEBIAN_PYTHON),
+                     {QStringLiteral(PROBE_SCRIPT), QStringLiteral("--target"), QStringLiteral("127.0.0.1:%1").arg(syncd.port()),
+                      QStringLiteral("--token"), QStringLiteral("viewer-token-0123456789"), QStringLiteral("--proto-root"),
+                      QStringLiteral(LIVEOPS_PROTO_ROOT), QStringLiteral("--proto-root"), QStringLiteral(HEALTH_PROTO_ROOT),
+                      QStringLiteral("--samples"), QStringLiteral("4")});
+        QVERIFY(python.waitForFinished(60000));
+        const QByteArray error = python.readAllStandardError();
+        QVERIFY2(python.exitCode() == 0, error.constData());
+        const QJsonObject result = lastJsonLine(python.readAllStandardOutput());
+        QCOMPARE(result.value(QStringLiteral("health")).toString(), QStringLiteral("SERVING"));
+        const QJsonArray regions = result.value(QStringLiteral("regions")).toArray();
+        QCOMPARE(regions.size(), 2);
+        QCOMPARE(regions[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("eu-west"));
+        QCOMPARE(regions[0].toObject().value(QStringLiteral("status")).toString(), QStringLiteral("REGION_STATUS_SERVING"));
+        const QJsonArray samples = result.value(QStringLiteral("samples")).toArray();
+        QCOMPARE(samples.size(), 4);
+        QVERIFY(samples[1].toObject().value(QStringLiteral("sequence")).toInteger() > samples[0].toObject().value(QStringLiteral("sequence")).toInteger());
+        QCOMPARE(result.value(QStringLiteral("no_token_is_unauthenticated")).toBool(), true);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSyncd)
+#include "tst_syncd.moc"
