@@ -432,8 +432,14 @@ private:
         if (status.ok())
             status = argumentStatus;
         ok = status.ok();
-        if (!ok)
+        if (!ok) {
             stream->finish(status);
+            return stream;
+        }
+        // Headers at once: the client knows it is accepted before the first event (audit may be
+        // quiet for hours).
+        context->AddInitialMetadata("liveops-stream", "open");
+        stream->StartSendInitialMetadata();
         return stream;
     }
 

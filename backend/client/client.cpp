@@ -1,0 +1,482 @@
+#include "liveops/client.h"
+
+#include "liveops/v1/liveops.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace lv::liveops::client {
+
+namespace pb = ::liveops::v1;
+
+namespace {
+
+CallStatus statusOf(const grpc::Status& s) { return {static_cast<int>(s.error_code()), s.error_message()}; }
+
+std::int64_t millisOf(const google::protobuf::Timestamp& t) { return t.seconds() * 1000 + t.nanos() / 1'000'000; }
+
+AuditEntry fromProto(const pb::AuditEntry& e)
+{
+    AuditEntry out;
+    out.id = e.id();
+    out.timeMs = millisOf(e.time());
+    out.actor = e.actor();
+    out.role = static_cast<Role>(std::clamp<int>(e.role(), 1, 4));
+    out.action = e.action();
+    out.target = e.target();
+    out.oldValue = e.old_value();
+    out.newValue = e.new_value();
+    out.reason = e.reason();
+    return out;
+}
+
+ToggleValue fromProto(const pb::ToggleValue& v)
+{
+    switch (v.kind_case()) {
+    case pb::ToggleValue::kBoolValue: return v.bool_value();
+    case pb::ToggleValue::kIntValue: return static_cast<std::int64_t>(v.int_value());
+    case pb::ToggleValue::kEnumValue: return v.enum_value();
+    case pb::ToggleValue::kRegionValue: return v.region_value();
+    case pb::ToggleValue::KIND_NOT_SET: break;
+    }
+    return std::string{};
+}
+
+void toProto(const ToggleValue& v, ToggleType type, pb::ToggleValue& out)
+{
+    if (const bool* b = std::get_if<bool>(&v))
+        out.set_bool_value(*b);
+    else if (const std::int64_t* i = std::get_if<std::int64_t>(&v))
+        out.set_int_value(*i);
+    else if (type == ToggleType::Region)
+        out.set_region_value(std::get<std::string>(v));
+    else
+        out.set_enum_value(std::get<std::string>(v));
+}
+
+Toggle fromProto(const pb::Toggle& t)
+{
+    Toggle out;
+    out.key = t.key();
+    out.scope = t.scope();
+    out.type = static_cast<ToggleType>(std::clamp<int>(t.type(), 1, 4));
+    out.value = fromProto(t.value());
+    out.defaultValue = fromProto(t.default_value());
+    out.min = t.min();
+    out.max = t.max();
+    out.allowed.assign(t.allowed().begin(), t.allowed().end());
+    out.description = t.description();
+    out.owner = t.owner();
+    out.runbookUrl = t.runbook_url();
+    out.version = t.version();
+    out.requiredRole = static_cast<Role>(std::clamp<int>(t.required_role(), 1, 4));
+    if (t.has_last_change())
+        out.lastChange = fromProto(t.last_change());
+    return out;
+}
+
+Region fromProto(const pb::Region& r)
+{
+    return {r.name(), r.endpoint(), static_cast<RegionStatus>(r.status()), r.players(), r.capacity(), r.active_drill()};
+}
+
+Telemetry fromProto(const pb::TelemetrySample& s)
+{
+    Telemetry t;
+    t.sequence = s.sequence();
+    t.region = s.region();
+    t.timeMs = millisOf(s.time());
+    t.rttP50Ms = s.rtt_p50_ms();
+    t.rttP95Ms = s.rtt_p95_ms();
+    t.rttP99Ms = s.rtt_p99_ms();
+    t.lossPercent = s.loss_percent();
+    t.players = s.players();
+    t.kbpsIn = s.bandwidth_in_kbps();
+    t.kbpsOut = s.bandwidth_out_kbps();
+    t.tickP99Ms = s.tick_time_p99_ms();
+    t.corrections = s.corrections();
+    t.errors = s.errors();
+    t.status = static_cast<RegionStatus>(s.status());
+    return t;
+}
+
+std::string readFile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// Waits for the server's first headers: syncd sends them as soon as a watch is accepted, marked
+/// with "liveops-stream", so "connected" means accepted, not merely "has data" (audit may be quiet
+/// for hours).
+template <typename Reader>
+bool opened(grpc::ClientContext& context, Reader& reader, const LiveOpsClient::StateCallback& onState)
+{
+    reader.WaitForInitialMetadata();
+    const bool open = context.GetServerInitialMetadata().count("liveops-stream") > 0;
+    if (open && onState)
+        onState(StreamState{true, 0, {}, {}});
+    return open;
+}
+
+/// One long-lived server stream, re-opened after every drop until stopped.
+class Watch {
+public:
+    using Body = std::function<grpc::Status(grpc::ClientContext&, bool& accepted)>;
+    Watch(const ClientOptions& options, Body body, LiveOpsClient::StateCallback onState)
+        : m_options(options), m_body(std::move(body)), m_onState(std::move(onState))
+    {
+        m_thread = std::thread([this] { run(); });
+    }
+    ~Watch()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stopping = true;
+            if (m_context)
+                m_context->TryCancel();
+        }
+        m_wake.notify_all();
+        m_thread.join();
+    }
+
+private:
+    void run()
+    {
+        std::mt19937_64 random(std::random_device{}());
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        int attempt = 0;
+        while (true) {
+            grpc::ClientContext context;
+            context.AddMetadata("authorization", "Bearer " + m_options.token);
+            {
+                std::lock_guard lock(m_mutex);
+                if (m_stopping)
+                    return;
+                m_context = &context;
+            }
+            bool accepted = false;
+            const grpc::Status status = m_body(context, accepted);  // returns when the stream ends
+            {
+                std::lock_guard lock(m_mutex);
+                m_context = nullptr;
+                if (m_stopping)
+                    return;
+            }
+            if (accepted)
+                attempt = 0;  // it was up: start the backoff again from the bottom
+            ++attempt;
+            const auto wait = LiveOpsClient::backoff(m_options, attempt, unit(random));
+            if (m_onState)
+                m_onState(StreamState{false, attempt, wait, statusOf(status)});
+            std::unique_lock lock(m_mutex);
+            if (m_wake.wait_for(lock, wait, [this] { return m_stopping; }))
+                return;
+        }
+    }
+
+    ClientOptions m_options;
+    Body m_body;
+    LiveOpsClient::StateCallback m_onState;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    grpc::ClientContext* m_context = nullptr;
+    bool m_stopping = false;
+    std::thread m_thread;  // last: starts after everything above exists
+};
+
+} // namespace
+
+struct LiveOpsClient::Impl {
+    ClientOptions options;
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<pb::LiveOps::Stub> stub;
+    std::mutex watchesMutex;
+    std::unique_ptr<Watch> telemetry, toggles, audit;
+    // Calls in flight: the destructor waits for them, so no callback outlives the client.
+    std::mutex callsMutex;
+    std::condition_variable callsDone;
+    int calls = 0;
+
+    std::unique_ptr<grpc::ClientContext> context() const
+    {
+        auto ctx = std::make_unique<grpc::ClientContext>();
+        ctx->AddMetadata("authorization", "Bearer " + options.token);
+        ctx->set_deadline(std::chrono::system_clock::now() + options.deadline);
+        return ctx;
+    }
+
+    /// Starts an asynchronous unary call; `finish` turns the response into the reply.
+    template <typename Request, typename Response, typename Result>
+    void call(void (pb::LiveOps::StubInterface::async_interface::*method)(grpc::ClientContext*, const Request*, Response*,
+                                                                         std::function<void(grpc::Status)>),
+              Request request, std::function<Result(const Response&)> finish, std::function<void(Reply<Result>)> done)
+    {
+        struct Call {
+            std::unique_ptr<grpc::ClientContext> context;
+            Request request;
+            Response response;
+        };
+        auto* state = new Call{context(), std::move(request), {}};
+        {
+            std::lock_guard lock(callsMutex);
+            ++calls;
+        }
+        (stub->async()->*method)(state->context.get(), &state->request, &state->response,
+                                 [this, state, finish = std::move(finish), done = std::move(done)](grpc::Status status) {
+                                     Reply<Result> reply;
+                                     reply.status = statusOf(status);
+                                     if (status.ok())
+                                         reply.value = finish(state->response);
+                                     delete state;
+                                     if (done)
+                                         done(std::move(reply));
+                                     std::lock_guard lock(callsMutex);
+                                     if (--calls == 0)
+                                         callsDone.notify_all();
+                                 });
+    }
+};
+
+std::chrono::milliseconds LiveOpsClient::backoff(const ClientOptions& o, int attempt, double unitRandom)
+{
+    const double base = static_cast<double>(o.backoffInitial.count()) * std::pow(o.backoffMultiplier, std::max(0, attempt - 1));
+    const double capped = std::min(base, static_cast<double>(o.backoffMax.count()));
+    const double jittered = capped * (1.0 + o.backoffJitter * (2.0 * unitRandom - 1.0));
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::max(1.0, jittered)));
+}
+
+LiveOpsClient::LiveOpsClient(ClientOptions options) : m_impl(std::make_unique<Impl>())
+{
+    m_impl->options = std::move(options);
+    if (m_impl->options.channel) {
+        m_impl->channel = m_impl->options.channel;
+    } else {
+        grpc::ChannelArguments args;
+        // gRPC's own reconnect backoff for the channel follows the same schedule as the watches.
+        args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(m_impl->options.backoffInitial.count()));
+        args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(m_impl->options.backoffMax.count()));
+        args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);  // notice a dead peer on an idle watch
+        std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+        if (!m_impl->options.tlsRootCertFile.empty()) {
+            grpc::SslCredentialsOptions ssl;
+            ssl.pem_root_certs = readFile(m_impl->options.tlsRootCertFile);
+            credentials = grpc::SslCredentials(ssl);
+        }
+        m_impl->channel = grpc::CreateCustomChannel(m_impl->options.target, credentials, args);
+    }
+    m_impl->stub = pb::LiveOps::NewStub(m_impl->channel);
+}
+
+LiveOpsClient::~LiveOpsClient()
+{
+    stopWatches();
+    std::unique_lock lock(m_impl->callsMutex);
+    m_impl->callsDone.wait(lock, [this] { return m_impl->calls == 0; });  // bounded by the call deadline
+}
+
+void LiveOpsClient::whoAmI(std::function<void(Reply<Identity>)> done)
+{
+    m_impl->call<pb::WhoAmIRequest, pb::WhoAmIResponse, Identity>(
+        &pb::LiveOps::StubInterface::async_interface::WhoAmI, {},
+        [](const pb::WhoAmIResponse& r) { return Identity{r.name(), static_cast<Role>(std::clamp<int>(r.role(), 1, 4))}; }, std::move(done));
+}
+
+void LiveOpsClient::listRegions(std::function<void(Reply<std::vector<Region>>)> done)
+{
+    m_impl->call<pb::ListRegionsRequest, pb::ListRegionsResponse, std::vector<Region>>(
+        &pb::LiveOps::StubInterface::async_interface::ListRegions, {},
+        [](const pb::ListRegionsResponse& r) {
+            std::vector<Region> out;
+            for (const auto& region : r.regions())
+                out.push_back(fromProto(region));
+            return out;
+        },
+        std::move(done));
+}
+
+void LiveOpsClient::listToggles(const std::string& scope, std::function<void(Reply<std::vector<Toggle>>)> done)
+{
+    pb::ListTogglesRequest request;
+    request.set_scope(scope);
+    m_impl->call<pb::ListTogglesRequest, pb::ListTogglesResponse, std::vector<Toggle>>(
+        &pb::LiveOps::StubInterface::async_interface::ListToggles, std::move(request),
+        [](const pb::ListTogglesResponse& r) {
+            std::vector<Toggle> out;
+            for (const auto& t : r.toggles())
+                out.push_back(fromProto(t));
+            return out;
+        },
+        std::move(done));
+}
+
+void LiveOpsClient::setToggle(const std::string& key, const std::string& scope, const ToggleValue& value, std::uint64_t expectedVersion,
+                              const std::string& reason, std::function<void(Reply<Toggle>)> done)
+{
+    pb::SetToggleRequest request;
+    request.set_key(key);
+    request.set_scope(scope);
+    // A string value goes as a region name for failover_target, else as an enum value.
+    toProto(value, key == "failover_target" ? ToggleType::Region : ToggleType::Enum, *request.mutable_value());
+    request.set_expected_version(expectedVersion);
+    request.set_reason(reason);
+    m_impl->call<pb::SetToggleRequest, pb::SetToggleResponse, Toggle>(
+        &pb::LiveOps::StubInterface::async_interface::SetToggle, std::move(request),
+        [](const pb::SetToggleResponse& r) { return fromProto(r.toggle()); }, std::move(done));
+}
+
+namespace {
+AuditEntry auditOf(const pb::OperationResponse& r) { return fromProto(r.audit()); }
+} // namespace
+
+void LiveOpsClient::drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
+                                std::function<void(Reply<AuditEntry>)> done)
+{
+    pb::DrainRegionRequest request;
+    request.set_region(region);
+    request.set_failover_region(failoverTo);
+    request.set_reason(reason);
+    m_impl->call<pb::DrainRegionRequest, pb::OperationResponse, AuditEntry>(&pb::LiveOps::StubInterface::async_interface::DrainRegion,
+                                                                           std::move(request), auditOf, std::move(done));
+}
+
+void LiveOpsClient::failover(const std::string& from, const std::string& to, const std::string& reason,
+                             std::function<void(Reply<AuditEntry>)> done)
+{
+    pb::FailoverRequest request;
+    request.set_from_region(from);
+    request.set_to_region(to);
+    request.set_reason(reason);
+    m_impl->call<pb::FailoverRequest, pb::OperationResponse, AuditEntry>(&pb::LiveOps::StubInterface::async_interface::Failover,
+                                                                        std::move(request), auditOf, std::move(done));
+}
+
+void LiveOpsClient::startDrill(const std::string& region, DrillKind kind, double latencyMs, double lossPercent, std::chrono::seconds duration,
+                               const std::string& reason, std::function<void(Reply<AuditEntry>)> done)
+{
+    pb::StartDrillRequest request;
+    request.set_region(region);
+    request.set_kind(static_cast<pb::DrillKind>(kind));
+    request.set_latency_ms(latencyMs);
+    request.set_loss_percent(lossPercent);
+    request.set_duration_s(static_cast<std::uint32_t>(duration.count()));
+    request.set_reason(reason);
+    m_impl->call<pb::StartDrillRequest, pb::OperationResponse, AuditEntry>(&pb::LiveOps::StubInterface::async_interface::StartDrill,
+                                                                          std::move(request), auditOf, std::move(done));
+}
+
+void LiveOpsClient::cancelDrill(const std::string& region, const std::string& reason, std::function<void(Reply<AuditEntry>)> done)
+{
+    pb::CancelDrillRequest request;
+    request.set_region(region);
+    request.set_reason(reason);
+    m_impl->call<pb::CancelDrillRequest, pb::OperationResponse, AuditEntry>(&pb::LiveOps::StubInterface::async_interface::CancelDrill,
+                                                                           std::move(request), auditOf, std::move(done));
+}
+
+void LiveOpsClient::listAudit(std::uint64_t afterId, std::uint32_t limit, const std::string& target,
+                              std::function<void(Reply<std::vector<AuditEntry>>)> done)
+{
+    pb::ListAuditRequest request;
+    request.set_after_id(afterId);
+    request.set_limit(limit);
+    request.set_target(target);
+    m_impl->call<pb::ListAuditRequest, pb::ListAuditResponse, std::vector<AuditEntry>>(
+        &pb::LiveOps::StubInterface::async_interface::ListAudit, std::move(request),
+        [](const pb::ListAuditResponse& r) {
+            std::vector<AuditEntry> out;
+            for (const auto& e : r.entries())
+                out.push_back(fromProto(e));
+            return out;
+        },
+        std::move(done));
+}
+
+void LiveOpsClient::watchTelemetry(std::vector<std::string> regions, std::uint32_t intervalMs, std::function<void(const Telemetry&)> onSample,
+                                   StateCallback onState)
+{
+    auto lastSequence = std::make_shared<std::uint64_t>(0);  // only the watch thread touches it
+    auto body = [stub = m_impl->stub.get(), regions = std::move(regions), intervalMs, lastSequence, onSample = std::move(onSample),
+                 onState](grpc::ClientContext& context, bool& sawData) {
+        pb::WatchTelemetryRequest request;
+        for (const auto& r : regions)
+            request.add_regions(r);
+        request.set_interval_ms(intervalMs);
+        // First connection: everything the server still holds (fills a chart); later: resume.
+        request.set_resume_after_sequence(*lastSequence);
+        auto reader = stub->WatchTelemetry(&context, request);
+        sawData = opened(context, *reader, onState);
+        pb::TelemetrySample sample;
+        while (reader->Read(&sample)) {
+            if (sample.sequence() <= *lastSequence)
+                continue;  // already delivered before the drop
+            *lastSequence = sample.sequence();
+            onSample(fromProto(sample));
+        }
+        return reader->Finish();
+    };
+    std::lock_guard lock(m_impl->watchesMutex);
+    m_impl->telemetry.reset();
+    m_impl->telemetry = std::make_unique<Watch>(m_impl->options, std::move(body), std::move(onState));
+}
+
+void LiveOpsClient::watchToggles(std::function<void(const Toggle&)> onToggle, StateCallback onState)
+{
+    auto body = [stub = m_impl->stub.get(), onToggle = std::move(onToggle), onState](grpc::ClientContext& context, bool& sawData) {
+        auto reader = stub->WatchToggles(&context, pb::WatchTogglesRequest{});
+        sawData = opened(context, *reader, onState);
+        pb::ToggleEvent event;
+        while (reader->Read(&event)) {
+            Toggle toggle = fromProto(event.toggle());
+            toggle.initial = event.initial();
+            onToggle(toggle);
+        }
+        return reader->Finish();
+    };
+    std::lock_guard lock(m_impl->watchesMutex);
+    m_impl->toggles.reset();
+    m_impl->toggles = std::make_unique<Watch>(m_impl->options, std::move(body), std::move(onState));
+}
+
+void LiveOpsClient::watchAudit(std::uint64_t afterId, std::function<void(const AuditEntry&)> onEntry, StateCallback onState)
+{
+    auto lastId = std::make_shared<std::uint64_t>(afterId);
+    auto body = [stub = m_impl->stub.get(), lastId, onEntry = std::move(onEntry), onState](grpc::ClientContext& context, bool& sawData) {
+        pb::WatchAuditRequest request;
+        request.set_after_id(*lastId);
+        auto reader = stub->WatchAudit(&context, request);
+        sawData = opened(context, *reader, onState);
+        pb::AuditEntry entry;
+        while (reader->Read(&entry)) {
+            if (entry.id() <= *lastId)
+                continue;
+            *lastId = entry.id();
+            onEntry(fromProto(entry));
+        }
+        return reader->Finish();
+    };
+    std::lock_guard lock(m_impl->watchesMutex);
+    m_impl->audit.reset();
+    m_impl->audit = std::make_unique<Watch>(m_impl->options, std::move(body), std::move(onState));
+}
+
+void LiveOpsClient::stopWatches()
+{
+    std::lock_guard lock(m_impl->watchesMutex);
+    m_impl->telemetry.reset();
+    m_impl->toggles.reset();
+    m_impl->audit.reset();
+}
+
+} // namespace lv::liveops::client

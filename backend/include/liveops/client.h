@@ -1,0 +1,142 @@
+#pragma once
+
+#include "liveops/store.h"     // AuditEntry
+#include "liveops/toggles.h"   // Role, ToggleType, ToggleValue
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace grpc {
+class Channel;
+}
+
+namespace lv::liveops::client {
+
+/// How a call ended: the gRPC status code (0 = OK) and its message.
+struct CallStatus {
+    int code = 0;
+    std::string message;
+    bool ok() const { return code == 0; }
+};
+
+template <typename T>
+struct Reply {
+    CallStatus status;
+    T value{};
+};
+
+enum class RegionStatus : std::uint8_t { Unknown = 0, Serving = 1, Draining = 2, Maintenance = 3, Outage = 4 };
+
+struct Region {
+    std::string name;
+    std::string endpoint;
+    RegionStatus status = RegionStatus::Unknown;
+    std::uint32_t players = 0;
+    std::uint32_t capacity = 0;
+    std::string activeDrill;
+};
+
+struct Telemetry {
+    std::uint64_t sequence = 0;
+    std::string region;
+    std::int64_t timeMs = 0;
+    double rttP50Ms = 0, rttP95Ms = 0, rttP99Ms = 0;
+    double lossPercent = 0;
+    std::uint32_t players = 0;
+    double kbpsIn = 0, kbpsOut = 0;
+    double tickP99Ms = 0;
+    std::uint64_t corrections = 0;
+    std::uint64_t errors = 0;
+    RegionStatus status = RegionStatus::Unknown;
+};
+
+struct Toggle {
+    std::string key;
+    std::string scope;
+    ToggleType type = ToggleType::Bool;
+    ToggleValue value;
+    ToggleValue defaultValue;
+    std::int64_t min = 0, max = 0;
+    std::vector<std::string> allowed;
+    std::string description, owner, runbookUrl;
+    std::uint64_t version = 0;
+    Role requiredRole = Role::Operator;
+    std::optional<AuditEntry> lastChange;
+    bool initial = false;  ///< from a watch: part of the state sent when the watch (re)started
+};
+
+struct Identity {
+    std::string name;
+    Role role = Role::Viewer;
+};
+
+enum class DrillKind : std::uint8_t { Latency = 1, Loss = 2, Outage = 3 };
+
+/// A watch's connection as the user should see it.
+struct StreamState {
+    bool connected = false;
+    int attempt = 0;                          ///< reconnect attempts since the last success
+    std::chrono::milliseconds retryIn{0};     ///< when not connected: wait before the next attempt
+    CallStatus lastError;
+};
+
+struct ClientOptions {
+    std::string target;                       ///< host:port (ignored when `channel` is given)
+    std::string token;                        ///< bearer token
+    std::shared_ptr<grpc::Channel> channel;   ///< e.g. the sandbox's in-process channel
+    std::string tlsRootCertFile;              ///< TLS to `target` when set (PEM of the CA)
+    std::chrono::milliseconds deadline{5000}; ///< every unary call
+    std::chrono::milliseconds backoffInitial{250};
+    std::chrono::milliseconds backoffMax{10000};
+    double backoffMultiplier = 2.0;
+    double backoffJitter = 0.2;               ///< +-20 %: clients that dropped together do not return together
+};
+
+/// The console's way to syncd. Every call is asynchronous with a deadline; callbacks run on gRPC
+/// or watch threads (never the caller's), so a UI posts them to its own thread. Watches run on
+/// their own threads, reconnect with exponential backoff and jitter after a drop, and resume:
+/// telemetry after the last sequence seen, audit after the last id seen, toggles with a fresh
+/// state dump (marked `initial`).
+class LiveOpsClient {
+public:
+    explicit LiveOpsClient(ClientOptions options);
+    ~LiveOpsClient();  ///< cancels watches and waits for their threads; calls in flight complete first
+    LiveOpsClient(const LiveOpsClient&) = delete;
+    LiveOpsClient& operator=(const LiveOpsClient&) = delete;
+
+    void whoAmI(std::function<void(Reply<Identity>)> done);
+    void listRegions(std::function<void(Reply<std::vector<Region>>)> done);
+    void listToggles(const std::string& scope, std::function<void(Reply<std::vector<Toggle>>)> done);
+    void setToggle(const std::string& key, const std::string& scope, const ToggleValue& value, std::uint64_t expectedVersion,
+                   const std::string& reason, std::function<void(Reply<Toggle>)> done);
+    void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
+                     std::function<void(Reply<AuditEntry>)> done);
+    void failover(const std::string& from, const std::string& to, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
+    void startDrill(const std::string& region, DrillKind kind, double latencyMs, double lossPercent, std::chrono::seconds duration,
+                    const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
+    void cancelDrill(const std::string& region, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
+    void listAudit(std::uint64_t afterId, std::uint32_t limit, const std::string& target,
+                   std::function<void(Reply<std::vector<AuditEntry>>)> done);
+
+    using StateCallback = std::function<void(const StreamState&)>;
+    /// One watch of each kind at a time; starting one again replaces it.
+    void watchTelemetry(std::vector<std::string> regions, std::uint32_t intervalMs, std::function<void(const Telemetry&)> onSample,
+                        StateCallback onState = {});
+    void watchToggles(std::function<void(const Toggle&)> onToggle, StateCallback onState = {});
+    void watchAudit(std::uint64_t afterId, std::function<void(const AuditEntry&)> onEntry, StateCallback onState = {});
+    void stopWatches();
+
+    /// Backoff before reconnect attempt `attempt` (1-based), jitter included.
+    static std::chrono::milliseconds backoff(const ClientOptions& options, int attempt, double unitRandom);
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace lv::liveops::client
