@@ -9,7 +9,7 @@ packages=(
   qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libqt6opengl6-dev libxkbcommon-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev libsodium-dev libbenchmark-dev qtkeychain-qt6-dev
-  libtomlplusplus-dev libcpp-httplib-dev python3-grpcio python3-protobuf
+  libtomlplusplus-dev libcpp-httplib-dev python3-grpcio python3-protobuf openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -108,6 +108,55 @@ private slots:
         QCOMPARE(regions.take()[0].value.size(), std::size_t{2});
     }
 
+    void tlsWithOptionalClientCertificates()
+    {
+        QTemporaryDir dir;
+        auto run = [&](const QString& script) {
+            QProcess shell;
+            shell.setWorkingDirectory(dir.path());
+            shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), script});
+            return shell.waitForFinished(30000) && shell.exitCode() == 0;
+        };
+        // A CA, a server certificate for 127.0.0.1, and a client certificate, all from that CA.
+        QVERIFY(run(QStringLiteral(
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=test-ca 2>/dev/null && "
+            "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null && "
+            "printf 'subjectAltName=IP:127.0.0.1' > san.ext && "
+            "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile san.ext 2>/dev/null && "
+            "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=console 2>/dev/null && "
+            "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 2>/dev/null")));
+        const auto file = [&](const char* name) { return dir.filePath(QLatin1String(name)).toStdString(); };
+        ApiFixture api;
+        lv::liveops::TokenTable tokens;
+        tokens.add(kViewerToken, {"victor", lv::liveops::Role::Viewer});
+        lv::liveops::ApiServerOptions options;
+        options.tlsCertFile = file("server.crt");
+        options.tlsKeyFile = file("server.key");
+        options.tlsClientCaFile = file("ca.crt");
+        std::string error;
+        auto secure = lv::liveops::ApiServer::start(*api.cluster, std::move(tokens), options, error);
+        QVERIFY2(secure, error.c_str());
+
+        auto listRegions = [&](lc::ClientOptions o) {
+            lc::LiveOpsClient client(std::move(o));
+            Inbox<lc::CallStatus> replies;
+            client.listRegions([&](lc::Reply<std::vector<lc::Region>> r) { replies.add(r.status); });
+            eventually([&] { return replies.size() == 1; });
+            return replies.take().at(0);
+        };
+        lc::ClientOptions o = optionsFor(secure->port(), kViewerToken);
+        o.tlsRootCertFile = file("ca.crt");
+        o.tlsClientCertFile = file("client.crt");
+        o.tlsClientKeyFile = file("client.key");
+        QVERIFY(listRegions(o).ok());
+        lc::ClientOptions noCertificate = o;
+        noCertificate.tlsClientCertFile.clear();
+        noCertificate.tlsClientKeyFile.clear();
+        QCOMPARE(listRegions(noCertificate).code, int(grpc::StatusCode::UNAVAILABLE));  // handshake refused
+        lc::ClientOptions plaintext = optionsFor(secure->port(), kViewerToken);
+        QVERIFY(!listRegions(plaintext).ok());
+    }
+
     void watchesResumeAfterTheServerComesBack()
     {
         ApiFixture api;

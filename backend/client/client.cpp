@@ -272,6 +272,10 @@ LiveOpsClient::LiveOpsClient(ClientOptions options) : m_impl(std::make_unique<Im
         if (!m_impl->options.tlsRootCertFile.empty()) {
             grpc::SslCredentialsOptions ssl;
             ssl.pem_root_certs = readFile(m_impl->options.tlsRootCertFile);
+            if (!m_impl->options.tlsClientCertFile.empty()) {
+                ssl.pem_cert_chain = readFile(m_impl->options.tlsClientCertFile);
+                ssl.pem_private_key = readFile(m_impl->options.tlsClientKeyFile);
+            }
             credentials = grpc::SslCredentials(ssl);
         }
         m_impl->channel = grpc::CreateCustomChannel(m_impl->options.target, credentials, args);

@@ -89,6 +89,8 @@ struct ClientOptions {
     std::string token;                        ///< bearer token
     std::shared_ptr<grpc::Channel> channel;   ///< e.g. the sandbox's in-process channel
     std::string tlsRootCertFile;              ///< TLS to `target` when set (PEM of the CA)
+    std::string tlsClientCertFile;            ///< client certificate and key (PEM), when syncd asks for one
+    std::string tlsClientKeyFile;
     std::chrono::milliseconds deadline{5000}; ///< every unary call
     std::chrono::milliseconds backoffInitial{250};
     std::chrono::milliseconds backoffMax{10000};
