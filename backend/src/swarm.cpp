@@ -17,7 +17,7 @@ TimeUs monotonicNow()
 {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-constexpr TimeUs kSweep = millis(10);        // every client is advanced at least this often
+constexpr TimeUs kSweep = millis(10);  // every client is advanced at least this often
 constexpr TimeUs kReconnectAfter = seconds(1);
 } // namespace
 
