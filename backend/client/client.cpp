@@ -1,5 +1,6 @@
 #include "liveops/client.h"
 
+#include "convert.h"
 #include "liveops/v1/liveops.grpc.pb.h"
 
 #include <grpcpp/grpcpp.h>
@@ -22,46 +23,9 @@ namespace {
 
 CallStatus statusOf(const grpc::Status& s) { return {static_cast<int>(s.error_code()), s.error_message()}; }
 
-std::int64_t millisOf(const google::protobuf::Timestamp& t) { return t.seconds() * 1000 + t.nanos() / 1'000'000; }
-
-AuditEntry fromProto(const pb::AuditEntry& e)
-{
-    AuditEntry out;
-    out.id = e.id();
-    out.timeMs = millisOf(e.time());
-    out.actor = e.actor();
-    out.role = static_cast<Role>(std::clamp<int>(e.role(), 1, 4));
-    out.action = e.action();
-    out.target = e.target();
-    out.oldValue = e.old_value();
-    out.newValue = e.new_value();
-    out.reason = e.reason();
-    return out;
-}
-
-ToggleValue fromProto(const pb::ToggleValue& v)
-{
-    switch (v.kind_case()) {
-    case pb::ToggleValue::kBoolValue: return v.bool_value();
-    case pb::ToggleValue::kIntValue: return static_cast<std::int64_t>(v.int_value());
-    case pb::ToggleValue::kEnumValue: return v.enum_value();
-    case pb::ToggleValue::kRegionValue: return v.region_value();
-    case pb::ToggleValue::KIND_NOT_SET: break;
-    }
-    return std::string{};
-}
-
-void toProto(const ToggleValue& v, ToggleType type, pb::ToggleValue& out)
-{
-    if (const bool* b = std::get_if<bool>(&v))
-        out.set_bool_value(*b);
-    else if (const std::int64_t* i = std::get_if<std::int64_t>(&v))
-        out.set_int_value(*i);
-    else if (type == ToggleType::Region)
-        out.set_region_value(std::get<std::string>(v));
-    else
-        out.set_enum_value(std::get<std::string>(v));
-}
+using convert::fromProto;
+using convert::roleOf;
+using convert::toProto;
 
 Toggle fromProto(const pb::Toggle& t)
 {
@@ -69,8 +33,8 @@ Toggle fromProto(const pb::Toggle& t)
     out.key = t.key();
     out.scope = t.scope();
     out.type = static_cast<ToggleType>(std::clamp<int>(t.type(), 1, 4));
-    out.value = fromProto(t.value());
-    out.defaultValue = fromProto(t.default_value());
+    out.value = fromProto(t.value()).value_or(std::string{});
+    out.defaultValue = fromProto(t.default_value()).value_or(std::string{});
     out.min = t.min();
     out.max = t.max();
     out.allowed.assign(t.allowed().begin(), t.allowed().end());
@@ -78,7 +42,7 @@ Toggle fromProto(const pb::Toggle& t)
     out.owner = t.owner();
     out.runbookUrl = t.runbook_url();
     out.version = t.version();
-    out.requiredRole = static_cast<Role>(std::clamp<int>(t.required_role(), 1, 4));
+    out.requiredRole = roleOf(t.required_role());
     if (t.has_last_change())
         out.lastChange = fromProto(t.last_change());
     return out;
@@ -94,7 +58,7 @@ Telemetry fromProto(const pb::TelemetrySample& s)
     Telemetry t;
     t.sequence = s.sequence();
     t.region = s.region();
-    t.timeMs = millisOf(s.time());
+    t.timeMs = convert::unixMs(s.time());
     t.rttP50Ms = s.rtt_p50_ms();
     t.rttP95Ms = s.rtt_p95_ms();
     t.rttP99Ms = s.rtt_p99_ms();
@@ -294,7 +258,7 @@ void LiveOpsClient::whoAmI(std::function<void(Reply<Identity>)> done)
 {
     m_impl->call<pb::WhoAmIRequest, pb::WhoAmIResponse, Identity>(
         &pb::LiveOps::StubInterface::async_interface::WhoAmI, {},
-        [](const pb::WhoAmIResponse& r) { return Identity{r.name(), static_cast<Role>(std::clamp<int>(r.role(), 1, 4))}; }, std::move(done));
+        [](const pb::WhoAmIResponse& r) { return Identity{r.name(), roleOf(r.role())}; }, std::move(done));
 }
 
 void LiveOpsClient::listRegions(std::function<void(Reply<std::vector<Region>>)> done)

@@ -4,6 +4,7 @@
 // reports it where the template is instantiated, so the whole file opts out.
 #pragma GCC diagnostic ignored "-Woverloaded-virtual"
 
+#include "convert.h"
 #include "liveops/cluster.h"
 #include "liveops/v1/liveops.grpc.pb.h"
 
@@ -22,45 +23,11 @@ namespace pb = ::liveops::v1;
 
 namespace {
 
-// ---- conversions: plain structs to and from proto (the enums share their numbers) ----
+// ---- conversions: plain structs to proto (the enums share their numbers) ----
 
-void toProto(const AuditEntry& e, pb::AuditEntry& out)
-{
-    out.set_id(e.id);
-    out.mutable_time()->set_seconds(e.timeMs / 1000);
-    out.mutable_time()->set_nanos(static_cast<std::int32_t>(e.timeMs % 1000) * 1'000'000);
-    out.set_actor(e.actor);
-    out.set_role(static_cast<pb::Role>(e.role));
-    out.set_action(e.action);
-    out.set_target(e.target);
-    out.set_old_value(e.oldValue);
-    out.set_new_value(e.newValue);
-    out.set_reason(e.reason);
-}
-
-void toProto(const ToggleValue& v, pb::ToggleValue& out, ToggleType type)
-{
-    if (const bool* b = std::get_if<bool>(&v))
-        out.set_bool_value(*b);
-    else if (const std::int64_t* i = std::get_if<std::int64_t>(&v))
-        out.set_int_value(*i);
-    else if (type == ToggleType::Region)
-        out.set_region_value(std::get<std::string>(v));
-    else
-        out.set_enum_value(std::get<std::string>(v));
-}
-
-std::optional<ToggleValue> fromProto(const pb::ToggleValue& v)
-{
-    switch (v.kind_case()) {
-    case pb::ToggleValue::kBoolValue: return ToggleValue{v.bool_value()};
-    case pb::ToggleValue::kIntValue: return ToggleValue{static_cast<std::int64_t>(v.int_value())};
-    case pb::ToggleValue::kEnumValue: return ToggleValue{v.enum_value()};
-    case pb::ToggleValue::kRegionValue: return ToggleValue{v.region_value()};
-    case pb::ToggleValue::KIND_NOT_SET: break;
-    }
-    return std::nullopt;
-}
+using convert::fromProto;
+using convert::setTime;
+using convert::toProto;
 
 void toProto(const ToggleState& t, pb::Toggle& out)
 {
@@ -68,8 +35,8 @@ void toProto(const ToggleState& t, pb::Toggle& out)
     out.set_key(d.key);
     out.set_scope(t.scope);
     out.set_type(static_cast<pb::ToggleType>(d.type));
-    toProto(t.value, *out.mutable_value(), d.type);
-    toProto(d.defaultValue, *out.mutable_default_value(), d.type);
+    toProto(t.value, d.type, *out.mutable_value());
+    toProto(d.defaultValue, d.type, *out.mutable_default_value());
     out.set_min(d.min);
     out.set_max(d.max);
     for (const std::string& a : d.allowed)
@@ -88,8 +55,7 @@ void toProto(const TelemetryRecord& r, pb::TelemetrySample& out)
     const RegionSample& s = r.sample;
     out.set_sequence(r.sequence);
     out.set_region(s.region);
-    out.mutable_time()->set_seconds(r.timeMs / 1000);
-    out.mutable_time()->set_nanos(static_cast<std::int32_t>(r.timeMs % 1000) * 1'000'000);
+    setTime(*out.mutable_time(), r.timeMs);
     out.set_rtt_p50_ms(s.rttP50Ms);
     out.set_rtt_p95_ms(s.rttP95Ms);
     out.set_rtt_p99_ms(s.rttP99Ms);

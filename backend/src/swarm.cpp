@@ -4,6 +4,7 @@
 #include "synccore/server.h"
 
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +21,14 @@ TimeUs monotonicNow()
 constexpr TimeUs kSweep = millis(10);  // every client is advanced at least this often
 constexpr TimeUs kReconnectAfter = seconds(1);
 } // namespace
+
+void raiseOpenFileLimit()
+{
+    if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
 
 std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string& error)
 {

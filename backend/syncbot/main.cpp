@@ -4,7 +4,6 @@
 #include "liveops/swarm.h"
 
 #include <sodium.h>
-#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -126,10 +125,7 @@ int main(int argc, char** argv)
     config.tokenKey = *key;
     if (sodium_init() < 0)
         return 1;
-    if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-    }
+    raiseOpenFileLimit();
     std::signal(SIGINT, [](int) { g_stop = true; });
     std::signal(SIGTERM, [](int) { g_stop = true; });
 

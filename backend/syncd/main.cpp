@@ -8,7 +8,6 @@
 
 #include <httplib.h>
 #include <sodium.h>
-#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -161,11 +160,7 @@ int main(int argc, char** argv)
         log("libsodium failed to initialise");
         return 1;
     }
-    // One socket per bot and per region: lift the soft open-file limit to the hard one.
-    if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-    }
+    raiseOpenFileLimit();
 
     std::string error;
     if (demo && stateDir.empty())

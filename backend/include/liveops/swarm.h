@@ -40,6 +40,9 @@ struct SwarmReport {
     std::uint64_t disconnects = 0;               ///< sessions that ended other than by redirect
 };
 
+/// Lifts the soft open-file limit to the hard one: one socket per bot adds up.
+void raiseOpenFileLimit();
+
 /// N real game clients over UDP, moved by bot brains, on one thread. The thread sleeps in epoll
 /// until a socket is readable or the next client tick is due, so a thousand clients cost little.
 /// Redirects (failover) are honoured by the engine's client: it reconnects to the target with the

@@ -1,0 +1,71 @@
+#include "convert.h"
+
+#include <algorithm>
+
+namespace lv::liveops::convert {
+
+namespace pb = ::liveops::v1;
+
+void setTime(google::protobuf::Timestamp& out, std::int64_t ms)
+{
+    out.set_seconds(ms / 1000);
+    out.set_nanos(static_cast<std::int32_t>(ms % 1000) * 1'000'000);
+}
+
+std::int64_t unixMs(const google::protobuf::Timestamp& t) { return t.seconds() * 1000 + t.nanos() / 1'000'000; }
+
+Role roleOf(int value) { return static_cast<Role>(std::clamp(value, 1, 4)); }
+
+void toProto(const AuditEntry& e, pb::AuditEntry& out)
+{
+    out.set_id(e.id);
+    setTime(*out.mutable_time(), e.timeMs);
+    out.set_actor(e.actor);
+    out.set_role(static_cast<pb::Role>(e.role));
+    out.set_action(e.action);
+    out.set_target(e.target);
+    out.set_old_value(e.oldValue);
+    out.set_new_value(e.newValue);
+    out.set_reason(e.reason);
+}
+
+AuditEntry fromProto(const pb::AuditEntry& e)
+{
+    AuditEntry out;
+    out.id = e.id();
+    out.timeMs = unixMs(e.time());
+    out.actor = e.actor();
+    out.role = roleOf(e.role());
+    out.action = e.action();
+    out.target = e.target();
+    out.oldValue = e.old_value();
+    out.newValue = e.new_value();
+    out.reason = e.reason();
+    return out;
+}
+
+void toProto(const ToggleValue& v, ToggleType type, pb::ToggleValue& out)
+{
+    if (const bool* b = std::get_if<bool>(&v))
+        out.set_bool_value(*b);
+    else if (const std::int64_t* i = std::get_if<std::int64_t>(&v))
+        out.set_int_value(*i);
+    else if (type == ToggleType::Region)
+        out.set_region_value(std::get<std::string>(v));
+    else
+        out.set_enum_value(std::get<std::string>(v));
+}
+
+std::optional<ToggleValue> fromProto(const pb::ToggleValue& v)
+{
+    switch (v.kind_case()) {
+    case pb::ToggleValue::kBoolValue: return ToggleValue{v.bool_value()};
+    case pb::ToggleValue::kIntValue: return ToggleValue{static_cast<std::int64_t>(v.int_value())};
+    case pb::ToggleValue::kEnumValue: return ToggleValue{v.enum_value()};
+    case pb::ToggleValue::kRegionValue: return ToggleValue{v.region_value()};
+    case pb::ToggleValue::KIND_NOT_SET: break;
+    }
+    return std::nullopt;
+}
+
+} // namespace lv::liveops::convert
