@@ -1,9 +1,8 @@
 // syncd and syncbot as processes: config errors, kill -9 durability, SIGTERM drain, /metrics,
 // syncbot's JSON, and a client not written in C++ (Python's grpcio).
 #include "liveops/config.h"
-#include "liveops/v1/liveops.grpc.pb.h"
+#include "syncdprocess.h"
 
-#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
 #include <QElapsedTimer>
@@ -14,109 +13,13 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <map>
 #include <thread>
 
 using namespace lv;
-namespace pb = ::liveops::v1;
+using namespace lv::test;
 
 namespace {
-
-const char* const kAdmin = "admin-token-0123456789";
-
-class Syncd {
-public:
-    explicit Syncd(const QString& dir) : m_dir(dir) {}
-    ~Syncd()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-
-    bool start()
-    {
-        QFile::remove(m_dir + QStringLiteral("/port"));
-        m_process.setProcessChannelMode(QProcess::SeparateChannels);
-        m_process.start(QStringLiteral(SYNCD_PATH), {QStringLiteral("--config"), m_dir + QStringLiteral("/syncd.toml"),
-                                                     QStringLiteral("--print-port"), m_dir + QStringLiteral("/port")});
-        if (!m_process.waitForStarted(5000))
-            return false;
-        QElapsedTimer timer;
-        timer.start();
-        while (timer.elapsed() < 15000) {
-            QFile file(m_dir + QStringLiteral("/port"));
-            if (file.open(QIODevice::ReadOnly) && file.size() > 0) {
-                m_port = file.readAll().trimmed().toInt();
-                m_channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(m_port), grpc::InsecureChannelCredentials());
-                stub = pb::LiveOps::NewStub(m_channel);
-                return true;
-            }
-            if (m_process.state() == QProcess::NotRunning)
-                return false;
-            m_process.waitForReadyRead(50);
-        }
-        return false;
-    }
-
-    QProcess& process() { return m_process; }
-    int port() const { return m_port; }
-    QString log()
-    {
-        m_log += QString::fromUtf8(m_process.readAllStandardError());
-        return m_log;
-    }
-
-    static std::unique_ptr<grpc::ClientContext> context()
-    {
-        auto ctx = std::make_unique<grpc::ClientContext>();
-        ctx->AddMetadata("authorization", std::string("Bearer ") + kAdmin);
-        ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-        return ctx;
-    }
-
-    std::vector<pb::Region> regions()
-    {
-        pb::ListRegionsResponse response;
-        stub->ListRegions(context().get(), {}, &response);
-        return {response.regions().begin(), response.regions().end()};
-    }
-
-    std::unique_ptr<pb::LiveOps::Stub> stub;
-
-private:
-    QString m_dir;
-    QProcess m_process;
-    int m_port = 0;
-    std::shared_ptr<grpc::Channel> m_channel;
-    QString m_log;
-};
-
-struct State {
-    QTemporaryDir dir;
-    explicit State(const QString& extra = {}, const QString& metrics = {})
-    {
-        write(QStringLiteral("tokens.txt"), QStringLiteral("# test tokens\n%1 alice admin\nviewer-token-0123456789 victor viewer\n").arg(QLatin1String(kAdmin)));
-        write(QStringLiteral("cluster.key"), QString::fromStdString(lv::liveops::formatKey(generateKey())));
-        write(QStringLiteral("syncd.toml"), QStringLiteral("[syncd]\n"
-                                                            "grpc_address = \"127.0.0.1:0\"\n"
-                                                            "metrics_address = \"%1\"\n"
-                                                            "token_file = \"tokens.txt\"\n"
-                                                            "token_key_file = \"cluster.key\"\n"
-                                                            "telemetry_interval_ms = 200\n"
-                                                            "drain_timeout_s = 2\n"
-                                                            "\n"
-                                                            "[[region]]\nname = \"eu-west\"\n\n[[region]]\nname = \"us-east\"\n%2")
-                                                 .arg(metrics, extra));
-    }
-    void write(const QString& name, const QString& text)
-    {
-        QFile file(dir.filePath(name));
-        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
-        file.write(text.toUtf8());
-    }
-    QString path() const { return dir.path(); }
-};
 
 QJsonObject lastJsonLine(const QByteArray& output)
 {
@@ -267,6 +170,49 @@ private slots:
         const QJsonObject last = lastJsonLine(output);
         QCOMPARE(last.value(QStringLiteral("final")).toBool(), true);
         QCOMPARE(last.value(QStringLiteral("connected")).toInt(), 0);  // the server is gone
+    }
+
+    void demoServesThreeRegionsWithDifferentNetworks()
+    {
+        QTemporaryDir dir;
+        Syncd syncd(dir.path());
+        QVERIFY2(syncd.start({QStringLiteral("--demo"), QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
+                              QStringLiteral("--grpc"), QStringLiteral("127.0.0.1:0")}),
+                 qPrintable(syncd.log()));
+        // The demo wrote its tokens; the admin one is also in the log.
+        QFile tokens(dir.filePath(QStringLiteral("state/tokens.txt")));
+        QVERIFY(tokens.open(QIODevice::ReadOnly));
+        std::string admin;
+        for (const QByteArray& line : tokens.readAll().split('\n'))
+            if (line.endsWith(" admin"))
+                admin = line.split(' ').at(0).toStdString();
+        QVERIFY(!admin.empty());
+        QVERIFY(syncd.log().contains(QString::fromStdString("demo admin token: " + admin)));
+        QElapsedTimer timer;
+        timer.start();
+        auto everyoneIn = [&] {
+            const auto regions = syncd.regions(admin);
+            return regions.size() == 3 && regions[0].players() == 40 && regions[1].players() == 40 && regions[2].players() == 40;
+        };
+        while (timer.elapsed() < 15000 && !everyoneIn())
+            QTest::qWait(200);
+        QVERIFY(everyoneIn());
+        // Each region's bots see a different network, and telemetry shows it.
+        pb::WatchTelemetryRequest request;
+        auto ctx = Syncd::context(admin);
+        auto reader = syncd.stub->WatchTelemetry(ctx.get(), request);
+        std::map<std::string, double> p50;
+        pb::TelemetrySample sample;
+        while (reader->Read(&sample)) {
+            if (sample.players() == 40)
+                p50[sample.region()] = sample.rtt_p50_ms();
+            if (p50.size() == 3 && sample.sequence() > 9)
+                break;
+        }
+        ctx->TryCancel();
+        reader->Finish();
+        qInfo("demo p50 RTT: eu-west %.1f ms, us-east %.1f ms, ap-south %.1f ms", p50["eu-west"], p50["us-east"], p50["ap-south"]);
+        QVERIFY(p50["eu-west"] > 10.0 && p50["eu-west"] < p50["us-east"] && p50["us-east"] < p50["ap-south"]);
     }
 
     void pythonClientSpeaksTheApi()
