@@ -107,13 +107,15 @@ bot_network = { latency_ms = 75, jitter_ms = 20, loss_percent = 2.0 }
 
 int usage(int code)
 {
-    std::cerr << "usage: syncd --config FILE [--grpc HOST:PORT] [--metrics HOST:PORT]\n"
+    std::cerr << "usage: syncd --config FILE [--grpc HOST:PORT] [--metrics HOST:PORT] [--store PATH] [--tokens FILE]\n"
                  "       syncd --demo [--state-dir DIR] [--grpc HOST:PORT] [--metrics HOST:PORT]\n"
                  "  --config FILE      TOML config (see docs/syncd.md)\n"
                  "  --demo             three regions with bots and different networks; no config needed\n"
                  "  --state-dir DIR    where --demo keeps tokens, key and store (default: $TMPDIR/lifeverse-syncd-demo)\n"
                  "  --grpc HOST:PORT   API address (overrides the config; port 0 = ephemeral)\n"
                  "  --metrics HOST:PORT  Prometheus /metrics address (overrides the config)\n"
+                 "  --store PATH       SQLite store for toggles and audit (overrides the config)\n"
+                 "  --tokens FILE      API token file (overrides the config)\n"
                  "  --print-port FILE  write the bound API port to FILE once serving (for scripts and tests)\n";
     return code;
 }
@@ -122,7 +124,7 @@ int usage(int code)
 
 int main(int argc, char** argv)
 {
-    std::string configPath, stateDir, grpcOverride, metricsOverride, portFile;
+    std::string configPath, stateDir, grpcOverride, metricsOverride, portFile, storeOverride, tokensOverride;
     bool demo = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -145,6 +147,10 @@ int main(int argc, char** argv)
             ok = value(metricsOverride);
         else if (arg == "--print-port")
             ok = value(portFile);
+        else if (arg == "--store")
+            ok = value(storeOverride);
+        else if (arg == "--tokens")
+            ok = value(tokensOverride);
         else if (arg == "--help" || arg == "-h")
             return usage(0);
         else
@@ -174,6 +180,10 @@ int main(int argc, char** argv)
         config->grpcAddress = grpcOverride;
     if (!metricsOverride.empty())
         config->metricsAddress = metricsOverride;
+    if (!storeOverride.empty())
+        config->storePath = storeOverride;
+    if (!tokensOverride.empty())
+        config->tokenFile = tokensOverride;
     if (config->tokenFile.empty() || config->tokenKeyFile.empty()) {
         std::cerr << "syncd: the config needs [syncd] token_file and token_key_file\n";
         return 2;
