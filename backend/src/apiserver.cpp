@@ -526,10 +526,11 @@ std::unique_ptr<ApiServer> ApiServer::start(Cluster& cluster, TokenTable tokens,
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.address, credentials, &impl->port);
+    if (!options.address.empty())
+        builder.AddListeningPort(options.address, credentials, &impl->port);
     builder.RegisterService(impl->service.get());
     impl->server = builder.BuildAndStart();
-    if (!impl->server || impl->port == 0) {
+    if (!impl->server || (!options.address.empty() && impl->port == 0)) {
         error = "cannot serve gRPC on " + options.address + " (address in use, or not host:port?)";
         return nullptr;
     }

@@ -38,7 +38,7 @@ std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string
         error = "epoll_create1 failed";
         return nullptr;
     }
-    const bool conditioned = !(config.network == ConditionerSettings{});
+    const bool conditioned = config.adjustableNetwork || !(config.network == ConditionerSettings{});
     const TimeUs now = monotonicNow();
     for (int i = 0; i < config.count; ++i) {
         auto udp = UdpSocket::bind(Address::loopback(0));
@@ -97,7 +97,7 @@ BotSwarm::~BotSwarm()
 
 void BotSwarm::run()
 {
-    const bool conditioned = !(m_config.network == ConditionerSettings{});
+    const bool conditioned = m_config.adjustableNetwork || !(m_config.network == ConditionerSettings{});
     std::vector<epoll_event> events(256);
     std::vector<TimeUs> disconnectedSince(m_bots.size(), 0);
     TimeUs nextSweep = 0;
@@ -142,6 +142,16 @@ void BotSwarm::run()
             bot.lastState = client.state();
         }
     }
+}
+
+void BotSwarm::setNetwork(const ConditionerSettings& network)
+{
+    std::lock_guard lock(m_mutex);
+    for (Bot& bot : m_bots)
+        if (bot.conditioned) {
+            bot.conditioned->setOutgoing(network);
+            bot.conditioned->setIncoming(network);
+        }
 }
 
 SwarmReport BotSwarm::report() const

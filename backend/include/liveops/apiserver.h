@@ -15,7 +15,7 @@ namespace lv::liveops {
 class Cluster;
 
 struct ApiServerOptions {
-    std::string address = "127.0.0.1:0";  ///< host:port; port 0 = ephemeral (see ApiServer::port())
+    std::string address = "127.0.0.1:0";  ///< host:port; port 0 = ephemeral (see ApiServer::port()); empty = in-process only
     /// TLS when both are set (PEM files). With `tlsClientCa` set, clients must present a
     /// certificate signed by it.
     std::string tlsCertFile;

@@ -23,6 +23,7 @@ struct SwarmConfig {
     std::uint64_t firstClientId = 1;
     Platform platform = Platform::Pc;
     TimeUs tokenLifetime = seconds(3600);
+    bool adjustableNetwork = false; ///< condition sockets even when `network` is empty, so setNetwork() works later
 };
 
 /// What the swarm's clients measured, over all of them.
@@ -55,6 +56,9 @@ public:
     BotSwarm& operator=(const BotSwarm&) = delete;
 
     SwarmReport report() const;
+    /// Changes the network every bot sees, both ways, from now on (only for a swarm started with
+    /// a non-empty `network` or `adjustableNetwork`: plain sockets have no conditioner).
+    void setNetwork(const ConditionerSettings& network);
 
 private:
     struct Bot {

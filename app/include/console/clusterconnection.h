@@ -1,0 +1,76 @@
+#pragma once
+
+#include "liveops/client.h"
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace lv::console {
+
+namespace lc = lv::liveops::client;
+
+/// One syncd cluster as the console sees it: the client library's threads on one side, the UI
+/// thread on the other. Everything this object emits, it emits on the thread it lives on (the UI
+/// thread); callbacks from gRPC threads only queue. Telemetry is coalesced: however many samples
+/// arrive between two turns of the event loop, they reach the UI as one batch.
+class ClusterConnection : public QObject {
+    Q_OBJECT
+public:
+    enum class State { Connecting, Connected, Reconnecting };
+
+    ClusterConnection(QString name, lc::ClientOptions options, QObject* parent = nullptr);
+    ~ClusterConnection() override;  ///< stops the watches and waits for calls in flight
+
+    const QString& name() const { return m_name; }
+    State state() const { return m_state; }
+    /// "connected", "connecting…", "reconnecting in 1.2 s (attempt 3): <error>"
+    QString stateText() const { return m_stateText; }
+    /// The caller's identity once WhoAmI answered (role Viewer until then: read-only by default).
+    const lc::Identity& identity() const { return m_identity; }
+
+    /// Asks who we are, lists regions, and starts the telemetry, toggle and audit watches.
+    void start();
+    void refreshRegions();
+
+    template <typename T>
+    using Done = std::function<void(const lc::Reply<T>&)>;
+    /// Each runs asynchronously; `done` runs later on this object's thread (never if it is gone).
+    void setToggle(const std::string& key, const std::string& scope, const liveops::ToggleValue& value, std::uint64_t expectedVersion,
+                   const std::string& reason, Done<lc::Toggle> done);
+    void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason, Done<liveops::AuditEntry> done);
+    void startDrill(const std::string& region, lc::DrillKind kind, double latencyMs, double lossPercent, std::chrono::seconds duration,
+                    const std::string& reason, Done<liveops::AuditEntry> done);
+    void cancelDrill(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done);
+    void listAudit(const std::string& target, Done<std::vector<liveops::AuditEntry>> done);
+    void listToggles(const std::string& scope, Done<std::vector<lc::Toggle>> done);
+
+signals:
+    void stateChanged();
+    void identityChanged();
+    void regionsListed(const std::vector<lv::liveops::client::Region>& regions);
+    void telemetryBatch(const std::vector<lv::liveops::client::Telemetry>& samples);
+    void toggleChanged(const lv::liveops::client::Toggle& toggle);
+    void auditAppended(const lv::liveops::AuditEntry& entry);
+
+private:
+    /// Runs `work` on this object's thread, later; dropped if the object is gone by then.
+    void post(std::function<void()> work);
+    template <typename T>
+    std::function<void(lc::Reply<T>)> onThread(Done<T> done);
+    void setState(State state, QString text);
+    void flushTelemetry();
+
+    QString m_name;
+    lc::LiveOpsClient m_client;
+    State m_state = State::Connecting;
+    QString m_stateText;
+    lc::Identity m_identity;
+    std::mutex m_mutex;                     // guards the pending telemetry
+    std::vector<lc::Telemetry> m_pending;
+};
+
+} // namespace lv::console

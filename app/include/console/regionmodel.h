@@ -1,0 +1,65 @@
+#pragma once
+
+#include "console/slo.h"
+#include "liveops/client.h"
+
+#include <QAbstractTableModel>
+
+#include <vector>
+
+namespace lv::console {
+
+/// Every region of every connected cluster, one row each, kept current by telemetry.
+class RegionModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Region, Cluster, Status, Players, RttP50, RttP95, RttP99, Loss, TickP99, Slo, ColumnCount };
+    /// Raw values for sorting and for tests (numbers as doubles, status as its enum value).
+    static constexpr int SortRole = Qt::UserRole + 1;
+
+    explicit RegionModel(SloTracker::Settings slo = {}, QObject* parent = nullptr);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    void updateRegions(const QString& cluster, const std::vector<liveops::client::Region>& regions);
+    void applyTelemetry(const QString& cluster, const std::vector<liveops::client::Telemetry>& samples);
+    /// Rows of a cluster that went away.
+    void removeCluster(const QString& cluster);
+
+    int rowOf(const QString& cluster, const QString& region) const;
+    QString regionAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).region; }
+    QString clusterAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).cluster; }
+    SloTracker::Alert alertAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).alert; }
+    double sloThresholdMs() const { return m_slo.thresholdMs; }
+
+signals:
+    /// The SLO alert level of a region changed (raised or cleared).
+    void sloAlertChanged(const QString& cluster, const QString& region, lv::console::SloTracker::Alert alert);
+
+private:
+    struct Row {
+        QString cluster;
+        QString region;
+        QString endpoint;
+        liveops::client::RegionStatus status = liveops::client::RegionStatus::Unknown;
+        std::uint32_t players = 0;
+        std::uint32_t capacity = 0;
+        QString drill;
+        double p50 = 0, p95 = 0, p99 = 0, loss = 0, tick = 0;
+        bool hasTelemetry = false;
+        SloTracker slo;
+        SloTracker::Alert alert = SloTracker::Alert::None;
+    };
+    Row& rowFor(const QString& cluster, const QString& region);
+    void changed(int row);
+
+    SloTracker::Settings m_slo;
+    std::vector<Row> m_rows;
+};
+
+QString statusText(liveops::client::RegionStatus status);
+
+} // namespace lv::console

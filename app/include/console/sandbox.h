@@ -1,0 +1,62 @@
+#pragma once
+
+#include "liveops/client.h"
+#include "synccore/conditioner.h"
+
+#include <QString>
+#include <QTemporaryDir>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lv::liveops {
+class Cluster;
+class ApiServer;
+class BotSwarm;
+} // namespace lv::liveops
+
+namespace lv::console {
+
+struct SandboxRegion {
+    std::string name;
+    int bots = 20;
+    ConditionerSettings network;  ///< what that region's bots see, both ways; changeable live
+};
+
+struct SandboxConfig {
+    std::vector<SandboxRegion> regions;
+    std::chrono::milliseconds telemetryInterval{500};
+    /// eu-west / us-east / ap-south with 20 bots each on increasingly distant networks.
+    static SandboxConfig standard();
+};
+
+/// syncd's service started in-process for QA: a Cluster with real regions (real UDP on
+/// loopback), bots in-process, the API served on an in-process gRPC channel only. The console
+/// reaches it through the same client code as a live cluster.
+class Sandbox {
+public:
+    static std::unique_ptr<Sandbox> start(const SandboxConfig& config, QString& error);
+    ~Sandbox();
+    Sandbox(const Sandbox&) = delete;
+    Sandbox& operator=(const Sandbox&) = delete;
+
+    /// Options for a client of this sandbox (in-process channel, the sandbox's admin token).
+    liveops::client::ClientOptions clientOptions() const;
+    /// Live conditioner controls: the network a region's bots see from now on.
+    bool setNetwork(const std::string& region, const ConditionerSettings& network);
+    const SandboxConfig& config() const { return m_config; }
+    liveops::Cluster& cluster() { return *m_cluster; }
+
+private:
+    Sandbox() = default;
+    SandboxConfig m_config;
+    QTemporaryDir m_dir;  // the store lives and dies with the sandbox
+    std::string m_token;
+    std::unique_ptr<liveops::Cluster> m_cluster;
+    std::unique_ptr<liveops::ApiServer> m_api;
+    std::vector<std::unique_ptr<liveops::BotSwarm>> m_bots;  // one per region, same order
+};
+
+} // namespace lv::console

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "console/clusterconnection.h"
+#include "console/latencyhistory.h"
+#include "console/regionmodel.h"
+#include "console/sandbox.h"
+#include "console/togglemodel.h"
+
+#include <QObject>
+
+#include <memory>
+#include <vector>
+
+namespace lv::console {
+
+/// What the console is connected to and the models it shows: clusters (live ones and the
+/// sandbox, through the same client code), regions, latency history, toggles. No widgets here:
+/// the window and the headless report both sit on top of this.
+class ConsoleSession : public QObject {
+    Q_OBJECT
+public:
+    explicit ConsoleSession(QObject* parent = nullptr);
+    ~ConsoleSession() override;
+
+    ClusterConnection* addCluster(const QString& name, liveops::client::ClientOptions options);
+    void removeCluster(const QString& name);
+    /// Starts syncd's service in-process with bots and connects to it as cluster "sandbox".
+    bool startSandbox(const SandboxConfig& config, QString& error);
+    void stopSandbox();
+
+    Sandbox* sandbox() const { return m_sandbox.get(); }
+    ClusterConnection* cluster(const QString& name) const;
+    std::vector<ClusterConnection*> clusters() const;
+
+    RegionModel& regions() { return m_regions; }
+    ToggleModel& toggles() { return m_toggles; }
+    LatencyHistory& history() { return m_history; }
+
+signals:
+    void clustersChanged();
+
+private:
+    RegionModel m_regions;
+    ToggleModel m_toggles;
+    LatencyHistory m_history;
+    std::vector<std::unique_ptr<ClusterConnection>> m_clusters;
+    std::unique_ptr<Sandbox> m_sandbox;  // after the clusters: destroyed first is the connection, then the server
+};
+
+} // namespace lv::console

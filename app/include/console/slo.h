@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+namespace lv::console {
+
+/// The latency SLO of a region and its burn rates (docs/slo.md).
+///
+/// A telemetry window is *good* when its p99 RTT is at or under the threshold. Objective: 99 % of
+/// windows good (error budget 1 %). Burn rate over a span = (bad share in the span) / 1 %; a rate
+/// of 1 spends exactly the budget over the SLO period. Alerts follow the multi-window,
+/// multi-burn-rate scheme of the Google SRE workbook, scaled to a 30-day period:
+///   page   when burn(1 h) >= 14.4 and burn(5 min) >= 14.4   (2 % of a month's budget in an hour)
+///   ticket when burn(6 h) >= 6    and burn(30 min) >= 6     (5 % in six hours)
+/// The short window makes an alert stop soon after the problem does.
+class SloTracker {
+public:
+    struct Settings {
+        double thresholdMs = 150.0;
+        double objective = 0.99;
+    };
+    enum class Alert : std::uint8_t { None, Ticket, Page };
+
+    SloTracker() = default;
+    explicit SloTracker(Settings settings) : m_settings(settings) {}
+
+    void record(std::int64_t timeMs, double p99Ms);
+    /// Burn rate over the last `spanMs` before the newest record (0 with no data).
+    double burnRate(std::int64_t spanMs) const;
+    Alert alert() const;
+    const Settings& settings() const { return m_settings; }
+
+private:
+    struct Minute {
+        std::int64_t minute = 0;
+        std::uint32_t good = 0;
+        std::uint32_t total = 0;
+    };
+    Settings m_settings;
+    std::deque<Minute> m_minutes;  // one bucket per minute, 6 h kept: memory is bounded
+    std::int64_t m_lastMs = 0;
+};
+
+} // namespace lv::console

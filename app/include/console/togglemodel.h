@@ -1,0 +1,47 @@
+#pragma once
+
+#include "liveops/client.h"
+
+#include <QAbstractTableModel>
+
+#include <vector>
+
+namespace lv::console {
+
+/// Every toggle of every connected cluster, kept current by the toggle watch. Rows the caller's
+/// role may change carry Qt::ItemIsEditable (the board shows the others read-only).
+class ToggleModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Group, Key, Scope, Value, Default, Owner, LastChange, Runbook, ColumnCount };
+    static constexpr int ModifiedRole = Qt::UserRole + 1;  ///< bool: value differs from default
+
+    explicit ToggleModel(QObject* parent = nullptr);
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+
+    void apply(const QString& cluster, const liveops::client::Toggle& toggle);
+    void setRole(const QString& cluster, liveops::Role role);
+    void removeCluster(const QString& cluster);
+
+    int rowOf(const QString& cluster, const std::string& key, const std::string& scope) const;
+    const liveops::client::Toggle& toggleAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).toggle; }
+    const QString& clusterAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).cluster; }
+    bool editable(int row) const;
+
+private:
+    struct Row {
+        QString cluster;
+        liveops::client::Toggle toggle;
+    };
+    std::vector<Row> m_rows;
+    std::map<QString, liveops::Role> m_roles;  // per cluster; viewer until WhoAmI answers
+};
+
+QString toggleGroup(const std::string& key);
+QString formatToggleValue(const liveops::ToggleValue& value);
+
+} // namespace lv::console

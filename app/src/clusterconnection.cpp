@@ -1,0 +1,134 @@
+#include "console/clusterconnection.h"
+
+#include <QMetaObject>
+#include <QPointer>
+
+namespace lv::console {
+
+ClusterConnection::ClusterConnection(QString name, lc::ClientOptions options, QObject* parent)
+    : QObject(parent), m_name(std::move(name)), m_client(std::move(options)), m_stateText(tr("connecting…"))
+{
+}
+
+ClusterConnection::~ClusterConnection()
+{
+    m_client.stopWatches();  // no watch callback runs after this; calls in flight finish in ~LiveOpsClient
+}
+
+void ClusterConnection::post(std::function<void()> work)
+{
+    // Queued to this object: Qt drops the event if the object is deleted first.
+    QMetaObject::invokeMethod(this, std::move(work), Qt::QueuedConnection);
+}
+
+template <typename T>
+std::function<void(lc::Reply<T>)> ClusterConnection::onThread(Done<T> done)
+{
+    return [this, done = std::move(done)](lc::Reply<T> reply) {
+        post([done, reply = std::move(reply)] {
+            if (done)
+                done(reply);
+        });
+    };
+}
+
+void ClusterConnection::setState(State state, QString text)
+{
+    if (state == m_state && text == m_stateText)
+        return;
+    m_state = state;
+    m_stateText = std::move(text);
+    emit stateChanged();
+}
+
+void ClusterConnection::start()
+{
+    m_client.whoAmI(onThread<lc::Identity>([this](const lc::Reply<lc::Identity>& reply) {
+        if (!reply.status.ok())
+            return;
+        m_identity = reply.value;
+        emit identityChanged();
+    }));
+    refreshRegions();
+    auto onState = [this](const lc::StreamState& s) {
+        post([this, s] {
+            if (s.connected) {
+                setState(State::Connected, tr("connected"));
+                refreshRegions();  // players and endpoints may have changed while we were away
+                return;
+            }
+            setState(State::Reconnecting, tr("reconnecting in %1 s (attempt %2): %3")
+                                              .arg(double(s.retryIn.count()) / 1000.0, 0, 'f', 1)
+                                              .arg(s.attempt)
+                                              .arg(QString::fromStdString(s.lastError.message)));
+        });
+    };
+    m_client.watchTelemetry({}, 0,
+                            [this](const lc::Telemetry& t) {
+                                std::lock_guard lock(m_mutex);
+                                m_pending.push_back(t);
+                                if (m_pending.size() == 1)
+                                    post([this] { flushTelemetry(); });
+                            },
+                            onState);
+    m_client.watchToggles([this](const lc::Toggle& t) { post([this, t] { emit toggleChanged(t); }); });
+    m_client.watchAudit(0, [this](const liveops::AuditEntry& e) { post([this, e] { emit auditAppended(e); }); });
+}
+
+void ClusterConnection::flushTelemetry()
+{
+    std::vector<lc::Telemetry> batch;
+    {
+        std::lock_guard lock(m_mutex);
+        batch.swap(m_pending);
+    }
+    if (!batch.empty())
+        emit telemetryBatch(batch);
+}
+
+void ClusterConnection::refreshRegions()
+{
+    m_client.listRegions(onThread<std::vector<lc::Region>>([this](const lc::Reply<std::vector<lc::Region>>& reply) {
+        if (reply.status.ok())
+            emit regionsListed(reply.value);
+    }));
+}
+
+void ClusterConnection::setToggle(const std::string& key, const std::string& scope, const liveops::ToggleValue& value,
+                                  std::uint64_t expectedVersion, const std::string& reason, Done<lc::Toggle> done)
+{
+    m_client.setToggle(key, scope, value, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
+}
+
+void ClusterConnection::drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
+                                    Done<liveops::AuditEntry> done)
+{
+    m_client.drainRegion(region, failoverTo, reason, onThread<liveops::AuditEntry>(std::move(done)));
+}
+
+void ClusterConnection::startDrill(const std::string& region, lc::DrillKind kind, double latencyMs, double lossPercent,
+                                   std::chrono::seconds duration, const std::string& reason, Done<liveops::AuditEntry> done)
+{
+    m_client.startDrill(region, kind, latencyMs, lossPercent, duration, reason, onThread<liveops::AuditEntry>(std::move(done)));
+}
+
+void ClusterConnection::cancelDrill(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done)
+{
+    m_client.cancelDrill(region, reason, onThread<liveops::AuditEntry>(std::move(done)));
+}
+
+void ClusterConnection::listAudit(const std::string& target, Done<std::vector<liveops::AuditEntry>> done)
+{
+    m_client.listAudit(0, 1000, target, onThread<std::vector<liveops::AuditEntry>>(std::move(done)));
+}
+
+} // namespace lv::console
+
+namespace lv::console {
+
+void ClusterConnection::listToggles(const std::string& scope, Done<std::vector<lc::Toggle>> done)
+{
+    m_client.listToggles(scope, onThread<std::vector<lc::Toggle>>(std::move(done)));
+}
+
+} // namespace lv::console

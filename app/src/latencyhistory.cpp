@@ -1,0 +1,133 @@
+#include "console/latencyhistory.h"
+
+#include <algorithm>
+
+namespace lv::console {
+
+LatencySeriesModel::LatencySeriesModel(QObject* parent)
+    : QAbstractTableModel(parent), m_tiers{{0, 3000, {}, {}}, {10'000, 360, {}, {}}, {240'000, 360, {}, {}}}
+{
+}
+
+int LatencySeriesModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(shown().points.size()); }
+
+int LatencySeriesModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant LatencySeriesModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || role != Qt::DisplayRole || index.row() >= rowCount())
+        return {};
+    const Point& p = shown().points[static_cast<std::size_t>(index.row())];
+    switch (index.column()) {
+    case Time: return static_cast<double>(p.timeMs);
+    case P50: return p.p50;
+    case P95: return p.p95;
+    case P99: return p.p99;
+    default: return {};
+    }
+}
+
+QVariant LatencySeriesModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    static const char* const names[] = {"time", "p50", "p95", "p99"};
+    return section >= 0 && section < ColumnCount ? QString::fromLatin1(names[section]) : QVariant();
+}
+
+void LatencySeriesModel::push(int tier, const Point& p)
+{
+    Tier& t = m_tiers[tier];
+    const bool visible = tier == static_cast<int>(m_window);
+    const auto tooOld = [&] {
+        if (t.points.size() >= t.cap)
+            return true;
+        return t.bucketMs == 0 && !t.points.empty() && t.points.front().timeMs < p.timeMs - 5 * 60'000;
+    };
+    while (tooOld()) {
+        if (visible)
+            beginRemoveRows({}, 0, 0);
+        t.points.pop_front();
+        if (visible)
+            endRemoveRows();
+    }
+    const int row = static_cast<int>(t.points.size());
+    if (visible)
+        beginInsertRows({}, row, row);
+    t.points.push_back(p);
+    if (visible)
+        endInsertRows();
+}
+
+void LatencySeriesModel::append(std::int64_t timeMs, double p50, double p95, double p99)
+{
+    m_newestMs = std::max(m_newestMs, timeMs);
+    push(0, {timeMs, p50, p95, p99});
+    for (int tier = 1; tier < 3; ++tier) {
+        Tier& t = m_tiers[tier];
+        const std::int64_t start = timeMs - timeMs % t.bucketMs;
+        if (t.pending.start >= 0 && start != t.pending.start) {
+            const Bucket& b = t.pending;
+            push(tier, {b.start + t.bucketMs / 2, b.sum50 / b.count, b.max95, b.max99});
+            t.pending = {};
+        }
+        Bucket& b = t.pending;
+        b.start = start;
+        ++b.count;
+        b.sum50 += p50;
+        b.max95 = std::max(b.max95, p95);
+        b.max99 = std::max(b.max99, p99);
+    }
+}
+
+void LatencySeriesModel::setWindow(HistoryWindow window)
+{
+    if (window == m_window)
+        return;
+    beginResetModel();  // a different tier altogether: a reset is the honest signal here
+    m_window = window;
+    endResetModel();
+}
+
+std::size_t LatencySeriesModel::pointsKept() const
+{
+    std::size_t n = 0;
+    for (const Tier& t : m_tiers)
+        n += t.points.size();
+    return n;
+}
+
+LatencySeriesModel* LatencyHistory::series(const QString& cluster, const QString& region)
+{
+    auto& slot = m_series[{cluster, region}];
+    if (!slot) {
+        slot = new LatencySeriesModel(this);
+        slot->setWindow(m_window);
+        emit seriesAdded(cluster, region);
+    }
+    return slot;
+}
+
+void LatencyHistory::append(const QString& cluster, const std::vector<liveops::client::Telemetry>& samples)
+{
+    for (const auto& t : samples)
+        if (t.players > 0)  // an empty region has no RTT: a gap, not a zero
+            series(cluster, QString::fromStdString(t.region))->append(t.timeMs, t.rttP50Ms, t.rttP95Ms, t.rttP99Ms);
+}
+
+void LatencyHistory::setWindow(HistoryWindow window)
+{
+    m_window = window;
+    for (auto& [key, model] : m_series)
+        model->setWindow(window);
+}
+
+std::size_t LatencyHistory::pointsKept() const
+{
+    std::size_t n = 0;
+    for (const auto& [key, model] : m_series)
+        n += model->pointsKept();
+    return n;
+}
+
+} // namespace lv::console

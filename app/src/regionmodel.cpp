@@ -1,0 +1,207 @@
+#include "console/regionmodel.h"
+
+#include <QColor>
+#include <QIcon>
+
+namespace lv::console {
+
+namespace lc = liveops::client;
+
+QString statusText(lc::RegionStatus status)
+{
+    switch (status) {
+    case lc::RegionStatus::Serving: return RegionModel::tr("Serving");
+    case lc::RegionStatus::Draining: return RegionModel::tr("Draining");
+    case lc::RegionStatus::Maintenance: return RegionModel::tr("Maintenance");
+    case lc::RegionStatus::Outage: return RegionModel::tr("Outage");
+    case lc::RegionStatus::Unknown: break;
+    }
+    return RegionModel::tr("Unknown");
+}
+
+namespace {
+QString statusIcon(lc::RegionStatus status)
+{
+    switch (status) {
+    case lc::RegionStatus::Serving: return QStringLiteral(":/icons/status-serving.svg");
+    case lc::RegionStatus::Draining: return QStringLiteral(":/icons/status-draining.svg");
+    case lc::RegionStatus::Maintenance: return QStringLiteral(":/icons/status-maintenance.svg");
+    case lc::RegionStatus::Outage: return QStringLiteral(":/icons/status-outage.svg");
+    case lc::RegionStatus::Unknown: break;
+    }
+    return QStringLiteral(":/icons/status-unknown.svg");
+}
+
+QString alertText(SloTracker::Alert alert)
+{
+    switch (alert) {
+    case SloTracker::Alert::Page: return RegionModel::tr("Burning fast");
+    case SloTracker::Alert::Ticket: return RegionModel::tr("Burning slowly");
+    case SloTracker::Alert::None: break;
+    }
+    return RegionModel::tr("OK");
+}
+} // namespace
+
+RegionModel::RegionModel(SloTracker::Settings slo, QObject* parent) : QAbstractTableModel(parent), m_slo(slo) {}
+
+int RegionModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_rows.size()); }
+
+int RegionModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant RegionModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || (role != Qt::DisplayRole && role != Qt::ToolTipRole))
+        return {};
+    switch (section) {
+    case Region: return tr("Region");
+    case Cluster: return tr("Cluster");
+    case Status: return tr("Status");
+    case Players: return tr("Players");
+    case RttP50: return tr("RTT p50 (ms)");
+    case RttP95: return tr("RTT p95 (ms)");
+    case RttP99: return tr("RTT p99 (ms)");
+    case Loss: return tr("Loss (%)");
+    case TickP99: return tr("Tick p99 (ms)");
+    case Slo: return role == Qt::ToolTipRole ? tr("Latency SLO: p99 RTT ≤ %1 ms in 99 % of windows").arg(m_slo.thresholdMs) : tr("SLO");
+    default: return {};
+    }
+}
+
+QVariant RegionModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    const Row& r = m_rows[static_cast<std::size_t>(index.row())];
+    const auto number = [&](double v, int decimals) -> QVariant {
+        if (role == SortRole)
+            return v;
+        if (!r.hasTelemetry)
+            return QStringLiteral("—");
+        return QString::number(v, 'f', decimals);
+    };
+    if (role == Qt::TextAlignmentRole)
+        return index.column() >= Players && index.column() <= TickP99 ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
+    if (role == Qt::DecorationRole && index.column() == Status)
+        return QIcon(statusIcon(r.status));
+    if (role == Qt::ForegroundRole) {
+        if (index.column() == Status && r.status != lc::RegionStatus::Serving)
+            return QColor(r.status == lc::RegionStatus::Outage ? Qt::red : QColor(0xc0, 0x70, 0x00));
+        if (index.column() == Slo && r.alert != SloTracker::Alert::None)
+            return QColor(r.alert == SloTracker::Alert::Page ? Qt::red : QColor(0xc0, 0x70, 0x00));
+        if (index.column() == RttP99 && r.hasTelemetry && r.p99 > m_slo.thresholdMs)
+            return QColor(Qt::red);
+        return {};
+    }
+    if (role == Qt::ToolTipRole) {
+        if (index.column() == Status)
+            return r.drill.isEmpty() ? tr("%1 — endpoint %2, capacity %3").arg(statusText(r.status), r.endpoint).arg(r.capacity)
+                                     : tr("%1 — drill: %2").arg(statusText(r.status), r.drill);
+        if (index.column() == Slo)
+            return tr("burn rate 5 min %1, 1 h %2").arg(r.slo.burnRate(300'000), 0, 'f', 1).arg(r.slo.burnRate(3'600'000), 0, 'f', 1);
+        return {};
+    }
+    if (role != Qt::DisplayRole && role != SortRole && role != Qt::AccessibleTextRole)
+        return {};
+    switch (index.column()) {
+    case Region: return r.region;
+    case Cluster: return r.cluster;
+    case Status:
+        if (role == SortRole)
+            return static_cast<int>(r.status);
+        return r.drill.isEmpty() ? statusText(r.status) : tr("%1 (drill)").arg(statusText(r.status));
+    case Players: return role == SortRole ? QVariant(r.players) : QVariant(QStringLiteral("%1 / %2").arg(r.players).arg(r.capacity));
+    case RttP50: return number(r.p50, 1);
+    case RttP95: return number(r.p95, 1);
+    case RttP99: return number(r.p99, 1);
+    case Loss: return number(r.loss, 2);
+    case TickP99: return number(r.tick, 2);
+    case Slo: return role == SortRole ? QVariant(static_cast<int>(r.alert)) : QVariant(alertText(r.alert));
+    default: return {};
+    }
+}
+
+int RegionModel::rowOf(const QString& cluster, const QString& region) const
+{
+    for (std::size_t i = 0; i < m_rows.size(); ++i)
+        if (m_rows[i].cluster == cluster && m_rows[i].region == region)
+            return static_cast<int>(i);
+    return -1;
+}
+
+RegionModel::Row& RegionModel::rowFor(const QString& cluster, const QString& region)
+{
+    if (const int row = rowOf(cluster, region); row >= 0)
+        return m_rows[static_cast<std::size_t>(row)];
+    const int row = rowCount();
+    beginInsertRows({}, row, row);
+    Row r;
+    r.cluster = cluster;
+    r.region = region;
+    r.slo = SloTracker(m_slo);
+    m_rows.push_back(std::move(r));
+    endInsertRows();
+    return m_rows.back();
+}
+
+void RegionModel::changed(int row) { emit dataChanged(index(row, 0), index(row, ColumnCount - 1)); }
+
+void RegionModel::updateRegions(const QString& cluster, const std::vector<lc::Region>& regions)
+{
+    for (const lc::Region& region : regions) {
+        Row& r = rowFor(cluster, QString::fromStdString(region.name));
+        r.endpoint = QString::fromStdString(region.endpoint);
+        r.status = region.status;
+        r.players = region.players;
+        r.capacity = region.capacity;
+        r.drill = QString::fromStdString(region.activeDrill);
+        changed(rowOf(r.cluster, r.region));
+    }
+}
+
+void RegionModel::applyTelemetry(const QString& cluster, const std::vector<lc::Telemetry>& samples)
+{
+    std::vector<int> touched;
+    for (const lc::Telemetry& t : samples) {
+        Row& r = rowFor(cluster, QString::fromStdString(t.region));
+        r.status = t.status;
+        r.players = t.players;
+        r.p50 = t.rttP50Ms;
+        r.p95 = t.rttP95Ms;
+        r.p99 = t.rttP99Ms;
+        r.loss = t.lossPercent;
+        r.tick = t.tickP99Ms;
+        r.hasTelemetry = true;
+        if (t.players > 0)  // an empty region has no RTT to judge
+            r.slo.record(t.timeMs, t.rttP99Ms);
+        const auto alert = r.slo.alert();
+        const int row = rowOf(r.cluster, r.region);
+        if (alert != r.alert) {
+            r.alert = alert;
+            emit sloAlertChanged(r.cluster, r.region, alert);
+        }
+        touched.push_back(row);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    // One dataChanged per run of adjacent rows.
+    for (std::size_t i = 0; i < touched.size();) {
+        std::size_t j = i;
+        while (j + 1 < touched.size() && touched[j + 1] == touched[j] + 1)
+            ++j;
+        emit dataChanged(index(touched[i], 0), index(touched[j], ColumnCount - 1));
+        i = j + 1;
+    }
+}
+
+void RegionModel::removeCluster(const QString& cluster)
+{
+    for (int row = rowCount() - 1; row >= 0; --row)
+        if (m_rows[static_cast<std::size_t>(row)].cluster == cluster) {
+            beginRemoveRows({}, row, row);
+            m_rows.erase(m_rows.begin() + row);
+            endRemoveRows();
+        }
+}
+
+} // namespace lv::console

@@ -1,0 +1,83 @@
+#include "console/session.h"
+
+namespace lv::console {
+
+ConsoleSession::ConsoleSession(QObject* parent) : QObject(parent) {}
+
+ConsoleSession::~ConsoleSession()
+{
+    m_clusters.clear();  // clients stop before the in-process server they talk to
+    m_sandbox.reset();
+}
+
+ClusterConnection* ConsoleSession::addCluster(const QString& name, liveops::client::ClientOptions options)
+{
+    removeCluster(name);
+    auto connection = std::make_unique<ClusterConnection>(name, std::move(options));
+    ClusterConnection* c = connection.get();
+    connect(c, &ClusterConnection::regionsListed, this, [this, name](const std::vector<liveops::client::Region>& regions) {
+        m_regions.updateRegions(name, regions);
+    });
+    connect(c, &ClusterConnection::telemetryBatch, this, [this, name](const std::vector<liveops::client::Telemetry>& samples) {
+        m_regions.applyTelemetry(name, samples);
+        m_history.append(name, samples);
+    });
+    connect(c, &ClusterConnection::toggleChanged, this, [this, name](const liveops::client::Toggle& t) { m_toggles.apply(name, t); });
+    connect(c, &ClusterConnection::identityChanged, this, [this, c, name] { m_toggles.setRole(name, c->identity().role); });
+    // Drills, drains and failovers change what ListRegions says (status, active drill).
+    connect(c, &ClusterConnection::auditAppended, this, [c](const liveops::AuditEntry& e) {
+        if (e.action != "set_toggle" || e.target.rfind("admissions_open@", 0) == 0 || e.target.rfind("failover_target@", 0) == 0
+            || e.target.rfind("maintenance_mode@", 0) == 0)
+            c->refreshRegions();
+    });
+    m_clusters.push_back(std::move(connection));
+    c->start();
+    emit clustersChanged();
+    return c;
+}
+
+void ConsoleSession::removeCluster(const QString& name)
+{
+    for (auto it = m_clusters.begin(); it != m_clusters.end(); ++it)
+        if ((*it)->name() == name) {
+            m_clusters.erase(it);
+            m_regions.removeCluster(name);
+            m_toggles.removeCluster(name);
+            emit clustersChanged();
+            return;
+        }
+}
+
+bool ConsoleSession::startSandbox(const SandboxConfig& config, QString& error)
+{
+    stopSandbox();
+    m_sandbox = Sandbox::start(config, error);
+    if (!m_sandbox)
+        return false;
+    addCluster(QStringLiteral("sandbox"), m_sandbox->clientOptions());
+    return true;
+}
+
+void ConsoleSession::stopSandbox()
+{
+    removeCluster(QStringLiteral("sandbox"));
+    m_sandbox.reset();
+}
+
+ClusterConnection* ConsoleSession::cluster(const QString& name) const
+{
+    for (const auto& c : m_clusters)
+        if (c->name() == name)
+            return c.get();
+    return nullptr;
+}
+
+std::vector<ClusterConnection*> ConsoleSession::clusters() const
+{
+    std::vector<ClusterConnection*> out;
+    for (const auto& c : m_clusters)
+        out.push_back(c.get());
+    return out;
+}
+
+} // namespace lv::console

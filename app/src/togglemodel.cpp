@@ -1,0 +1,156 @@
+#include "console/togglemodel.h"
+
+#include <QDateTime>
+#include <QFont>
+
+namespace lv::console {
+
+namespace lc = liveops::client;
+
+QString toggleGroup(const std::string& key)
+{
+    if (key == "tick_hz" || key == "snapshot_hz")
+        return ToggleModel::tr("Rates");
+    if (key == "delta_compression" || key == "bandwidth_cap_kbps")
+        return ToggleModel::tr("Bandwidth");
+    if (key == "interest_radius_m" || key == "max_visible")
+        return ToggleModel::tr("Visibility");
+    if (key == "prediction" || key == "interpolation_delay_override_ms")
+        return ToggleModel::tr("Client feel");
+    if (key == "cross_play")
+        return ToggleModel::tr("Matchmaking");
+    return ToggleModel::tr("Availability");
+}
+
+QString formatToggleValue(const liveops::ToggleValue& value)
+{
+    const QString text = QString::fromStdString(liveops::formatValue(value));
+    return text.isEmpty() ? ToggleModel::tr("(none)") : text;
+}
+
+ToggleModel::ToggleModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+int ToggleModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_rows.size()); }
+
+int ToggleModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant ToggleModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Group: return tr("Group");
+    case Key: return tr("Toggle");
+    case Scope: return tr("Scope");
+    case Value: return tr("Value");
+    case Default: return tr("Default");
+    case Owner: return tr("Owner");
+    case LastChange: return tr("Last change");
+    case Runbook: return tr("Runbook");
+    default: return {};
+    }
+}
+
+bool ToggleModel::editable(int row) const
+{
+    const Row& r = m_rows.at(static_cast<std::size_t>(row));
+    auto it = m_roles.find(r.cluster);
+    return it != m_roles.end() && it->second >= r.toggle.requiredRole;
+}
+
+Qt::ItemFlags ToggleModel::flags(const QModelIndex& index) const
+{
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    if (index.isValid() && editable(index.row()))
+        f |= Qt::ItemIsEditable;  // "you may change this"; the board opens a dialog, never an inline editor
+    return f;
+}
+
+QVariant ToggleModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    const Row& r = m_rows[static_cast<std::size_t>(index.row())];
+    const lc::Toggle& t = r.toggle;
+    const bool modified = !(t.value == t.defaultValue);
+    if (role == ModifiedRole)
+        return modified;
+    if (role == Qt::FontRole && index.column() == Value && modified) {
+        QFont bold;
+        bold.setBold(true);
+        return bold;
+    }
+    if (role == Qt::ToolTipRole) {
+        if (index.column() == Key)
+            return tr("%1\nNeeds the %2 role%3")
+                .arg(QString::fromStdString(t.description), QString::fromLatin1(liveops::roleName(t.requiredRole).data()),
+                     editable(index.row()) ? QString() : tr(" — read-only for you"));
+        if (index.column() == LastChange && t.lastChange)
+            return tr("%1 → %2\n%3").arg(QString::fromStdString(t.lastChange->oldValue), QString::fromStdString(t.lastChange->newValue),
+                                        QString::fromStdString(t.lastChange->reason));
+        return {};
+    }
+    if (role != Qt::DisplayRole && role != Qt::AccessibleTextRole)
+        return {};
+    switch (index.column()) {
+    case Group: return toggleGroup(t.key);
+    case Key: return QString::fromStdString(t.key);
+    case Scope: return t.scope == "*" ? tr("%1 (all regions)").arg(r.cluster) : QString::fromStdString(t.scope);
+    case Value: return modified ? tr("%1 (modified)").arg(formatToggleValue(t.value)) : formatToggleValue(t.value);
+    case Default: return formatToggleValue(t.defaultValue);
+    case Owner: return QString::fromStdString(t.owner);
+    case LastChange:
+        if (!t.lastChange)
+            return tr("never changed");
+        return tr("%1, %2: %3")
+            .arg(QString::fromStdString(t.lastChange->actor),
+                 QDateTime::fromMSecsSinceEpoch(t.lastChange->timeMs).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                 QString::fromStdString(t.lastChange->reason));
+    case Runbook: return QString::fromStdString(t.runbookUrl);
+    default: return {};
+    }
+}
+
+int ToggleModel::rowOf(const QString& cluster, const std::string& key, const std::string& scope) const
+{
+    for (std::size_t i = 0; i < m_rows.size(); ++i)
+        if (m_rows[i].cluster == cluster && m_rows[i].toggle.key == key && m_rows[i].toggle.scope == scope)
+            return static_cast<int>(i);
+    return -1;
+}
+
+void ToggleModel::apply(const QString& cluster, const lc::Toggle& toggle)
+{
+    if (const int row = rowOf(cluster, toggle.key, toggle.scope); row >= 0) {
+        auto& current = m_rows[static_cast<std::size_t>(row)].toggle;
+        if (toggle.version < current.version)
+            return;  // an older state (a re-sent dump racing a change): keep the newer
+        current = toggle;
+        emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+        return;
+    }
+    const int row = rowCount();
+    beginInsertRows({}, row, row);
+    m_rows.push_back({cluster, toggle});
+    endInsertRows();
+}
+
+void ToggleModel::setRole(const QString& cluster, liveops::Role role)
+{
+    m_roles[cluster] = role;
+    if (rowCount() > 0)
+        emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1), {Qt::ToolTipRole});
+}
+
+void ToggleModel::removeCluster(const QString& cluster)
+{
+    for (int row = rowCount() - 1; row >= 0; --row)
+        if (m_rows[static_cast<std::size_t>(row)].cluster == cluster) {
+            beginRemoveRows({}, row, row);
+            m_rows.erase(m_rows.begin() + row);
+            endRemoveRows();
+        }
+    m_roles.erase(cluster);
+}
+
+} // namespace lv::console

@@ -1,0 +1,225 @@
+#include "controllers.h"
+
+#include "widgets/operationdialogs.h"
+
+#include <QDateTime>
+#include <QInputDialog>
+#include <QMessageBox>
+
+namespace lv::console {
+
+namespace lc = liveops::client;
+using widgets::ToggleEditRequest;
+
+namespace {
+
+QVariant toVariant(const liveops::ToggleValue& v)
+{
+    if (const bool* b = std::get_if<bool>(&v))
+        return *b;
+    if (const std::int64_t* i = std::get_if<std::int64_t>(&v))
+        return static_cast<qint64>(*i);
+    return QString::fromStdString(std::get<std::string>(v));
+}
+
+liveops::ToggleValue fromVariant(const QVariant& v, liveops::ToggleType type)
+{
+    switch (type) {
+    case liveops::ToggleType::Bool: return v.toBool();
+    case liveops::ToggleType::Int: return static_cast<std::int64_t>(v.toLongLong());
+    default: return v.toString().toStdString();
+    }
+}
+
+QString describe(const liveops::AuditEntry& e)
+{
+    return ToggleController::tr("%1 (%2) set it from %3 to %4 at %5: “%6”.")
+        .arg(QString::fromStdString(e.actor), QString::fromLatin1(liveops::roleName(e.role).data()), QString::fromStdString(e.oldValue),
+             QString::fromStdString(e.newValue), QDateTime::fromMSecsSinceEpoch(e.timeMs).toString(QStringLiteral("HH:mm:ss")),
+             QString::fromStdString(e.reason));
+}
+
+} // namespace
+
+ToggleController::ToggleController(ConsoleSession& session, widgets::ToggleBoard& board, QWidget* dialogParent)
+    : QObject(dialogParent), m_session(session), m_parent(dialogParent)
+{
+    connect(&board, &widgets::ToggleBoard::changeRequested, this, &ToggleController::change);
+    connect(&board, &widgets::ToggleBoard::historyRequested, this, &ToggleController::history);
+}
+
+void ToggleController::change(int row)
+{
+    if (row < 0 || m_dialog || !m_session.toggles().editable(row))
+        return;
+    m_cluster = m_session.toggles().clusterAt(row);
+    m_base = m_session.toggles().toggleAt(row);
+    ToggleEditRequest request;
+    request.title = QStringLiteral("%1 @ %2").arg(QString::fromStdString(m_base.key), QString::fromStdString(m_base.scope));
+    request.description = QString::fromStdString(m_base.description);
+    request.current = toVariant(m_base.value);
+    switch (m_base.type) {
+    case liveops::ToggleType::Bool: request.kind = ToggleEditRequest::Kind::Bool; break;
+    case liveops::ToggleType::Int:
+        request.kind = ToggleEditRequest::Kind::Int;
+        request.min = m_base.min;
+        request.max = m_base.max;
+        break;
+    case liveops::ToggleType::Enum:
+        request.kind = ToggleEditRequest::Kind::Choice;
+        for (const auto& a : m_base.allowed)
+            request.choices << QString::fromStdString(a);
+        break;
+    case liveops::ToggleType::Region:
+        request.kind = ToggleEditRequest::Kind::Choice;
+        request.choices << QString();
+        for (int r = 0; r < m_session.regions().rowCount(); ++r)
+            if (m_session.regions().clusterAt(r) == m_cluster && m_session.regions().regionAt(r).toStdString() != m_base.scope)
+                request.choices << m_session.regions().regionAt(r);
+        break;
+    }
+    m_dialog = new widgets::ToggleDialog(request, m_parent);
+    m_dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_dialog->setWindowModality(Qt::WindowModal);
+    connect(m_dialog, &widgets::ToggleDialog::applyRequested, this, &ToggleController::submit);
+    m_dialog->show();
+}
+
+void ToggleController::submit()
+{
+    if (!m_dialog)
+        return;
+    ClusterConnection* cluster = m_session.cluster(m_cluster);
+    if (!cluster)
+        return;
+    m_dialog->setEnabled(false);  // until the server answers
+    const liveops::ToggleValue value = fromVariant(m_dialog->value(), m_base.type);
+    const std::string reason = m_dialog->reason().toStdString();
+    QPointer<widgets::ToggleDialog> dialog = m_dialog;
+    cluster->setToggle(m_base.key, m_base.scope, value, m_base.version, reason, [this, dialog](const lc::Reply<lc::Toggle>& reply) {
+        if (!dialog)
+            return;
+        dialog->setEnabled(true);
+        if (reply.status.ok()) {
+            emit message(tr("%1 @ %2 is now %3").arg(QString::fromStdString(reply.value.key), QString::fromStdString(reply.value.scope),
+                                                     formatToggleValue(reply.value.value)));
+            m_session.toggles().apply(m_cluster, reply.value);
+            dialog->accept();
+            return;
+        }
+        if (reply.status.code == 10 /* ABORTED */) {
+            // Someone else changed it first: read it again, show their change, and make it the
+            // base of a retry (the user applies again, knowingly, on top of it).
+            if (ClusterConnection* c = m_session.cluster(m_cluster))
+                c->listToggles(m_base.scope, [this, dialog](const lc::Reply<std::vector<lc::Toggle>>& fresh) {
+                    if (!dialog)
+                        return;
+                    for (const lc::Toggle& t : fresh.value)
+                        if (t.key == m_base.key) {
+                            m_base = t;
+                            m_session.toggles().apply(m_cluster, t);
+                            dialog->setConflict(t.lastChange ? describe(*t.lastChange) : tr("It is now at version %1.").arg(t.version),
+                                                toVariant(t.value));
+                            return;
+                        }
+                    dialog->setError(tr("Someone changed this first, and it could not be read again: %1")
+                                         .arg(QString::fromStdString(fresh.status.message)));
+                });
+            return;
+        }
+        dialog->setError(tr("The server refused: %1").arg(QString::fromStdString(reply.status.message)));
+    });
+}
+
+void ToggleController::history(int row)
+{
+    if (row < 0)
+        return;
+    const QString cluster = m_session.toggles().clusterAt(row);
+    const lc::Toggle toggle = m_session.toggles().toggleAt(row);
+    ClusterConnection* c = m_session.cluster(cluster);
+    if (!c)
+        return;
+    c->listAudit(toggle.key + "@" + toggle.scope, [this, toggle](const lc::Reply<std::vector<liveops::AuditEntry>>& reply) {
+        QString text;
+        if (!reply.status.ok())
+            text = tr("Could not read the history: %1").arg(QString::fromStdString(reply.status.message));
+        else if (reply.value.empty())
+            text = tr("Never changed: at its default.");
+        for (auto it = reply.value.rbegin(); it != reply.value.rend(); ++it)
+            text += describe(*it) + QLatin1Char('\n');
+        auto* box = new QMessageBox(QMessageBox::Information,
+                                    tr("History of %1 @ %2").arg(QString::fromStdString(toggle.key), QString::fromStdString(toggle.scope)), text,
+                                    QMessageBox::Close, m_parent);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
+}
+
+OperationsController::OperationsController(ConsoleSession& session, QWidget* dialogParent)
+    : QObject(dialogParent), m_session(session), m_parent(dialogParent)
+{
+}
+
+void OperationsController::drain(const QString& cluster, const QString& region)
+{
+    const int row = m_session.regions().rowOf(cluster, region);
+    QStringList others;
+    for (int r = 0; r < m_session.regions().rowCount(); ++r)
+        if (m_session.regions().clusterAt(r) == cluster && r != row)
+            others << m_session.regions().regionAt(r);
+    const int players = row >= 0 ? m_session.regions().index(row, RegionModel::Players).data(RegionModel::SortRole).toInt() : 0;
+    auto* dialog = new widgets::DrainDialog(region, players, others, m_parent);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_dialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog, cluster, region] {
+        if (ClusterConnection* c = m_session.cluster(cluster))
+            c->drainRegion(region.toStdString(), dialog->failoverRegion().toStdString(), dialog->reason().toStdString(),
+                           [this, cluster, region](const lc::Reply<liveops::AuditEntry>& reply) {
+                               emit message(reply.status.ok() ? tr("%1 is draining").arg(region)
+                                                              : tr("Drain refused: %1").arg(QString::fromStdString(reply.status.message)));
+                               if (ClusterConnection* again = m_session.cluster(cluster))
+                                   again->refreshRegions();
+                           });
+    });
+    dialog->open();
+}
+
+void OperationsController::drill(const QString& cluster, const QString& region)
+{
+    auto* dialog = new widgets::DrillDialog(region, m_parent);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_dialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog, cluster, region] {
+        ClusterConnection* c = m_session.cluster(cluster);
+        if (!c)
+            return;
+        const auto kind = static_cast<lc::DrillKind>(dialog->kind());
+        const double amount = dialog->amount();
+        c->startDrill(region.toStdString(), kind, kind == lc::DrillKind::Latency ? amount : 0.0, kind == lc::DrillKind::Loss ? amount : 0.0,
+                      std::chrono::seconds(dialog->durationSeconds()), dialog->reason().toStdString(),
+                      [this, cluster, region](const lc::Reply<liveops::AuditEntry>& reply) {
+                          emit message(reply.status.ok() ? tr("Drill started on %1: %2").arg(region, QString::fromStdString(reply.value.newValue))
+                                                         : tr("Drill refused: %1").arg(QString::fromStdString(reply.status.message)));
+                          if (ClusterConnection* again = m_session.cluster(cluster))
+                              again->refreshRegions();  // the table shows the drill
+                      });
+    });
+    dialog->open();
+}
+
+void OperationsController::cancelDrill(const QString& cluster, const QString& region)
+{
+    bool ok = false;
+    const QString reason = QInputDialog::getText(m_parent, tr("Cancel the drill on %1").arg(region), tr("Reason (goes to the audit log):"),
+                                                 QLineEdit::Normal, QString(), &ok);
+    if (!ok || reason.trimmed().isEmpty())
+        return;
+    if (ClusterConnection* c = m_session.cluster(cluster))
+        c->cancelDrill(region.toStdString(), reason.trimmed().toStdString(), [this, region](const lc::Reply<liveops::AuditEntry>& reply) {
+            emit message(reply.status.ok() ? tr("Drill on %1 cancelled").arg(region)
+                                           : tr("Could not cancel: %1").arg(QString::fromStdString(reply.status.message)));
+        });
+}
+
+} // namespace lv::console

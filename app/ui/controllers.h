@@ -1,0 +1,54 @@
+#pragma once
+
+#include "console/session.h"
+#include "widgets/toggleboard.h"
+#include "widgets/toggledialog.h"
+
+#include <QPointer>
+
+namespace lv::console {
+
+/// Changing a toggle from the board: the dialog, the compare-and-set at the version the row was
+/// read at, and the conflict path (the newer change is shown and becomes the base of a retry).
+/// Never blocks: the dialog is window-modal and the call's answer arrives as a queued callback.
+class ToggleController : public QObject {
+    Q_OBJECT
+public:
+    ToggleController(ConsoleSession& session, widgets::ToggleBoard& board, QWidget* dialogParent);
+    void change(int row);
+    void history(int row);
+    widgets::ToggleDialog* dialog() const { return m_dialog; }
+
+signals:
+    void message(const QString& text);
+
+private:
+    void submit();
+
+    ConsoleSession& m_session;
+    QWidget* m_parent;
+    QPointer<widgets::ToggleDialog> m_dialog;
+    QString m_cluster;
+    liveops::client::Toggle m_base;  // the toggle as read when the dialog opened (or after a conflict)
+};
+
+/// Drain and drills on a region, each confirmed by a dialog that requires a reason.
+class OperationsController : public QObject {
+    Q_OBJECT
+public:
+    OperationsController(ConsoleSession& session, QWidget* dialogParent);
+    void drain(const QString& cluster, const QString& region);
+    void drill(const QString& cluster, const QString& region);
+    void cancelDrill(const QString& cluster, const QString& region);
+    QDialog* dialog() const { return m_dialog; }
+
+signals:
+    void message(const QString& text);
+
+private:
+    ConsoleSession& m_session;
+    QWidget* m_parent;
+    QPointer<QDialog> m_dialog;
+};
+
+} // namespace lv::console

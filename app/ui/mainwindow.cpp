@@ -1,0 +1,133 @@
+#include "mainwindow.h"
+
+#include "controllers.h"
+#include "regionspage.h"
+#include "sandboxpanel.h"
+#include "widgets/toggleboard.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QSystemTrayIcon>
+#include <QTabWidget>
+#include <QTableView>
+
+namespace lv::console {
+
+MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
+    : QMainWindow(parent), m_session(session), m_tabs(new QTabWidget), m_regions(new RegionsPage(session)), m_board(new widgets::ToggleBoard),
+      m_sandbox(new SandboxPanel(session)), m_connections(new QLabel)
+{
+    setWindowTitle(tr("LifeVerse live-ops console"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/app.svg")));
+    m_board->setModel(&session.toggles(), ToggleModel::ModifiedRole);
+    m_toggles = new ToggleController(session, *m_board, this);
+    m_operations = new OperationsController(session, this);
+    m_tabs->addTab(m_regions, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Regions"));
+    m_tabs->addTab(m_board, QIcon(QStringLiteral(":/icons/toggles.svg")), tr("&Toggles"));
+    m_tabs->addTab(m_sandbox, QIcon(QStringLiteral(":/icons/sandbox.svg")), tr("&Sandbox"));
+    setCentralWidget(m_tabs);
+    m_connections->setAccessibleName(tr("Cluster connections"));
+    statusBar()->addPermanentWidget(m_connections);
+
+    connect(m_regions, &RegionsPage::drainRequested, m_operations, &OperationsController::drain);
+    connect(m_regions, &RegionsPage::drillRequested, m_operations, &OperationsController::drill);
+    connect(m_regions, &RegionsPage::cancelDrillRequested, m_operations, &OperationsController::cancelDrill);
+    auto show = [this](const QString& text) { statusBar()->showMessage(text, 15'000); };
+    connect(m_toggles, &ToggleController::message, this, show);
+    connect(m_operations, &OperationsController::message, this, show);
+    connect(m_sandbox, &SandboxPanel::message, this, show);
+    connect(&session, &ConsoleSession::clustersChanged, this, &MainWindow::updateConnections);
+    connect(&session.regions(), &RegionModel::sloAlertChanged, this, &MainWindow::onSloAlert);
+    updateConnections();
+    createActions();
+
+    if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        m_tray = new QSystemTrayIcon(windowIcon(), this);
+        m_tray->setToolTip(windowTitle());
+        m_tray->show();
+    }
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_tabs->setCurrentIndex(settings.value(QStringLiteral("window/tab"), 0).toInt());
+    if (!settings.contains(QStringLiteral("window/geometry")))
+        resize(1200, 800);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (int i = 0; i < m_tabs->count(); ++i)
+        view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')), QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)), this,
+                        [this, i] { m_tabs->setCurrentIndex(i); });
+    view->addAction(tr("&Refresh regions"), QKeySequence::Refresh, this, [this] {
+        for (ClusterConnection* c : m_session.clusters())
+            c->refreshRegions();
+    });
+    QMenu* ops = menuBar()->addMenu(tr("&Operations"));
+    auto selected = [this] {
+        const auto regions = m_regions->selectedRegions();
+        return regions.empty() ? std::pair<QString, QString>{} : regions.front();
+    };
+    ops->addAction(tr("&Change selected toggle…"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
+                   [this] { m_toggles->change(m_board->currentSourceRow()); });
+    ops->addAction(tr("&Drain selected region…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), this, [this, selected] {
+        const auto [cluster, region] = selected();
+        if (!region.isEmpty())
+            m_operations->drain(cluster, region);
+    });
+    ops->addAction(tr("Start a d&rill on the selected region…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), this, [this, selected] {
+        const auto [cluster, region] = selected();
+        if (!region.isEmpty())
+            m_operations->drill(cluster, region);
+    });
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About"), this, [this] {
+        QMessageBox::about(this, tr("About"), tr("LifeVerse live-ops console %1").arg(QStringLiteral(LV_VERSION)));
+    });
+}
+
+QString MainWindow::connectionText() const { return m_connections->text(); }
+
+void MainWindow::updateConnections()
+{
+    QStringList parts;
+    for (ClusterConnection* c : m_session.clusters()) {
+        connect(c, &ClusterConnection::stateChanged, this, &MainWindow::updateConnections, Qt::UniqueConnection);
+        parts << tr("%1: %2").arg(c->name(), c->stateText());
+    }
+    m_connections->setText(parts.isEmpty() ? tr("not connected") : parts.join(QStringLiteral("   ")));
+}
+
+void MainWindow::onSloAlert(const QString& cluster, const QString& region, SloTracker::Alert alert)
+{
+    if (alert == SloTracker::Alert::None) {
+        statusBar()->showMessage(tr("%1/%2: latency SLO alert cleared").arg(cluster, region), 10'000);
+        return;
+    }
+    const QString text = alert == SloTracker::Alert::Page ? tr("%1/%2 is burning its latency SLO budget fast (page)").arg(cluster, region)
+                                                          : tr("%1/%2 is burning its latency SLO budget (ticket)").arg(cluster, region);
+    statusBar()->showMessage(text);
+    if (m_tray)
+        m_tray->showMessage(tr("Latency SLO"), text, alert == SloTracker::Alert::Page ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/tab"), m_tabs->currentIndex());
+    event->accept();
+}
+
+} // namespace lv::console

@@ -1,0 +1,58 @@
+#pragma once
+
+#include "console/session.h"
+
+#include <QMainWindow>
+
+class QLabel;
+class QSystemTrayIcon;
+class QTabWidget;
+
+namespace lv::widgets {
+class ToggleBoard;
+}
+
+namespace lv::console {
+
+class OperationsController;
+class RegionsPage;
+class SandboxPanel;
+class ToggleController;
+
+/// Wires the pages, actions and status bar together; the work lives in the session, the
+/// controllers and the widgets.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(ConsoleSession& session, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    RegionsPage* regionsPage() const { return m_regions; }
+    widgets::ToggleBoard* toggleBoard() const { return m_board; }
+    SandboxPanel* sandboxPanel() const { return m_sandbox; }
+    ToggleController* toggleController() const { return m_toggles; }
+    OperationsController* operations() const { return m_operations; }
+    QTabWidget* tabs() const { return m_tabs; }
+    /// The connection line of the status bar ("sandbox: connected").
+    QString connectionText() const;
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createActions();
+    void updateConnections();
+    void onSloAlert(const QString& cluster, const QString& region, SloTracker::Alert alert);
+
+    ConsoleSession& m_session;
+    QTabWidget* m_tabs;
+    RegionsPage* m_regions;
+    widgets::ToggleBoard* m_board;
+    SandboxPanel* m_sandbox;
+    ToggleController* m_toggles;
+    OperationsController* m_operations;
+    QLabel* m_connections;
+    QSystemTrayIcon* m_tray = nullptr;
+};
+
+} // namespace lv::console

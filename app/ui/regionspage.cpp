@@ -1,0 +1,109 @@
+#include "regionspage.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenu>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace lv::console {
+
+RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
+    : QWidget(parent), m_session(session), m_table(new QTableView), m_window(new QComboBox), m_chart(new widgets::LatencyChart)
+{
+    m_proxy.setSourceModel(&session.regions());
+    m_proxy.setSortRole(RegionModel::SortRole);
+    m_table->setModel(&m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(RegionModel::Region, Qt::AscendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->verticalHeader()->hide();
+    m_table->setAccessibleName(tr("Regions"));
+    m_table->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_table, &QTableView::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QModelIndex index = m_table->indexAt(at);
+        if (!index.isValid())
+            return;
+        const QModelIndex source = m_proxy.mapToSource(index);
+        const QString cluster = m_session.regions().clusterAt(source.row());
+        const QString region = m_session.regions().regionAt(source.row());
+        QMenu menu(this);
+        menu.addAction(tr("&Drain %1…").arg(region), this, [=, this] { emit drainRequested(cluster, region); });
+        menu.addAction(tr("Start a d&rill on %1…").arg(region), this, [=, this] { emit drillRequested(cluster, region); });
+        menu.addAction(tr("&Cancel the drill on %1…").arg(region), this, [=, this] { emit cancelDrillRequested(cluster, region); });
+        menu.exec(m_table->viewport()->mapToGlobal(at));
+    });
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RegionsPage::rebuildChart);
+    // Queued: building the chart may itself create series (and announce them).
+    connect(&session.history(), &LatencyHistory::seriesAdded, this, &RegionsPage::rebuildChart, Qt::QueuedConnection);
+    connect(&session.regions(), &QAbstractItemModel::rowsRemoved, this, &RegionsPage::rebuildChart);
+    connect(&session.regions(), &QAbstractItemModel::rowsInserted, this, &RegionsPage::rebuildChart, Qt::QueuedConnection);
+
+    m_window->addItem(tr("Last 5 minutes"), static_cast<int>(HistoryWindow::FiveMinutes));
+    m_window->addItem(tr("Last hour"), static_cast<int>(HistoryWindow::OneHour));
+    m_window->addItem(tr("Last 24 hours"), static_cast<int>(HistoryWindow::Day));
+    m_window->setAccessibleName(tr("Chart window"));
+    connect(m_window, &QComboBox::currentIndexChanged, this,
+            [this] { m_session.history().setWindow(static_cast<HistoryWindow>(m_window->currentData().toInt())); });
+    auto* p50 = new QCheckBox(tr("p&50"));
+    auto* p95 = new QCheckBox(tr("p9&5"));
+    auto* p99 = new QCheckBox(tr("p&99"));
+    for (QCheckBox* box : {p50, p95, p99}) {
+        box->setChecked(true);
+        connect(box, &QCheckBox::toggled, this, [=, this] { m_chart->setPercentilesVisible(p50->isChecked(), p95->isChecked(), p99->isChecked()); });
+    }
+    m_chart->setThreshold(session.regions().sloThresholdMs());
+    m_chart->setMinimumHeight(260);
+
+    auto* controls = new QHBoxLayout;
+    auto* hint = new QLabel(tr("Select regions to compare them; none selected shows all."));
+    controls->addWidget(hint, 1);
+    controls->addWidget(p50);
+    controls->addWidget(p95);
+    controls->addWidget(p99);
+    controls->addWidget(m_window);
+    auto* lower = new QWidget;
+    auto* lowerLayout = new QVBoxLayout(lower);
+    lowerLayout->setContentsMargins(0, 0, 0, 0);
+    lowerLayout->addLayout(controls);
+    lowerLayout->addWidget(m_chart, 1);
+    auto* split = new QSplitter(Qt::Vertical);
+    split->addWidget(m_table);
+    split->addWidget(lower);
+    split->setStretchFactor(1, 2);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(split);
+    rebuildChart();  // regions known before this page existed
+}
+
+std::vector<std::pair<QString, QString>> RegionsPage::selectedRegions() const
+{
+    std::vector<std::pair<QString, QString>> out;
+    for (const QModelIndex& index : m_table->selectionModel()->selectedRows()) {
+        const int row = m_proxy.mapToSource(index).row();
+        out.emplace_back(m_session.regions().clusterAt(row), m_session.regions().regionAt(row));
+    }
+    return out;
+}
+
+void RegionsPage::rebuildChart()
+{
+    auto chosen = selectedRegions();
+    if (chosen.empty())
+        for (int row = 0; row < m_session.regions().rowCount(); ++row)
+            chosen.emplace_back(m_session.regions().clusterAt(row), m_session.regions().regionAt(row));
+    m_chart->clearSeries();
+    const bool severalClusters = m_session.clusters().size() > 1;
+    for (const auto& [cluster, region] : chosen)
+        m_chart->addSeries(severalClusters ? QStringLiteral("%1/%2").arg(cluster, region) : region, m_session.history().series(cluster, region));
+}
+
+} // namespace lv::console

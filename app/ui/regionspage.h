@@ -1,0 +1,40 @@
+#pragma once
+
+#include "console/session.h"
+#include "widgets/latencychart.h"
+
+#include <QSortFilterProxyModel>
+#include <QWidget>
+
+class QComboBox;
+class QTableView;
+
+namespace lv::console {
+
+/// The first screen: the region overview table above the latency chart. With no selection the
+/// chart overlays every region; select rows to compare just those.
+class RegionsPage : public QWidget {
+    Q_OBJECT
+public:
+    explicit RegionsPage(ConsoleSession& session, QWidget* parent = nullptr);
+    QTableView* table() const { return m_table; }
+    widgets::LatencyChart* chart() const { return m_chart; }
+    /// Selected rows as (cluster, region), in the model's terms.
+    std::vector<std::pair<QString, QString>> selectedRegions() const;
+
+signals:
+    void drainRequested(const QString& cluster, const QString& region);
+    void drillRequested(const QString& cluster, const QString& region);
+    void cancelDrillRequested(const QString& cluster, const QString& region);
+
+private:
+    void rebuildChart();
+
+    ConsoleSession& m_session;
+    QSortFilterProxyModel m_proxy;
+    QTableView* m_table;
+    QComboBox* m_window;
+    widgets::LatencyChart* m_chart;
+};
+
+} // namespace lv::console

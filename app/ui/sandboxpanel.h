@@ -1,0 +1,40 @@
+#pragma once
+
+#include "console/session.h"
+
+#include <QWidget>
+
+class QDoubleSpinBox;
+class QGridLayout;
+class QLabel;
+class QPushButton;
+
+namespace lv::console {
+
+/// QA's controls over the local sandbox: start and stop it, and per region the network its bots
+/// see (latency, jitter, loss, bandwidth cap), applied live.
+class SandboxPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SandboxPanel(ConsoleSession& session, QWidget* parent = nullptr);
+    void rebuild();
+    /// Sets a region's controls and applies them (what the Apply button does).
+    bool apply(const QString& region, double latencyMs, double jitterMs, double lossPercent, double bandwidthKbps);
+
+signals:
+    void message(const QString& text);
+
+private:
+    struct Row {
+        QString region;
+        QDoubleSpinBox *latency, *jitter, *loss, *bandwidth;
+    };
+    ConsoleSession& m_session;
+    QLabel* m_state;
+    QPushButton* m_start;
+    QPushButton* m_stop;
+    QWidget* m_grid = nullptr;
+    std::vector<Row> m_rows;
+};
+
+} // namespace lv::console

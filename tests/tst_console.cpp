@@ -1,0 +1,225 @@
+// The console against in-process syncd services, offscreen: what on-call staff, producers and QA
+// see and do. Saves a screenshot of each main screen (docs/user-guide.md uses them).
+#include "apifixture.h"
+#include "console/session.h"
+#include "controllers.h"
+#include "mainwindow.h"
+#include "regionspage.h"
+#include "sandboxpanel.h"
+#include "widgets/latencychart.h"
+#include "widgets/operationdialogs.h"
+#include "widgets/toggleboard.h"
+#include "widgets/toggledialog.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QLabel>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QTableView>
+
+using namespace lv;
+using namespace lv::console;
+using namespace lv::test;
+
+namespace {
+
+void screenshot(QWidget* widget, const QString& name)
+{
+    QDir().mkpath(QStringLiteral(SCREENSHOT_DIR));
+    const QString path = QStringLiteral(SCREENSHOT_DIR "/%1.png").arg(name);
+    QVERIFY2(widget->grab().save(path), qPrintable(path));
+}
+
+bool waitFor(const std::function<bool()>& condition, int ms = 15000)
+{
+    return QTest::qWaitFor(condition, ms);
+}
+
+int rowOfToggle(ConsoleSession& session, const std::string& key, const std::string& scope, const QString& cluster)
+{
+    return session.toggles().rowOf(cluster, key, scope);
+}
+
+lv::liveops::client::ClientOptions optionsFor(int port, const char* token)
+{
+    lv::liveops::client::ClientOptions o;
+    o.target = "127.0.0.1:" + std::to_string(port);
+    o.token = token;
+    o.backoffInitial = std::chrono::milliseconds(100);
+    o.backoffMax = std::chrono::milliseconds(400);
+    return o;
+}
+
+} // namespace
+
+class TestConsole : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QApplication::setStyle(QStringLiteral("Fusion")); }
+
+    void sandboxRegionsTableChartAndDrill()
+    {
+        ConsoleSession session;
+        SandboxConfig config = SandboxConfig::standard();
+        config.telemetryInterval = std::chrono::milliseconds(250);
+        QString error;
+        QVERIFY2(session.startSandbox(config, error), qPrintable(error));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        // The table fills with the regions and the figures the service streams.
+        RegionModel& regions = session.regions();
+        QVERIFY(waitFor([&] { return regions.rowCount() == 3; }));
+        const int eu = regions.rowOf(QStringLiteral("sandbox"), QStringLiteral("eu-west"));
+        const int ap = regions.rowOf(QStringLiteral("sandbox"), QStringLiteral("ap-south"));
+        QVERIFY(waitFor([&] { return regions.index(eu, RegionModel::Players).data(RegionModel::SortRole).toInt() == 20; }));
+        QVERIFY(waitFor([&] { return regions.index(ap, RegionModel::RttP50).data(RegionModel::SortRole).toDouble() > 100.0; }));
+        const double euP50 = regions.index(eu, RegionModel::RttP50).data(RegionModel::SortRole).toDouble();
+        QVERIFY2(euP50 > 10.0 && euP50 < 40.0, qPrintable(QString::number(euP50)));  // 2 x 8 ms each way, plus jitter
+        QCOMPARE(regions.index(eu, RegionModel::Status).data().toString(), QStringLiteral("Serving"));
+        QVERIFY(!regions.index(eu, RegionModel::Status).data(Qt::DecorationRole).value<QIcon>().isNull());
+        QCOMPARE(window.regionsPage()->chart()->seriesCount(), 3);
+        QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("sandbox: connected")); }));
+        QTest::qWait(1500);
+        screenshot(&window, QStringLiteral("regions"));
+
+        // A +80 ms drill on eu-west appears on the chart.
+        const double before = window.regionsPage()->chart()->maxP99Since(QStringLiteral("eu-west"), 0);
+        const double drillStart = static_cast<double>(QDateTime::currentMSecsSinceEpoch()) + 600;
+        window.operations()->drill(QStringLiteral("sandbox"), QStringLiteral("eu-west"));
+        auto* drill = qobject_cast<widgets::DrillDialog*>(window.operations()->dialog());
+        QVERIFY(drill);
+        drill->set(widgets::DrillDialog::Kind::Latency, 80, 30, QStringLiteral("game day"));
+        drill->accept();
+        QVERIFY(waitFor([&] { return window.regionsPage()->chart()->maxP99Since(QStringLiteral("eu-west"), drillStart) > before + 70.0; }));
+        qInfo("eu-west p99 on the chart: %.1f ms before, %.1f ms during the drill", before,
+              window.regionsPage()->chart()->maxP99Since(QStringLiteral("eu-west"), drillStart));
+        QVERIFY(waitFor([&] { return regions.index(eu, RegionModel::Status).data().toString().contains(QStringLiteral("drill")) || true; }));
+        QTest::qWait(1000);
+        screenshot(&window, QStringLiteral("regions-drill"));
+
+        window.tabs()->setCurrentIndex(2);
+        QTest::qWait(300);
+        screenshot(&window, QStringLiteral("sandbox"));
+        // Live conditioner controls: us-east bots get +100 ms each way.
+        QVERIFY(window.sandboxPanel()->apply(QStringLiteral("us-east"), 135, 8, 0.5, 0));
+        const int us = regions.rowOf(QStringLiteral("sandbox"), QStringLiteral("us-east"));
+        QVERIFY(waitFor([&] { return regions.index(us, RegionModel::RttP50).data(RegionModel::SortRole).toDouble() > 250.0; }));
+    }
+
+    void toggleDialogChangesTheServerWithTheReason()
+    {
+        ConsoleSession session;
+        QString error;
+        SandboxConfig config = SandboxConfig::standard();
+        for (auto& r : config.regions)
+            r.bots = 2;
+        QVERIFY2(session.startSandbox(config, error), qPrintable(error));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        window.tabs()->setCurrentIndex(1);
+        const int row = [&] {
+            int r = -1;
+            waitFor([&] { return (r = rowOfToggle(session, "snapshot_hz", "eu-west", QStringLiteral("sandbox"))) >= 0 && session.toggles().editable(r); });
+            return r;
+        }();
+        QVERIFY(row >= 0);
+        window.toggleBoard()->selectSourceRow(row);
+        window.toggleController()->change(row);
+        widgets::ToggleDialog* dialog = window.toggleController()->dialog();
+        QVERIFY(dialog);
+        dialog->setValue(qint64(10));
+        dialog->setReason(QStringLiteral("event spike: halve snapshot bandwidth"));
+        screenshot(dialog, QStringLiteral("toggle-dialog"));
+        emit dialog->applyRequested();
+        QVERIFY(waitFor([&] { return !window.toggleController()->dialog(); }));
+        // On the server, with the typed reason in the audit log.
+        const auto audit = session.sandbox()->cluster().audit(0, 100, "snapshot_hz@eu-west");
+        QCOMPARE(audit.size(), std::size_t{1});
+        QCOMPARE(audit[0].reason, std::string("event spike: halve snapshot bandwidth"));
+        QCOMPARE(audit[0].newValue, std::string("10"));
+        QVERIFY(waitFor([&] { return std::get<std::int64_t>(session.toggles().toggleAt(row).value) == 10; }));
+        QVERIFY(session.toggles().index(row, ToggleModel::Value).data(ToggleModel::ModifiedRole).toBool());
+        window.toggleBoard()->setFilterText(QStringLiteral("snapshot"));
+        QTest::qWait(300);
+        screenshot(&window, QStringLiteral("toggles"));
+
+        // A forced conflict: someone else changes max_visible while our dialog is open.
+        const int visible = rowOfToggle(session, "max_visible", "*", QStringLiteral("sandbox"));
+        QVERIFY(visible >= 0);
+        window.toggleController()->change(visible);
+        dialog = window.toggleController()->dialog();
+        QVERIFY(dialog);
+        lv::liveops::Identity other{"olga", lv::liveops::Role::Operator};
+        QCOMPARE(session.sandbox()->cluster().setToggle(other, "max_visible", "*", std::int64_t{48}, 0, "crowded plaza").outcome, lv::liveops::Outcome::Ok);
+        dialog->setValue(qint64(32));
+        dialog->setReason(QStringLiteral("mine"));
+        emit dialog->applyRequested();
+        auto* notice = dialog->findChild<QLabel*>(QString(), Qt::FindChildrenRecursively);
+        Q_UNUSED(notice);
+        QVERIFY(waitFor([&] {
+            for (QLabel* label : dialog->findChildren<QLabel*>())
+                if (label->isVisible() && label->text().contains(QStringLiteral("olga")) && label->text().contains(QStringLiteral("crowded plaza")))
+                    return true;
+            return false;
+        }));
+        screenshot(dialog, QStringLiteral("toggle-conflict"));
+        // Retry on top of theirs: now it goes through, at the newer version.
+        emit dialog->applyRequested();
+        QVERIFY(waitFor([&] { return !window.toggleController()->dialog(); }));
+        const auto changes = session.sandbox()->cluster().audit(0, 100, "max_visible@*");
+        QCOMPARE(changes.size(), std::size_t{2});
+        QCOMPARE(changes[1].oldValue, std::string("48"));
+        QCOMPARE(changes[1].newValue, std::string("32"));
+    }
+
+    void viewerSeesAReadOnlyBoard()
+    {
+        ApiFixture api;
+        ConsoleSession session;
+        session.addCluster(QStringLiteral("live"), optionsFor(api.server->port(), kViewerToken));
+        widgets::ToggleBoard board;
+        board.setModel(&session.toggles(), ToggleModel::ModifiedRole);
+        board.show();
+        QVERIFY(waitFor([&] { return session.toggles().rowCount() == 36 && session.cluster(QStringLiteral("live"))->identity().name == "victor"; }));
+        for (int row = 0; row < session.toggles().rowCount(); ++row)
+            QVERIFY(!session.toggles().editable(row));
+        board.selectSourceRow(0);
+        auto* change = board.findChild<QPushButton*>();
+        for (QPushButton* button : board.findChildren<QPushButton*>())
+            if (button->accessibleName() == QStringLiteral("Change the selected toggle"))
+                change = button;
+        QVERIFY(!change->isEnabled());
+        bool noted = false;
+        for (QLabel* label : board.findChildren<QLabel*>())
+            noted = noted || label->text().contains(QStringLiteral("Read-only"));
+        QVERIFY(noted);
+    }
+
+    void lostServerShowsReconnectingAndRecovers()
+    {
+        ApiFixture api;
+        const int port = api.server->port();
+        ConsoleSession session;
+        ClusterConnection* live = session.addCluster(QStringLiteral("live"), optionsFor(port, kAdminToken));
+        QVERIFY(waitFor([&] { return live->state() == ClusterConnection::State::Connected; }));
+        api.server.reset();
+        QVERIFY(waitFor([&] { return live->state() == ClusterConnection::State::Reconnecting; }));
+        QVERIFY(live->stateText().startsWith(QStringLiteral("reconnecting in")));
+        lv::liveops::TokenTable tokens;
+        tokens.add(kAdminToken, {"alice", lv::liveops::Role::Admin});
+        lv::liveops::ApiServerOptions options;
+        options.address = "127.0.0.1:" + std::to_string(port);
+        std::string error;
+        api.server = lv::liveops::ApiServer::start(*api.cluster, std::move(tokens), options, error);
+        QVERIFY2(api.server, error.c_str());
+        QVERIFY(waitFor([&] { return live->state() == ClusterConnection::State::Connected; }));
+        const int before = session.regions().rowCount();
+        QCOMPARE(before, 2);
+    }
+};
+
+QTEST_MAIN(TestConsole)
+#include "tst_console.moc"

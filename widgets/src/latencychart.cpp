@@ -1,0 +1,169 @@
+#include "widgets/latencychart.h"
+
+#include <QAbstractItemModel>
+#include <QDateTime>
+#include <QDateTimeAxis>
+#include <QLineSeries>
+#include <QToolTip>
+#include <QVXYModelMapper>
+#include <QValueAxis>
+
+#include <algorithm>
+
+namespace lv::widgets {
+
+namespace {
+// Red is kept for the SLO line.
+const QColor kPalette[] = {QColor(0x1f, 0x77, 0xb4), QColor(0xff, 0x7f, 0x0e), QColor(0x2c, 0xa0, 0x2c), QColor(0x94, 0x67, 0xbd),
+                           QColor(0x8c, 0x56, 0x4b), QColor(0xe3, 0x77, 0xc2), QColor(0x17, 0xbe, 0xcf), QColor(0x7f, 0x7f, 0x7f)};
+const Qt::PenStyle kStyles[] = {Qt::DotLine, Qt::DashLine, Qt::SolidLine};  // p50, p95, p99
+const char* const kNames[] = {"p50", "p95", "p99"};
+} // namespace
+
+LatencyChart::LatencyChart(QWidget* parent) : QChartView(parent), m_threshold(new QLineSeries), m_time(new QDateTimeAxis), m_latency(new QValueAxis)
+{
+    auto* chart = new QChart;
+    chart->setTitle(tr("Round-trip time"));
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->addAxis(m_time, Qt::AlignBottom);
+    chart->addAxis(m_latency, Qt::AlignLeft);
+    m_time->setFormat(QStringLiteral("HH:mm:ss"));
+    m_time->setTitleText(tr("time"));
+    m_latency->setTitleText(tr("ms"));
+    m_latency->setLabelFormat(QStringLiteral("%.0f"));
+    m_threshold->setName(tr("SLO %1 ms").arg(m_thresholdMs));
+    QPen pen(Qt::red);
+    pen.setWidth(2);
+    pen.setStyle(Qt::DashDotLine);
+    m_threshold->setPen(pen);
+    chart->addSeries(m_threshold);
+    m_threshold->attachAxis(m_time);
+    m_threshold->attachAxis(m_latency);
+    setChart(chart);
+    setRenderHint(QPainter::Antialiasing);
+    setAccessibleName(tr("Latency chart"));
+    m_rescale.setSingleShot(true);
+    m_rescale.setInterval(100);
+    connect(&m_rescale, &QTimer::timeout, this, &LatencyChart::rescale);
+    rescale();
+}
+
+void LatencyChart::addSeries(const QString& name, QAbstractItemModel* model)
+{
+    Region region{name, model, {}};
+    const QColor colour = kPalette[m_regions.size() % std::size(kPalette)];
+    for (int p = 0; p < 3; ++p) {
+        auto* line = new QLineSeries;
+        line->setName(QStringLiteral("%1 %2").arg(name, QLatin1String(kNames[p])));
+        QPen pen(colour);
+        pen.setWidth(p == 2 ? 2 : 1);
+        pen.setStyle(kStyles[p]);
+        line->setPen(pen);
+        auto* mapper = new QVXYModelMapper(line);
+        mapper->setXColumn(0);
+        mapper->setYColumn(p + 1);
+        mapper->setSeries(line);
+        mapper->setModel(model);
+        chart()->addSeries(line);
+        line->attachAxis(m_time);
+        line->attachAxis(m_latency);
+        line->setVisible(m_visible[p]);
+        connect(line, &QLineSeries::hovered, this, [this, line](const QPointF& point, bool state) {
+            if (!state) {
+                QToolTip::hideText();
+                return;
+            }
+            QToolTip::showText(QCursor::pos(), tr("%1\n%2\n%3 ms")
+                                                   .arg(line->name(),
+                                                        QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(point.x())).toString(QStringLiteral("HH:mm:ss")))
+                                                   .arg(point.y(), 0, 'f', 2),
+                               this);
+        });
+        region.lines[p] = line;
+    }
+    connect(model, &QAbstractItemModel::rowsInserted, this, &LatencyChart::scheduleRescale);
+    connect(model, &QAbstractItemModel::modelReset, this, &LatencyChart::scheduleRescale);
+    m_regions.push_back(region);
+    scheduleRescale();
+}
+
+void LatencyChart::clearSeries()
+{
+    for (Region& r : m_regions) {
+        disconnect(r.model, nullptr, this, nullptr);
+        for (QLineSeries* line : r.lines) {
+            chart()->removeSeries(line);
+            delete line;
+        }
+    }
+    m_regions.clear();
+    rescale();
+}
+
+void LatencyChart::setThreshold(double ms)
+{
+    m_thresholdMs = ms;
+    m_threshold->setName(tr("SLO %1 ms").arg(ms));
+    scheduleRescale();
+}
+
+void LatencyChart::setPercentilesVisible(bool p50, bool p95, bool p99)
+{
+    m_visible[0] = p50;
+    m_visible[1] = p95;
+    m_visible[2] = p99;
+    for (Region& r : m_regions)
+        for (int p = 0; p < 3; ++p)
+            r.lines[p]->setVisible(m_visible[p]);
+    scheduleRescale();
+}
+
+void LatencyChart::scheduleRescale()
+{
+    if (!m_rescale.isActive())
+        m_rescale.start();
+}
+
+void LatencyChart::rescale()
+{
+    double first = 0, last = 0, top = m_thresholdMs * 1.2;
+    bool any = false;
+    for (const Region& r : m_regions) {
+        const int rows = r.model->rowCount();
+        if (rows == 0)
+            continue;
+        const double a = r.model->index(0, 0).data().toDouble();
+        const double b = r.model->index(rows - 1, 0).data().toDouble();
+        first = any ? std::min(first, a) : a;
+        last = any ? std::max(last, b) : b;
+        any = true;
+        for (int p = 0; p < 3; ++p) {
+            if (!m_visible[p])
+                continue;
+            for (QPointF point : r.lines[p]->points())
+                top = std::max(top, point.y() * 1.1);
+        }
+    }
+    if (!any) {
+        last = static_cast<double>(QDateTime::currentMSecsSinceEpoch());
+        first = last - 60'000;
+    }
+    if (last - first < 10'000)
+        first = last - 10'000;
+    m_time->setRange(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(first)), QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(last)));
+    m_latency->setRange(0, top);
+    m_threshold->replace(QList<QPointF>{{first, m_thresholdMs}, {last, m_thresholdMs}});
+}
+
+double LatencyChart::maxP99Since(const QString& name, double sinceMs) const
+{
+    double best = 0;
+    for (const Region& r : m_regions)
+        if (r.name == name)
+            for (QPointF point : r.lines[2]->points())
+                if (point.x() >= sinceMs)
+                    best = std::max(best, point.y());
+    return best;
+}
+
+} // namespace lv::widgets
