@@ -5,7 +5,7 @@
 namespace lv::console {
 
 LatencySeriesModel::LatencySeriesModel(QObject* parent)
-    : QAbstractTableModel(parent), m_tiers{{0, 3000, {}, {}}, {10'000, 360, {}, {}}, {240'000, 360, {}, {}}}
+    : QAbstractTableModel(parent), m_tiers{{1'000, 300, {}, {}}, {10'000, 360, {}, {}}, {240'000, 360, {}, {}}}
 {
 }
 
@@ -39,12 +39,7 @@ void LatencySeriesModel::push(int tier, const Point& p)
 {
     Tier& t = m_tiers[tier];
     const bool visible = tier == static_cast<int>(m_window);
-    const auto tooOld = [&] {
-        if (t.points.size() >= t.cap)
-            return true;
-        return t.bucketMs == 0 && !t.points.empty() && t.points.front().timeMs < p.timeMs - 5 * 60'000;
-    };
-    while (tooOld()) {
+    while (t.points.size() >= t.cap) {
         if (visible)
             beginRemoveRows({}, 0, 0);
         t.points.pop_front();
@@ -62,8 +57,7 @@ void LatencySeriesModel::push(int tier, const Point& p)
 void LatencySeriesModel::append(std::int64_t timeMs, double p50, double p95, double p99)
 {
     m_newestMs = std::max(m_newestMs, timeMs);
-    push(0, {timeMs, p50, p95, p99});
-    for (int tier = 1; tier < 3; ++tier) {
+    for (int tier = 0; tier < 3; ++tier) {
         Tier& t = m_tiers[tier];
         const std::int64_t start = timeMs - timeMs % t.bucketMs;
         if (t.pending.start >= 0 && start != t.pending.start) {

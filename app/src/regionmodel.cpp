@@ -3,6 +3,9 @@
 #include <QColor>
 #include <QIcon>
 
+#include <algorithm>
+#include <QIcon>
+
 namespace lv::console {
 
 namespace lc = liveops::client;
@@ -121,12 +124,17 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
     }
 }
 
-int RegionModel::rowOf(const QString& cluster, const QString& region) const
+namespace {
+QString keyOf(const QString& cluster, const QString& region) { return cluster + QChar(0x1f) + region; }
+} // namespace
+
+int RegionModel::rowOf(const QString& cluster, const QString& region) const { return m_index.value(keyOf(cluster, region), -1); }
+
+void RegionModel::reindex()
 {
+    m_index.clear();
     for (std::size_t i = 0; i < m_rows.size(); ++i)
-        if (m_rows[i].cluster == cluster && m_rows[i].region == region)
-            return static_cast<int>(i);
-    return -1;
+        m_index.insert(keyOf(m_rows[i].cluster, m_rows[i].region), static_cast<int>(i));
 }
 
 RegionModel::Row& RegionModel::rowFor(const QString& cluster, const QString& region)
@@ -140,6 +148,7 @@ RegionModel::Row& RegionModel::rowFor(const QString& cluster, const QString& reg
     r.region = region;
     r.slo = SloTracker(m_slo);
     m_rows.push_back(std::move(r));
+    m_index.insert(keyOf(cluster, region), row);
     endInsertRows();
     return m_rows.back();
 }
@@ -163,7 +172,8 @@ void RegionModel::applyTelemetry(const QString& cluster, const std::vector<lc::T
 {
     std::vector<int> touched;
     for (const lc::Telemetry& t : samples) {
-        Row& r = rowFor(cluster, QString::fromStdString(t.region));
+        const QString region = QString::fromStdString(t.region);
+        Row& r = rowFor(cluster, region);
         r.status = t.status;
         r.players = t.players;
         r.p50 = t.rttP50Ms;
@@ -175,7 +185,7 @@ void RegionModel::applyTelemetry(const QString& cluster, const std::vector<lc::T
         if (t.players > 0)  // an empty region has no RTT to judge
             r.slo.record(t.timeMs, t.rttP99Ms);
         const auto alert = r.slo.alert();
-        const int row = rowOf(r.cluster, r.region);
+        const int row = rowOf(cluster, region);
         if (alert != r.alert) {
             r.alert = alert;
             emit sloAlertChanged(r.cluster, r.region, alert);
@@ -200,6 +210,7 @@ void RegionModel::removeCluster(const QString& cluster)
         if (m_rows[static_cast<std::size_t>(row)].cluster == cluster) {
             beginRemoveRows({}, row, row);
             m_rows.erase(m_rows.begin() + row);
+            reindex();
             endRemoveRows();
         }
 }

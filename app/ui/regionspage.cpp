@@ -1,6 +1,8 @@
 #include "regionspage.h"
 
 #include <QCheckBox>
+
+#include <algorithm>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -13,8 +15,15 @@
 namespace lv::console {
 
 RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
-    : QWidget(parent), m_session(session), m_table(new QTableView), m_window(new QComboBox), m_chart(new widgets::LatencyChart)
+    : QWidget(parent), m_session(session), m_hint(new QLabel), m_table(new QTableView), m_window(new QComboBox),
+      m_chart(new widgets::LatencyChart)
 {
+    m_rebuild.setSingleShot(true);
+    m_rebuild.setInterval(200);
+    connect(&m_rebuild, &QTimer::timeout, this, &RegionsPage::rebuildChart);
+    m_resize.setSingleShot(true);
+    m_resize.setInterval(500);
+    connect(&m_resize, &QTimer::timeout, this, [this] { m_table->resizeColumnsToContents(); });
     m_proxy.setSourceModel(&session.regions());
     m_proxy.setSortRole(RegionModel::SortRole);
     m_table->setModel(&m_proxy);
@@ -23,7 +32,6 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->verticalHeader()->hide();
     m_table->setAccessibleName(tr("Regions"));
@@ -41,11 +49,12 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
         menu.addAction(tr("&Cancel the drill on %1…").arg(region), this, [=, this] { emit cancelDrillRequested(cluster, region); });
         menu.exec(m_table->viewport()->mapToGlobal(at));
     });
-    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RegionsPage::rebuildChart);
-    // Queued: building the chart may itself create series (and announce them).
-    connect(&session.history(), &LatencyHistory::seriesAdded, this, &RegionsPage::rebuildChart, Qt::QueuedConnection);
-    connect(&session.regions(), &QAbstractItemModel::rowsRemoved, this, &RegionsPage::rebuildChart);
-    connect(&session.regions(), &QAbstractItemModel::rowsInserted, this, &RegionsPage::rebuildChart, Qt::QueuedConnection);
+    auto rebuildSoon = [this] { m_rebuild.start(); };
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, rebuildSoon);
+    connect(&session.history(), &LatencyHistory::seriesAdded, this, rebuildSoon);
+    connect(&session.regions(), &QAbstractItemModel::rowsRemoved, this, rebuildSoon);
+    connect(&session.regions(), &QAbstractItemModel::rowsInserted, this, rebuildSoon);
+    connect(&session.regions(), &QAbstractItemModel::rowsInserted, this, [this] { m_resize.start(); });
 
     m_window->addItem(tr("Last 5 minutes"), static_cast<int>(HistoryWindow::FiveMinutes));
     m_window->addItem(tr("Last hour"), static_cast<int>(HistoryWindow::OneHour));
@@ -64,8 +73,8 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     m_chart->setMinimumHeight(260);
 
     auto* controls = new QHBoxLayout;
-    auto* hint = new QLabel(tr("Select regions to compare them; none selected shows all."));
-    controls->addWidget(hint, 1);
+    m_hint->setAccessibleName(tr("Chart contents"));
+    controls->addWidget(m_hint, 1);
     controls->addWidget(p50);
     controls->addWidget(p95);
     controls->addWidget(p99);
@@ -82,6 +91,7 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(split);
     rebuildChart();  // regions known before this page existed
+    m_table->resizeColumnsToContents();
 }
 
 std::vector<std::pair<QString, QString>> RegionsPage::selectedRegions() const
@@ -97,9 +107,23 @@ std::vector<std::pair<QString, QString>> RegionsPage::selectedRegions() const
 void RegionsPage::rebuildChart()
 {
     auto chosen = selectedRegions();
-    if (chosen.empty())
-        for (int row = 0; row < m_session.regions().rowCount(); ++row)
-            chosen.emplace_back(m_session.regions().clusterAt(row), m_session.regions().regionAt(row));
+    const int regions = m_session.regions().rowCount();
+    if (chosen.empty()) {
+        // None selected: every region, or the worst few by p99 when there are many.
+        std::vector<std::pair<double, int>> byP99;
+        for (int row = 0; row < regions; ++row)
+            byP99.emplace_back(-m_session.regions().index(row, RegionModel::RttP99).data(RegionModel::SortRole).toDouble(), row);
+        std::sort(byP99.begin(), byP99.end());
+        for (std::size_t i = 0; i < byP99.size() && i < kMaxOverlaid; ++i)
+            chosen.emplace_back(m_session.regions().clusterAt(byP99[i].second), m_session.regions().regionAt(byP99[i].second));
+        m_hint->setText(regions > kMaxOverlaid
+                            ? tr("Showing the %1 regions with the highest p99 of %2; select rows to compare others.").arg(kMaxOverlaid).arg(regions)
+                            : tr("Select regions to compare them; none selected shows all."));
+    } else {
+        if (chosen.size() > kMaxOverlaid)
+            chosen.resize(kMaxOverlaid);
+        m_hint->setText(tr("Showing %n selected region(s) (at most %1).", nullptr, static_cast<int>(chosen.size())).arg(kMaxOverlaid));
+    }
     m_chart->clearSeries();
     const bool severalClusters = m_session.clusters().size() > 1;
     for (const auto& [cluster, region] : chosen)

@@ -4,9 +4,11 @@
 #include "widgets/latencychart.h"
 
 #include <QSortFilterProxyModel>
+#include <QTimer>
 #include <QWidget>
 
 class QComboBox;
+class QLabel;
 class QTableView;
 
 namespace lv::console {
@@ -30,7 +32,11 @@ signals:
 private:
     void rebuildChart();
 
+    static constexpr int kMaxOverlaid = 8;  // more lines than this is noise, and costs a frame
     ConsoleSession& m_session;
+    QTimer m_rebuild;   // coalesces chart rebuilds (regions appear in bursts)
+    QTimer m_resize;    // coalesces column fitting (never on every update: text shaping is costly)
+    QLabel* m_hint;
     QSortFilterProxyModel m_proxy;
     QTableView* m_table;
     QComboBox* m_window;

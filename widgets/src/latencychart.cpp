@@ -5,7 +5,6 @@
 #include <QDateTimeAxis>
 #include <QLineSeries>
 #include <QToolTip>
-#include <QVXYModelMapper>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -40,12 +39,12 @@ LatencyChart::LatencyChart(QWidget* parent) : QChartView(parent), m_threshold(ne
     m_threshold->attachAxis(m_time);
     m_threshold->attachAxis(m_latency);
     setChart(chart);
-    setRenderHint(QPainter::Antialiasing);
+    setRenderHint(QPainter::Antialiasing, false);  // 24 antialiased polylines cost half a frame
     setAccessibleName(tr("Latency chart"));
-    m_rescale.setSingleShot(true);
-    m_rescale.setInterval(100);
-    connect(&m_rescale, &QTimer::timeout, this, &LatencyChart::rescale);
-    rescale();
+    m_refresh.setSingleShot(true);
+    m_refresh.setInterval(100);
+    connect(&m_refresh, &QTimer::timeout, this, &LatencyChart::refresh);
+    refresh();
 }
 
 void LatencyChart::addSeries(const QString& name, QAbstractItemModel* model)
@@ -59,11 +58,6 @@ void LatencyChart::addSeries(const QString& name, QAbstractItemModel* model)
         pen.setWidth(p == 2 ? 2 : 1);
         pen.setStyle(kStyles[p]);
         line->setPen(pen);
-        auto* mapper = new QVXYModelMapper(line);
-        mapper->setXColumn(0);
-        mapper->setYColumn(p + 1);
-        mapper->setSeries(line);
-        mapper->setModel(model);
         chart()->addSeries(line);
         line->attachAxis(m_time);
         line->attachAxis(m_latency);
@@ -81,10 +75,12 @@ void LatencyChart::addSeries(const QString& name, QAbstractItemModel* model)
         });
         region.lines[p] = line;
     }
-    connect(model, &QAbstractItemModel::rowsInserted, this, &LatencyChart::scheduleRescale);
-    connect(model, &QAbstractItemModel::modelReset, this, &LatencyChart::scheduleRescale);
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(model, signal, this, &LatencyChart::scheduleRefresh);
+    connect(model, &QAbstractItemModel::modelReset, this, &LatencyChart::scheduleRefresh);
+    connect(model, &QAbstractItemModel::dataChanged, this, &LatencyChart::scheduleRefresh);
     m_regions.push_back(region);
-    scheduleRescale();
+    scheduleRefresh();
 }
 
 void LatencyChart::clearSeries()
@@ -97,14 +93,14 @@ void LatencyChart::clearSeries()
         }
     }
     m_regions.clear();
-    rescale();
+    refresh();
 }
 
 void LatencyChart::setThreshold(double ms)
 {
     m_thresholdMs = ms;
     m_threshold->setName(tr("SLO %1 ms").arg(ms));
-    scheduleRescale();
+    scheduleRefresh();
 }
 
 void LatencyChart::setPercentilesVisible(bool p50, bool p95, bool p99)
@@ -115,18 +111,18 @@ void LatencyChart::setPercentilesVisible(bool p50, bool p95, bool p99)
     for (Region& r : m_regions)
         for (int p = 0; p < 3; ++p)
             r.lines[p]->setVisible(m_visible[p]);
-    scheduleRescale();
+    scheduleRefresh();
 }
 
-void LatencyChart::scheduleRescale()
+void LatencyChart::scheduleRefresh()
 {
-    if (!m_rescale.isActive())
-        m_rescale.start();
+    if (!m_refresh.isActive())
+        m_refresh.start();
 }
 
-void LatencyChart::rescale()
+void LatencyChart::refresh()
 {
-    double first = 0, last = 0, top = m_thresholdMs * 1.2;
+    double first = 0, last = 0;
     bool any = false;
     for (const Region& r : m_regions) {
         const int rows = r.model->rowCount();
@@ -137,12 +133,6 @@ void LatencyChart::rescale()
         first = any ? std::min(first, a) : a;
         last = any ? std::max(last, b) : b;
         any = true;
-        for (int p = 0; p < 3; ++p) {
-            if (!m_visible[p])
-                continue;
-            for (QPointF point : r.lines[p]->points())
-                top = std::max(top, point.y() * 1.1);
-        }
     }
     if (!any) {
         last = static_cast<double>(QDateTime::currentMSecsSinceEpoch());
@@ -150,6 +140,37 @@ void LatencyChart::rescale()
     }
     if (last - first < 10'000)
         first = last - 10'000;
+    // One point per column of pixels and line: the highest value in the column.
+    const int columns = std::max(50, static_cast<int>(chart()->plotArea().width() / 4));  // a point per 4 px: the line still reads as a line
+    const double perColumn = (last - first) / columns;
+    double top = m_thresholdMs * 1.2;
+    QList<QPointF> points[3];
+    for (Region& r : m_regions) {
+        const int rows = r.model->rowCount();
+        for (auto& list : points) {
+            list.clear();
+            list.reserve(std::min(rows, columns + 1));
+        }
+        int column = -1;
+        for (int row = 0; row < rows; ++row) {
+            const double x = r.model->index(row, 0).data().toDouble();
+            const int c = static_cast<int>((x - first) / perColumn);
+            for (int p = 0; p < 3; ++p) {
+                const double y = r.model->index(row, p + 1).data().toDouble();
+                if (c != column)
+                    points[p].append(QPointF(x, y));
+                else if (y > points[p].back().y())
+                    points[p].back() = QPointF(x, y);
+            }
+            column = c;
+        }
+        for (int p = 0; p < 3; ++p) {
+            r.lines[p]->replace(points[p]);
+            if (m_visible[p])
+                for (const QPointF& point : points[p])
+                    top = std::max(top, point.y() * 1.1);
+        }
+    }
     m_time->setRange(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(first)), QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(last)));
     m_latency->setRange(0, top);
     m_threshold->replace(QList<QPointF>{{first, m_thresholdMs}, {last, m_thresholdMs}});

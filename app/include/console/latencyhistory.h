@@ -13,10 +13,11 @@ namespace lv::console {
 enum class HistoryWindow { FiveMinutes, OneHour, Day };
 
 /// One region's latency over time, as a table a chart maps (QVXYModelMapper): columns time (ms
-/// since the epoch), p50, p95, p99. Three tiers keep memory bounded however long it runs: every
-/// sample for 5 minutes (at most 3,000), 10-second buckets for an hour, 4-minute buckets for a
-/// day (360 each). A bucket holds the mean p50 and the highest p95 and p99 of its samples, so
-/// downsampling never hides a spike. The model shows one tier, chosen by setWindow().
+/// since the epoch), p50, p95, p99. Three tiers keep memory bounded however long it runs:
+/// 1-second buckets for 5 minutes (300), 10-second buckets for an hour (360), 4-minute buckets for
+/// a day (360). A bucket holds the mean p50 and the highest p95 and p99 of its samples, so
+/// downsampling never hides a spike; at syncd's default interval (1 s) the first tier holds every
+/// sample. A bucket appears once it is complete. The model shows one tier, chosen by setWindow().
 class LatencySeriesModel : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -45,7 +46,7 @@ private:
         double sum50 = 0, max95 = 0, max99 = 0;
     };
     struct Tier {
-        std::int64_t bucketMs;  // 0 = raw
+        std::int64_t bucketMs;
         std::size_t cap;
         std::deque<Point> points;
         Bucket pending;

@@ -34,11 +34,12 @@ public:
 private:
     struct Minute {
         std::int64_t minute = 0;
-        std::uint32_t good = 0;
-        std::uint32_t total = 0;
+        std::uint64_t cumGood = 0;   // windows up to and including this minute
+        std::uint64_t cumTotal = 0;
     };
     Settings m_settings;
     std::deque<Minute> m_minutes;  // one bucket per minute, 6 h kept: memory is bounded
+    std::uint64_t m_droppedGood = 0, m_droppedTotal = 0;  // cumulative counts before the first bucket
     std::int64_t m_lastMs = 0;
 };
 
