@@ -4,6 +4,7 @@
 #include <QIcon>
 
 #include <algorithm>
+#include <map>
 #include <QIcon>
 
 namespace lv::console {
@@ -85,8 +86,15 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
     };
     if (role == Qt::TextAlignmentRole)
         return index.column() >= Players && index.column() <= TickP99 ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
-    if (role == Qt::DecorationRole && index.column() == Status)
-        return QIcon(statusIcon(r.status));
+    if (role == Qt::DecorationRole && index.column() == Status) {
+        // One QIcon per status for the life of the program: a fresh QIcon per paint is a fresh
+        // SVG engine and pixmap cache entry every time, and memory grows with every repaint.
+        static std::map<lc::RegionStatus, QIcon> icons;
+        auto it = icons.find(r.status);
+        if (it == icons.end())
+            it = icons.emplace(r.status, QIcon(statusIcon(r.status))).first;
+        return it->second;
+    }
     if (role == Qt::ForegroundRole) {
         if (index.column() == Status && r.status != lc::RegionStatus::Serving)
             return QColor(r.status == lc::RegionStatus::Outage ? Qt::red : QColor(0xc0, 0x70, 0x00));
