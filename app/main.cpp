@@ -2,6 +2,8 @@
 // window or (no display, or --headless) the text report of the same region figures.
 #include "console/headless.h"
 #include "console/session.h"
+#include "clusterspage.h"
+#include "console/clusterdirectory.h"
 #include "mainwindow.h"
 
 #include <QApplication>
@@ -35,8 +37,8 @@ void addOptions(QCommandLineParser& parser)
     });
 }
 
-/// Connects what the options ask for; the sandbox when nothing else is asked.
-bool connectClusters(const QCommandLineParser& parser, ConsoleSession& session)
+/// Connects what the options ask for; the sandbox when asked, or when there is nothing else.
+bool connectClusters(const QCommandLineParser& parser, ConsoleSession& session, bool haveSaved)
 {
     for (const QString& spec : parser.values(QStringLiteral("connect"))) {
         const QString name = spec.section(QLatin1Char('='), 0, 0);
@@ -50,7 +52,7 @@ bool connectClusters(const QCommandLineParser& parser, ConsoleSession& session)
         options.token = qEnvironmentVariable("LIVEOPS_TOKEN").toStdString();
         session.addCluster(name, options);
     }
-    if (parser.isSet(QStringLiteral("sandbox")) || parser.values(QStringLiteral("connect")).isEmpty()) {
+    if (parser.isSet(QStringLiteral("sandbox")) || (parser.values(QStringLiteral("connect")).isEmpty() && !haveSaved)) {
         QString error;
         if (!session.startSandbox(SandboxConfig::standard(), error)) {
             std::fprintf(stderr, "liveops-console: the sandbox did not start: %s\n", qPrintable(error));
@@ -77,7 +79,9 @@ int main(int argc, char** argv)
     parser.process(*app);
 
     ConsoleSession session;
-    if (!connectClusters(parser, session))
+    // The window reconnects the clusters the user added before (tokens from the keychain).
+    const bool haveSaved = !headless && !ClusterDirectory().load().empty();
+    if (!connectClusters(parser, session, haveSaved))
         return 2;
     if (headless) {
         static QTextStream out(stdout);
@@ -93,6 +97,7 @@ int main(int argc, char** argv)
         return app->exec();
     }
     MainWindow window(session);
+    window.clustersPage()->reconnectSaved();
     window.show();
     return app->exec();
 }

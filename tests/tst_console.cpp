@@ -2,6 +2,7 @@
 // see and do. Saves a screenshot of each main screen (docs/user-guide.md uses them).
 #include "apifixture.h"
 #include "console/session.h"
+#include "clusterspage.h"
 #include "controllers.h"
 #include "mainwindow.h"
 #include "regionspage.h"
@@ -15,6 +16,8 @@
 #include <QDir>
 #include <QLabel>
 #include <QPushButton>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
 
@@ -56,7 +59,53 @@ lv::liveops::client::ClientOptions optionsFor(int port, const char* token)
 class TestConsole : public QObject {
     Q_OBJECT
 private slots:
-    void initTestCase() { QApplication::setStyle(QStringLiteral("Fusion")); }
+    void initTestCase()
+    {
+        QApplication::setStyle(QStringLiteral("Fusion"));
+        QStandardPaths::setTestModeEnabled(true);  // settings go to a test location, not the user's
+        QCoreApplication::setOrganizationName(QStringLiteral("LifeVerseTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_console"));
+        QSettings().clear();
+    }
+
+    void clustersMergeAndTokensStayOutOfSettings()
+    {
+        ApiFixture api;
+        ConsoleSession session;
+        QString error;
+        SandboxConfig config = SandboxConfig::standard();
+        for (auto& r : config.regions)
+            r.bots = 2;
+        QVERIFY2(session.startSandbox(config, error), qPrintable(error));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        window.tabs()->setCurrentWidget(window.clustersPage());
+        window.clustersPage()->addCluster({QStringLiteral("live"), QStringLiteral("127.0.0.1:%1").arg(api.server->port()), QString()},
+                                          QString::fromLatin1(kAdminToken));
+        // Regions of both clusters in one table; each cluster's connection state shown.
+        QVERIFY(waitFor([&] { return session.regions().rowCount() == 5; }));
+        QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("live: connected")); }));
+        QCOMPARE(window.clustersPage()->model().rowCount(), 2);
+        // Where no keychain service runs (CI), the page says the token is for this session only.
+        const QString storage = window.clustersPage()->model().index(1, ClusterListModel::TokenKeptIn).data().toString();
+        QVERIFY2(storage == QStringLiteral("system keychain")
+                     || (storage == QStringLiteral("this session only") && window.clustersPage()->notice().contains(QStringLiteral("session only"))),
+                 qPrintable(storage + QStringLiteral(" / ") + window.clustersPage()->notice()));
+        QTest::qWait(300);
+        screenshot(&window, QStringLiteral("clusters"));
+        // The endpoint is remembered; the token is not in the settings file.
+        QSettings settings;
+        settings.sync();
+        QFile file(settings.fileName());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray text = file.readAll();
+        QVERIFY(text.contains("127.0.0.1"));
+        QVERIFY(!text.contains(kAdminToken));
+        window.clustersPage()->removeCluster(QStringLiteral("live"));
+        QCOMPARE(session.regions().rowCount(), 3);
+        QVERIFY(ClusterDirectory().load().empty());
+    }
 
     void sandboxRegionsTableChartAndDrill()
     {
@@ -173,6 +222,14 @@ private slots:
         QCOMPARE(changes.size(), std::size_t{2});
         QCOMPARE(changes[1].oldValue, std::string("48"));
         QCOMPARE(changes[1].newValue, std::string("32"));
+
+        // One-step rollback to the previous value, itself audited.
+        QVERIFY(waitFor([&] { return session.toggles().toggleAt(visible).version == 2; }));
+        window.toggleController()->rollback(visible, QStringLiteral("32 was too few"));
+        QVERIFY(waitFor([&] { return session.sandbox()->cluster().audit(0, 100, "max_visible@*").size() == 3; }));
+        const auto rolled = session.sandbox()->cluster().audit(0, 100, "max_visible@*");
+        QCOMPARE(rolled[2].newValue, std::string("48"));
+        QCOMPARE(rolled[2].reason, std::string("rollback: 32 was too few"));
     }
 
     void viewerSeesAReadOnlyBoard()

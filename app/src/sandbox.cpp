@@ -5,6 +5,8 @@
 #include "liveops/config.h"
 #include "liveops/swarm.h"
 
+#include <algorithm>
+
 namespace lv::console {
 
 SandboxConfig SandboxConfig::standard()
@@ -20,6 +22,21 @@ SandboxConfig SandboxConfig::standard()
     ap.jitterMs = 20;
     ap.lossPercent = 2;
     c.regions = {{"eu-west", 20, eu}, {"us-east", 20, us}, {"ap-south", 20, ap}};
+    return c;
+}
+
+SandboxConfig SandboxConfig::sized(int regions, int bots)
+{
+    static const char* const names[] = {"eu-west", "us-east", "ap-south", "sa-east", "eu-north", "us-west", "ap-east", "af-south"};
+    SandboxConfig c;
+    regions = std::clamp(regions, 1, 8);
+    for (int i = 0; i < regions; ++i) {
+        ConditionerSettings n;
+        n.latencyMs = 8.0 + 22.0 * i;       // 8, 30, 52, ... ms one way
+        n.jitterMs = 2.0 + 3.0 * i;
+        n.lossPercent = 0.25 * i;
+        c.regions.push_back({names[i], std::max(0, bots), n});
+    }
     return c;
 }
 

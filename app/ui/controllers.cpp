@@ -46,6 +46,55 @@ ToggleController::ToggleController(ConsoleSession& session, widgets::ToggleBoard
 {
     connect(&board, &widgets::ToggleBoard::changeRequested, this, &ToggleController::change);
     connect(&board, &widgets::ToggleBoard::historyRequested, this, &ToggleController::history);
+    connect(&board, &widgets::ToggleBoard::rollbackRequested, this, [this](int row) { rollback(row); });
+}
+
+void ToggleController::rollback(int row, const QString& givenReason)
+{
+    if (row < 0 || !m_session.toggles().editable(row))
+        return;
+    const QString cluster = m_session.toggles().clusterAt(row);
+    const lc::Toggle toggle = m_session.toggles().toggleAt(row);
+    if (!toggle.lastChange) {
+        emit message(tr("%1 @ %2 was never changed: nothing to roll back.").arg(QString::fromStdString(toggle.key), QString::fromStdString(toggle.scope)));
+        return;
+    }
+    const liveops::AuditEntry& last = *toggle.lastChange;
+    QString reason = givenReason;
+    if (reason.isEmpty()) {
+        bool ok = false;
+        reason = QInputDialog::getText(m_parent, tr("Roll back %1 @ %2").arg(QString::fromStdString(toggle.key), QString::fromStdString(toggle.scope)),
+                                       tr("Back from %1 to %2 (undoing %3's change: “%4”).\nReason (goes to the audit log):")
+                                           .arg(QString::fromStdString(last.newValue), QString::fromStdString(last.oldValue),
+                                                QString::fromStdString(last.actor), QString::fromStdString(last.reason)),
+                                       QLineEdit::Normal, QString(), &ok)
+                     .trimmed();
+        if (!ok || reason.isEmpty())
+            return;
+    }
+    // The audit log holds values as text; read the old one back in the toggle's type.
+    liveops::ToggleValue previous;
+    switch (toggle.type) {
+    case liveops::ToggleType::Bool: previous = last.oldValue == "true"; break;
+    case liveops::ToggleType::Int: previous = static_cast<std::int64_t>(QString::fromStdString(last.oldValue).toLongLong()); break;
+    default: previous = last.oldValue; break;
+    }
+    ClusterConnection* c = m_session.cluster(cluster);
+    if (!c)
+        return;
+    c->setToggle(toggle.key, toggle.scope, previous, toggle.version, (QStringLiteral("rollback: ") + reason).toStdString(),
+                 [this, cluster, toggle](const lc::Reply<lc::Toggle>& reply) {
+                     if (reply.status.ok()) {
+                         m_session.toggles().apply(cluster, reply.value);
+                         emit message(tr("%1 @ %2 rolled back to %3").arg(QString::fromStdString(toggle.key), QString::fromStdString(toggle.scope),
+                                                                        formatToggleValue(reply.value.value)));
+                     } else if (reply.status.code == 10) {
+                         emit message(tr("Not rolled back: %1 @ %2 changed again meanwhile; look at its history first.")
+                                          .arg(QString::fromStdString(toggle.key), QString::fromStdString(toggle.scope)));
+                     } else {
+                         emit message(tr("Rollback refused: %1").arg(QString::fromStdString(reply.status.message)));
+                     }
+                 });
 }
 
 void ToggleController::change(int row)

@@ -17,6 +17,9 @@ public:
     ToggleController(ConsoleSession& session, widgets::ToggleBoard& board, QWidget* dialogParent);
     void change(int row);
     void history(int row);
+    /// Sets the toggle back to the value before its last change, with a reason (itself audited).
+    /// `reason` empty: asks for one.
+    void rollback(int row, const QString& reason = {});
     widgets::ToggleDialog* dialog() const { return m_dialog; }
 
 signals:

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "clusterspage.h"
 #include "controllers.h"
 #include "regionspage.h"
 #include "sandboxpanel.h"
@@ -20,7 +21,8 @@ namespace lv::console {
 
 MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     : QMainWindow(parent), m_session(session), m_tabs(new QTabWidget), m_regions(new RegionsPage(session)), m_board(new widgets::ToggleBoard),
-      m_sandbox(new SandboxPanel(session)), m_connections(new QLabel)
+      m_sandbox(new SandboxPanel(session)), m_vault(new TokenVault(this)), m_clusters(new ClustersPage(session, *m_vault)),
+      m_connections(new QLabel)
 {
     setWindowTitle(tr("LifeVerse live-ops console"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/app.svg")));
@@ -30,6 +32,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     m_tabs->addTab(m_regions, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Regions"));
     m_tabs->addTab(m_board, QIcon(QStringLiteral(":/icons/toggles.svg")), tr("&Toggles"));
     m_tabs->addTab(m_sandbox, QIcon(QStringLiteral(":/icons/sandbox.svg")), tr("&Sandbox"));
+    m_tabs->addTab(m_clusters, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Clusters"));
     setCentralWidget(m_tabs);
     m_connections->setAccessibleName(tr("Cluster connections"));
     statusBar()->addPermanentWidget(m_connections);
@@ -41,6 +44,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     connect(m_toggles, &ToggleController::message, this, show);
     connect(m_operations, &OperationsController::message, this, show);
     connect(m_sandbox, &SandboxPanel::message, this, show);
+    connect(m_clusters, &ClustersPage::message, this, show);
     connect(&session, &ConsoleSession::clustersChanged, this, &MainWindow::updateConnections);
     connect(&session.regions(), &RegionModel::sloAlertChanged, this, &MainWindow::onSloAlert);
     updateConnections();

@@ -14,7 +14,9 @@ class ToggleBoard;
 
 namespace lv::console {
 
+class ClustersPage;
 class OperationsController;
+class TokenVault;
 class RegionsPage;
 class SandboxPanel;
 class ToggleController;
@@ -30,6 +32,7 @@ public:
     RegionsPage* regionsPage() const { return m_regions; }
     widgets::ToggleBoard* toggleBoard() const { return m_board; }
     SandboxPanel* sandboxPanel() const { return m_sandbox; }
+    ClustersPage* clustersPage() const { return m_clusters; }
     ToggleController* toggleController() const { return m_toggles; }
     OperationsController* operations() const { return m_operations; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -49,6 +52,8 @@ private:
     RegionsPage* m_regions;
     widgets::ToggleBoard* m_board;
     SandboxPanel* m_sandbox;
+    TokenVault* m_vault;
+    ClustersPage* m_clusters;
     ToggleController* m_toggles;
     OperationsController* m_operations;
     QLabel* m_connections;

@@ -11,11 +11,19 @@ namespace lv::console {
 
 SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     : QWidget(parent), m_session(session), m_state(new QLabel), m_start(new QPushButton(tr("&Start sandbox"))),
-      m_stop(new QPushButton(tr("S&top sandbox")))
+      m_stop(new QPushButton(tr("S&top sandbox"))), m_regions(new QSpinBox), m_bots(new QSpinBox)
 {
+    m_regions->setRange(1, 8);
+    m_regions->setValue(3);
+    m_regions->setSuffix(tr(" regions"));
+    m_regions->setAccessibleName(tr("Sandbox regions"));
+    m_bots->setRange(0, 500);
+    m_bots->setValue(20);
+    m_bots->setSuffix(tr(" bots each"));
+    m_bots->setAccessibleName(tr("Bots per sandbox region"));
     connect(m_start, &QPushButton::clicked, this, [this] {
         QString error;
-        if (!m_session.startSandbox(SandboxConfig::standard(), error))
+        if (!m_session.startSandbox(SandboxConfig::sized(m_regions->value(), m_bots->value()), error))
             emit message(tr("The sandbox did not start: %1").arg(error));
         rebuild();
     });
@@ -27,6 +35,8 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     m_stop->setAccessibleName(tr("Stop the local sandbox"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_state, 1);
+    buttons->addWidget(m_regions);
+    buttons->addWidget(m_bots);
     buttons->addWidget(m_start);
     buttons->addWidget(m_stop);
     auto* layout = new QVBoxLayout(this);
@@ -42,6 +52,8 @@ void SandboxPanel::rebuild()
     m_rows.clear();
     Sandbox* sandbox = m_session.sandbox();
     m_start->setEnabled(!sandbox);
+    m_regions->setEnabled(!sandbox);
+    m_bots->setEnabled(!sandbox);
     m_stop->setEnabled(sandbox != nullptr);
     if (!sandbox) {
         m_state->setText(tr("No sandbox running. Start one to get regions with bots on this machine."));

@@ -8,6 +8,7 @@ class QDoubleSpinBox;
 class QGridLayout;
 class QLabel;
 class QPushButton;
+class QSpinBox;
 
 namespace lv::console {
 
@@ -33,6 +34,8 @@ private:
     QLabel* m_state;
     QPushButton* m_start;
     QPushButton* m_stop;
+    QSpinBox* m_regions;
+    QSpinBox* m_bots;
     QWidget* m_grid = nullptr;
     std::vector<Row> m_rows;
 };

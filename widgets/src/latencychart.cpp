@@ -8,6 +8,7 @@
 #include <QValueAxis>
 
 #include <algorithm>
+#include <cmath>
 
 namespace lv::widgets {
 
@@ -100,6 +101,9 @@ void LatencyChart::setThreshold(double ms)
 {
     m_thresholdMs = ms;
     m_threshold->setName(tr("SLO %1 ms").arg(ms));
+    const double from = static_cast<double>(m_time->min().toMSecsSinceEpoch());
+    const double to = static_cast<double>(m_time->max().toMSecsSinceEpoch());
+    m_threshold->replace(QList<QPointF>{{from, ms}, {to, ms}});
     scheduleRefresh();
 }
 
@@ -122,6 +126,7 @@ void LatencyChart::scheduleRefresh()
 
 void LatencyChart::refresh()
 {
+    m_refresh.stop();  // this refresh answers any pending request
     double first = 0, last = 0;
     bool any = false;
     for (const Region& r : m_regions) {
@@ -140,6 +145,10 @@ void LatencyChart::refresh()
     }
     if (last - first < 10'000)
         first = last - 10'000;
+    // Axis ranges move in steps (5 s, 25 ms): a range change re-lays out every line, so it should
+    // not happen on every refresh.
+    first = std::floor(first / 5'000) * 5'000;
+    last = std::ceil(last / 5'000) * 5'000;
     // One point per column of pixels and line: the highest value in the column.
     const int columns = std::max(50, static_cast<int>(chart()->plotArea().width() / 4));  // a point per 4 px: the line still reads as a line
     const double perColumn = (last - first) / columns;
@@ -171,9 +180,15 @@ void LatencyChart::refresh()
                     top = std::max(top, point.y() * 1.1);
         }
     }
-    m_time->setRange(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(first)), QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(last)));
-    m_latency->setRange(0, top);
-    m_threshold->replace(QList<QPointF>{{first, m_thresholdMs}, {last, m_thresholdMs}});
+    top = std::ceil(top / 25.0) * 25.0;
+    const QDateTime from = QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(first));
+    const QDateTime to = QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(last));
+    if (m_time->min() != from || m_time->max() != to) {
+        m_time->setRange(from, to);
+        m_threshold->replace(QList<QPointF>{{first, m_thresholdMs}, {last, m_thresholdMs}});
+    }
+    if (m_latency->max() != top)
+        m_latency->setRange(0, top);
 }
 
 double LatencyChart::maxP99Since(const QString& name, double sinceMs) const

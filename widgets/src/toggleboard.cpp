@@ -20,7 +20,8 @@ bool ToggleBoard::Filter::filterAcceptsRow(int row, const QModelIndex& parent) c
 
 ToggleBoard::ToggleBoard(QWidget* parent)
     : QWidget(parent), m_filter(new QLineEdit), m_modifiedOnly(new QCheckBox(tr("&Modified only"))), m_view(new QTableView),
-      m_change(new QPushButton(tr("&Change…"))), m_history(new QPushButton(tr("&History…"))), m_note(new QLabel)
+      m_change(new QPushButton(tr("&Change…"))), m_history(new QPushButton(tr("&History…"))),
+      m_rollback(new QPushButton(tr("&Roll back…"))), m_note(new QLabel)
 {
     m_proxy.setFilterKeyColumn(-1);  // any column
     m_proxy.setFilterCaseSensitivity(Qt::CaseInsensitive);
@@ -52,6 +53,8 @@ ToggleBoard::ToggleBoard(QWidget* parent)
     m_history->setAccessibleName(tr("Show the history of the selected toggle"));
     connect(m_change, &QPushButton::clicked, this, [this] { emit changeRequested(currentSourceRow()); });
     connect(m_history, &QPushButton::clicked, this, [this] { emit historyRequested(currentSourceRow()); });
+    m_rollback->setAccessibleName(tr("Roll the selected toggle back to its previous value"));
+    connect(m_rollback, &QPushButton::clicked, this, [this] { emit rollbackRequested(currentSourceRow()); });
     m_note->setAccessibleName(tr("Selected toggle note"));
 
     auto* top = new QHBoxLayout;
@@ -60,6 +63,7 @@ ToggleBoard::ToggleBoard(QWidget* parent)
     auto* bottom = new QHBoxLayout;
     bottom->addWidget(m_note, 1);
     bottom->addWidget(m_history);
+    bottom->addWidget(m_rollback);
     bottom->addWidget(m_change);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -102,6 +106,7 @@ void ToggleBoard::selectionChanged()
     const bool selected = row >= 0;
     const bool editable = selected && (m_proxy.sourceModel()->index(row, 0).flags() & Qt::ItemIsEditable);
     m_change->setEnabled(editable);
+    m_rollback->setEnabled(editable);
     m_history->setEnabled(selected);
     if (!selected)
         m_note->setText(tr("Select a toggle to change it or see its history."));

@@ -30,6 +30,8 @@ struct SandboxConfig {
     std::chrono::milliseconds telemetryInterval{500};
     /// eu-west / us-east / ap-south with 20 bots each on increasingly distant networks.
     static SandboxConfig standard();
+    /// `regions` regions (1..8) of `bots` bots each, each farther away than the one before.
+    static SandboxConfig sized(int regions, int bots);
 };
 
 /// syncd's service started in-process for QA: a Cluster with real regions (real UDP on

@@ -29,6 +29,7 @@ public:
 signals:
     void changeRequested(int sourceRow);
     void historyRequested(int sourceRow);
+    void rollbackRequested(int sourceRow);
 
 private:
     void selectionChanged();
@@ -49,6 +50,7 @@ private:
     QTableView* m_view;
     QPushButton* m_change;
     QPushButton* m_history;
+    QPushButton* m_rollback;
     QLabel* m_note;
 };
 

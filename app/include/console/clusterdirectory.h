@@ -1,0 +1,55 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <map>
+#include <vector>
+
+namespace lv::console {
+
+/// A live cluster the console remembers: where it is. Its token is not here (see TokenVault).
+struct ClusterEntry {
+    QString name;
+    QString target;      ///< host:port of syncd's API
+    QString tlsCaFile;   ///< PEM of the CA to trust; empty = plaintext
+};
+
+/// The clusters the user added, persisted in QSettings (group "clusters"): names and endpoints
+/// only, never tokens.
+class ClusterDirectory {
+public:
+    std::vector<ClusterEntry> load() const;
+    void save(const std::vector<ClusterEntry>& entries) const;
+    void add(const ClusterEntry& entry) const;   ///< replaces an entry of the same name
+    void remove(const QString& name) const;
+};
+
+/// API tokens in the system keychain (Secret Service / KWallet through QtKeychain), asynchronous.
+/// Where no keychain service runs, a token is kept in memory for this session only, and the
+/// callback says so in words the UI shows — it is never written to plain settings.
+class TokenVault : public QObject {
+    Q_OBJECT
+public:
+    explicit TokenVault(QObject* parent = nullptr) : QObject(parent) {}
+
+    struct Outcome {
+        bool ok = false;            ///< the token is available (stored, or read)
+        bool sessionOnly = false;   ///< kept in memory only: no keychain service
+        QString token;              ///< read(): the token
+        QString message;            ///< for the user; empty when all is well
+    };
+    using Done = std::function<void(const Outcome&)>;
+
+    void store(const QString& cluster, const QString& token, Done done);
+    void read(const QString& cluster, Done done);
+    void forget(const QString& cluster);
+
+    static QString serviceName() { return QStringLiteral("lifeverse-liveops-console"); }
+
+private:
+    std::map<QString, QString> m_sessionOnly;
+};
+
+} // namespace lv::console

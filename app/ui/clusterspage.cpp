@@ -1,0 +1,192 @@
+#include "clusterspage.h"
+
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace lv::console {
+
+ClusterListModel::ClusterListModel(ConsoleSession& session, const ClusterDirectory& directory, QObject* parent)
+    : QAbstractTableModel(parent), m_session(session), m_directory(directory)
+{
+    connect(&session, &ConsoleSession::clustersChanged, this, &ClusterListModel::reload);
+    reload();
+}
+
+void ClusterListModel::reload()
+{
+    // Clusters come and go rarely (a user adds or removes one): a reset is the honest signal.
+    beginResetModel();
+    m_clusters = m_session.clusters();
+    endResetModel();
+    for (std::size_t row = 0; row < m_clusters.size(); ++row)
+        connect(m_clusters[row], &ClusterConnection::stateChanged, this, [this, c = m_clusters[row]] {
+            for (std::size_t r = 0; r < m_clusters.size(); ++r)
+                if (m_clusters[r] == c)
+                    emit dataChanged(index(static_cast<int>(r), Connection), index(static_cast<int>(r), Connection));
+        }, Qt::UniqueConnection);
+}
+
+int ClusterListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_clusters.size()); }
+int ClusterListModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QVariant ClusterListModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Name: return tr("Cluster");
+    case Endpoint: return tr("Endpoint");
+    case Connection: return tr("Connection");
+    case TokenKeptIn: return tr("Token kept in");
+    default: return {};
+    }
+}
+
+QString ClusterListModel::nameAt(int row) const { return m_clusters.at(static_cast<std::size_t>(row))->name(); }
+
+void ClusterListModel::setTokenStorage(const QString& cluster, const QString& where)
+{
+    m_storage[cluster] = where;
+    if (rowCount() > 0)
+        emit dataChanged(index(0, TokenKeptIn), index(rowCount() - 1, TokenKeptIn));
+}
+
+QVariant ClusterListModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || (role != Qt::DisplayRole && role != Qt::AccessibleTextRole) || index.row() >= rowCount())
+        return {};
+    const ClusterConnection* c = m_clusters[static_cast<std::size_t>(index.row())];
+    const bool sandbox = c->name() == QStringLiteral("sandbox") && m_session.sandbox();
+    switch (index.column()) {
+    case Name: return c->name();
+    case Endpoint:
+        for (const ClusterEntry& e : m_directory.load())
+            if (e.name == c->name())
+                return e.target;
+        return sandbox ? tr("in-process sandbox") : QString();
+    case Connection: return c->stateText();
+    case TokenKeptIn: {
+        auto it = m_storage.find(c->name());
+        return it != m_storage.end() ? it->second : sandbox ? tr("generated for the sandbox") : tr("—");
+    }
+    default: return {};
+    }
+}
+
+ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* parent)
+    : QWidget(parent), m_session(session), m_vault(vault), m_model(session, m_directory), m_table(new QTableView), m_notice(new QLabel),
+      m_name(new QLineEdit), m_target(new QLineEdit), m_token(new QLineEdit), m_ca(new QLineEdit)
+{
+    m_table->setModel(&m_model);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->verticalHeader()->hide();
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setAccessibleName(tr("Clusters"));
+    m_notice->setWordWrap(true);
+    m_notice->setStyleSheet(QStringLiteral("color: #b35900;"));
+    m_notice->setVisible(false);
+    m_notice->setAccessibleName(tr("Keychain notice"));
+    m_name->setPlaceholderText(tr("e.g. prod-eu"));
+    m_target->setPlaceholderText(tr("host:port of syncd's API"));
+    m_token->setEchoMode(QLineEdit::Password);
+    m_token->setPlaceholderText(tr("bearer token (kept in the system keychain)"));
+    m_ca->setPlaceholderText(tr("optional: CA certificate (PEM) for TLS"));
+    m_name->setAccessibleName(tr("Cluster name"));
+    m_target->setAccessibleName(tr("Cluster endpoint"));
+    m_token->setAccessibleName(tr("Cluster token"));
+    m_ca->setAccessibleName(tr("CA certificate file"));
+    auto* add = new QPushButton(tr("&Add and connect"));
+    auto* remove = new QPushButton(tr("&Remove selected"));
+    add->setAccessibleName(tr("Add and connect the cluster"));
+    remove->setAccessibleName(tr("Remove the selected cluster"));
+    connect(add, &QPushButton::clicked, this, [this] {
+        if (m_name->text().trimmed().isEmpty() || m_target->text().trimmed().isEmpty() || m_token->text().isEmpty()) {
+            emit message(tr("A cluster needs a name, an endpoint and a token."));
+            return;
+        }
+        addCluster({m_name->text().trimmed(), m_target->text().trimmed(), m_ca->text().trimmed()}, m_token->text());
+        m_token->clear();
+    });
+    connect(remove, &QPushButton::clicked, this, [this] {
+        const QModelIndex current = m_table->currentIndex();
+        if (current.isValid())
+            removeCluster(m_model.nameAt(current.row()));
+    });
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Name:"), m_name);
+    form->addRow(tr("&Endpoint:"), m_target);
+    form->addRow(tr("&Token:"), m_token);
+    form->addRow(tr("&CA file:"), m_ca);
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    buttons->addWidget(remove);
+    buttons->addWidget(add);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_table, 1);
+    layout->addWidget(m_notice);
+    layout->addLayout(form);
+    layout->addLayout(buttons);
+}
+
+QString ClustersPage::notice() const { return m_notice->isVisible() ? m_notice->text() : QString(); }
+
+void ClustersPage::setNotice(const QString& text)
+{
+    m_notice->setText(text);
+    m_notice->setVisible(!text.isEmpty());
+}
+
+void ClustersPage::connectCluster(const ClusterEntry& entry, const QString& token)
+{
+    liveops::client::ClientOptions options;
+    options.target = entry.target.toStdString();
+    options.token = token.toStdString();
+    options.tlsRootCertFile = entry.tlsCaFile.toStdString();
+    m_session.addCluster(entry.name, options);
+}
+
+void ClustersPage::addCluster(const ClusterEntry& entry, const QString& token)
+{
+    m_directory.add(entry);
+    m_vault.store(entry.name, token, [this, entry, token](const TokenVault::Outcome& outcome) {
+        if (!outcome.ok) {
+            setNotice(outcome.message);
+            return;
+        }
+        setNotice(outcome.message);
+        connectCluster(entry, token);
+        m_model.setTokenStorage(entry.name, outcome.sessionOnly ? tr("this session only") : tr("system keychain"));
+        emit message(tr("Connecting to %1 (%2)…").arg(entry.name, entry.target));
+    });
+}
+
+void ClustersPage::removeCluster(const QString& name)
+{
+    m_session.removeCluster(name);
+    m_directory.remove(name);
+    m_vault.forget(name);
+}
+
+void ClustersPage::reconnectSaved()
+{
+    for (const ClusterEntry& entry : m_directory.load())
+        m_vault.read(entry.name, [this, entry](const TokenVault::Outcome& outcome) {
+            if (!outcome.ok) {
+                setNotice(tr("%1 was not reconnected: %2 Add it again with its token.").arg(entry.name, outcome.message));
+                return;
+            }
+            connectCluster(entry, outcome.token);
+            m_model.setTokenStorage(entry.name, outcome.sessionOnly ? tr("this session only") : tr("system keychain"));
+        });
+}
+
+} // namespace lv::console
