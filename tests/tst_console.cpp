@@ -9,6 +9,7 @@
 #include "sandboxpanel.h"
 #include "widgets/latencychart.h"
 #include "widgets/operationdialogs.h"
+#include "widgets/syncview.h"
 #include "widgets/toggleboard.h"
 #include "widgets/toggledialog.h"
 
@@ -149,8 +150,39 @@ private slots:
         screenshot(&window, QStringLiteral("regions-drill"));
 
         window.tabs()->setCurrentIndex(2);
+        // The sync view: server truth for everyone, the observed client's prediction, the others
+        // as it interpolates them.
+        widgets::SyncView* view = window.sandboxPanel()->syncView();
+        QVERIFY(waitFor([&] { return view->shown().truth.size() == 20 && view->shown().predicted && view->shown().interpolated.size() >= 10; }));
+        QVERIFY(view->shown().localTruth);
+        const double drift = std::hypot(view->shown().predicted->x - view->shown().localTruth->x, view->shown().predicted->y - view->shown().localTruth->y);
+        QVERIFY2(drift < 5.0, qPrintable(QString::number(drift)));  // prediction runs ahead of truth by at most a few steps
+        // Everyone the client shows is near where the server has them (interpolation delay and
+        // RTT behind, in metres: bots move at most a few metres per second).
+        for (const auto& shown : view->shown().interpolated) {
+            double nearest = 1e9;
+            for (const auto& truth : view->shown().truth)
+                nearest = std::min(nearest, std::hypot(shown.x - truth.x, shown.y - truth.y));
+            QVERIFY2(nearest < 5.0, qPrintable(QStringLiteral("an interpolated player %1 m from anyone").arg(nearest)));
+        }
         QTest::qWait(300);
         screenshot(&window, QStringLiteral("sandbox"));
+        // Pause freezes the picture while the session runs on; Step shows the next moment.
+        view->setPaused(true);
+        const auto frozen = view->shown().truth;
+        QTest::qWait(400);
+        QCOMPARE(view->shown().truth.size(), frozen.size());
+        bool same = true;
+        for (std::size_t i = 0; i < frozen.size(); ++i)
+            same = same && frozen[i].x == view->shown().truth[i].x && frozen[i].y == view->shown().truth[i].y;
+        QVERIFY(same);
+        view->step();
+        bool moved = false;
+        for (std::size_t i = 0; i < frozen.size() && i < view->shown().truth.size(); ++i)
+            moved = moved || frozen[i].x != view->shown().truth[i].x || frozen[i].y != view->shown().truth[i].y;
+        QVERIFY(moved);
+        QVERIFY(view->paused());
+        view->setPaused(false);
         // Live conditioner controls: us-east bots get +100 ms each way.
         QVERIFY(window.sandboxPanel()->apply(QStringLiteral("us-east"), 135, 8, 0.5, 0));
         const int us = regions.rowOf(QStringLiteral("sandbox"), QStringLiteral("us-east"));

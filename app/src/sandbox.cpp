@@ -112,6 +112,17 @@ liveops::client::ClientOptions Sandbox::clientOptions() const
     return o;
 }
 
+Sandbox::SyncFrame Sandbox::syncFrame(const std::string& region) const
+{
+    SyncFrame frame;
+    for (std::size_t i = 0; i < m_config.regions.size(); ++i)
+        if (m_config.regions[i].name == region) {
+            frame.truth = m_cluster->truth(region);
+            frame.observer = m_bots[i]->view(0);
+        }
+    return frame;
+}
+
 bool Sandbox::setNetwork(const std::string& region, const ConditionerSettings& network)
 {
     for (std::size_t i = 0; i < m_config.regions.size(); ++i)

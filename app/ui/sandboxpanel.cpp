@@ -5,14 +5,23 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QVBoxLayout>
+
+#include "widgets/syncview.h"
 
 namespace lv::console {
 
 SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     : QWidget(parent), m_session(session), m_state(new QLabel), m_start(new QPushButton(tr("&Start sandbox"))),
-      m_stop(new QPushButton(tr("S&top sandbox"))), m_regions(new QSpinBox), m_bots(new QSpinBox)
+      m_stop(new QPushButton(tr("S&top sandbox"))), m_regions(new QSpinBox), m_bots(new QSpinBox), m_watched(new QComboBox),
+      m_view(new widgets::SyncView), m_frames(new QTimer(this))
 {
+    m_watched->setAccessibleName(tr("Region shown in the sync view"));
+    m_frames->setInterval(50);
+    connect(m_frames, &QTimer::timeout, this, &SandboxPanel::pullFrame);
+    connect(m_watched, &QComboBox::currentIndexChanged, this, [this] { m_lastCorrections = UINT64_MAX; });  // no flash on switching
     m_regions->setRange(1, 8);
     m_regions->setValue(3);
     m_regions->setSuffix(tr(" regions"));
@@ -39,9 +48,27 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     buttons->addWidget(m_bots);
     buttons->addWidget(m_start);
     buttons->addWidget(m_stop);
+    auto* pause = new QPushButton(tr("&Pause"));
+    pause->setCheckable(true);
+    pause->setAccessibleName(tr("Pause the sync view"));
+    auto* step = new QPushButton(tr("St&ep"));
+    step->setAccessibleName(tr("Show the next moment while paused"));
+    auto* follow = new QCheckBox(tr("&Follow the observed player"));
+    follow->setChecked(true);
+    connect(pause, &QPushButton::toggled, m_view, &widgets::SyncView::setPaused);
+    connect(step, &QPushButton::clicked, m_view, &widgets::SyncView::step);
+    connect(follow, &QCheckBox::toggled, m_view, &widgets::SyncView::setFollow);
+    auto* viewControls = new QHBoxLayout;
+    viewControls->addWidget(new QLabel(tr("Sync view of")));
+    viewControls->addWidget(m_watched);
+    viewControls->addStretch(1);
+    viewControls->addWidget(follow);
+    viewControls->addWidget(pause);
+    viewControls->addWidget(step);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(buttons);
-    layout->addStretch(1);
+    layout->addLayout(viewControls);
+    layout->addWidget(m_view, 1);
     rebuild();
 }
 
@@ -55,10 +82,16 @@ void SandboxPanel::rebuild()
     m_regions->setEnabled(!sandbox);
     m_bots->setEnabled(!sandbox);
     m_stop->setEnabled(sandbox != nullptr);
+    m_watched->clear();
     if (!sandbox) {
         m_state->setText(tr("No sandbox running. Start one to get regions with bots on this machine."));
+        m_frames->stop();
+        m_view->setScene({});
         return;
     }
+    for (const SandboxRegion& region : sandbox->config().regions)
+        m_watched->addItem(QString::fromStdString(region.name));
+    m_frames->start();
     m_state->setText(tr("Sandbox running: %n region(s), each with its own bots over real UDP on loopback.", nullptr,
                         static_cast<int>(sandbox->config().regions.size())));
     m_grid = new QWidget;
@@ -94,6 +127,36 @@ void SandboxPanel::rebuild()
         ++line;
     }
     static_cast<QVBoxLayout*>(layout())->insertWidget(1, m_grid);
+}
+
+void SandboxPanel::pullFrame()
+{
+    Sandbox* sandbox = m_session.sandbox();
+    if (!sandbox || m_watched->currentText().isEmpty())
+        return;
+    const auto frame = sandbox->syncFrame(m_watched->currentText().toStdString());
+    widgets::SyncScene scene;
+    const auto metres = [](const Vec3i& p) {
+        return widgets::SyncScene::Dot{double(p.x) / kPositionUnitsPerMetre, double(p.y) / kPositionUnitsPerMetre};
+    };
+    for (const PlayerState& s : frame.truth) {
+        scene.truth.push_back(metres(s.position));
+        if (frame.observer.local && s.id == *frame.observer.local)
+            scene.localTruth = metres(s.position);
+    }
+    if (frame.observer.connected && frame.observer.local)
+        scene.predicted = metres(frame.observer.predicted.position);
+    for (const auto& [index, position] : frame.observer.remotes)
+        scene.interpolated.push_back({position[0], position[1]});
+    scene.correctedJustNow = m_lastCorrections != UINT64_MAX && frame.observer.corrections > m_lastCorrections;
+    m_lastCorrections = frame.observer.corrections;
+    scene.caption = tr("%1 — %2 players; observed client: %3 corrections (largest %4 m), interpolation %5 ms")
+                        .arg(m_watched->currentText())
+                        .arg(frame.truth.size())
+                        .arg(frame.observer.corrections)
+                        .arg(frame.observer.largestCorrectionMetres, 0, 'f', 2)
+                        .arg(frame.observer.interpolationDelayMs, 0, 'f', 0);
+    m_view->setScene(scene);
 }
 
 bool SandboxPanel::apply(const QString& region, double latencyMs, double jitterMs, double lossPercent, double bandwidthKbps)

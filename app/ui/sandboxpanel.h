@@ -2,6 +2,7 @@
 
 #include "console/session.h"
 
+#include <QTimer>
 #include <QWidget>
 
 class QDoubleSpinBox;
@@ -9,6 +10,12 @@ class QGridLayout;
 class QLabel;
 class QPushButton;
 class QSpinBox;
+class QComboBox;
+class QCheckBox;
+
+namespace lv::widgets {
+class SyncView;
+}
 
 namespace lv::console {
 
@@ -21,6 +28,9 @@ public:
     void rebuild();
     /// Sets a region's controls and applies them (what the Apply button does).
     bool apply(const QString& region, double latencyMs, double jitterMs, double lossPercent, double bandwidthKbps);
+    widgets::SyncView* syncView() const { return m_view; }
+    /// Takes the current frame of the watched region into the sync view (the timer does it 20x/s).
+    void pullFrame();
 
 signals:
     void message(const QString& text);
@@ -36,6 +46,10 @@ private:
     QPushButton* m_stop;
     QSpinBox* m_regions;
     QSpinBox* m_bots;
+    QComboBox* m_watched;
+    widgets::SyncView* m_view;
+    QTimer* m_frames;
+    std::uint64_t m_lastCorrections = 0;
     QWidget* m_grid = nullptr;
     std::vector<Row> m_rows;
 };

@@ -101,6 +101,12 @@ std::vector<std::string> Cluster::regionNames() const
     return names;
 }
 
+std::vector<PlayerState> Cluster::truth(const std::string& region) const
+{
+    const Region* r = findRegion(region);
+    return r ? r->host->truth() : std::vector<PlayerState>{};
+}
+
 ToggleValue Cluster::effectiveValue(const ToggleDefinition& definition, const std::string& region) const
 {
     if (auto it = m_toggles.find({definition.key, region}); it != m_toggles.end())

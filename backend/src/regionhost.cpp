@@ -88,6 +88,13 @@ std::size_t RegionHost::players() const
     return m_server->playerCount();
 }
 
+std::vector<PlayerState> RegionHost::truth() const
+{
+    std::lock_guard lock(m_mutex);
+    const auto players = m_server->world().players();
+    return {players.begin(), players.end()};
+}
+
 RegionSample RegionHost::sample()
 {
     RegionMetrics m;

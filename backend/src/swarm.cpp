@@ -144,6 +144,29 @@ void BotSwarm::run()
     }
 }
 
+ClientView BotSwarm::view(std::size_t bot) const
+{
+    std::lock_guard lock(m_mutex);
+    ClientView v;
+    if (bot >= m_bots.size())
+        return v;
+    const Client& c = *m_bots[bot].client;
+    const TimeUs now = monotonicNow();
+    v.connected = c.connected();
+    v.local = c.localPlayer();
+    v.predicted = c.localState();
+    v.corrections = c.stats().corrections;
+    v.largestCorrectionMetres = c.stats().largestCorrectionMetres;
+    v.interpolationDelayMs = double(c.interpolationDelay()) / 1000.0;
+    if (const SnapshotRecord* latest = c.latestSnapshot())
+        for (const PlayerState& e : latest->entities)
+            if (!v.local || e.id.index != v.local->index)
+                if (auto position = c.renderPosition(e.id.index, now))  // position units
+                    v.remotes.emplace_back(e.id.index, std::array<double, 3>{(*position)[0] / kPositionUnitsPerMetre, (*position)[1] / kPositionUnitsPerMetre,
+                                                                             (*position)[2] / kPositionUnitsPerMetre});
+    return v;
+}
+
 void BotSwarm::setNetwork(const ConditionerSettings& network)
 {
     std::lock_guard lock(m_mutex);

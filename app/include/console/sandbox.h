@@ -11,10 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "liveops/swarm.h"
+
 namespace lv::liveops {
 class Cluster;
 class ApiServer;
-class BotSwarm;
 } // namespace lv::liveops
 
 namespace lv::console {
@@ -49,6 +50,14 @@ public:
     /// Live conditioner controls: the network a region's bots see from now on.
     bool setNetwork(const std::string& region, const ConditionerSettings& network);
     const SandboxConfig& config() const { return m_config; }
+
+    /// One moment of a region for the sync view: the server's truth and what its first bot's
+    /// client shows (own player predicted, others interpolated).
+    struct SyncFrame {
+        std::vector<PlayerState> truth;
+        liveops::ClientView observer;
+    };
+    SyncFrame syncFrame(const std::string& region) const;
     liveops::Cluster& cluster() { return *m_cluster; }
 
 private:

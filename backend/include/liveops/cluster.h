@@ -85,6 +85,8 @@ public:
 
     std::vector<RegionInfo> regions() const;
     std::vector<std::string> regionNames() const;
+    /// The authoritative state of every player of `region` (empty for an unknown region).
+    std::vector<PlayerState> truth(const std::string& region) const;
     /// Every toggle in `scope` ("" = all scopes: "*" and each region).
     std::vector<ToggleState> toggles(const std::string& scope) const;
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace lv::liveops {
 
@@ -58,6 +59,8 @@ public:
     /// Figures since the previous call.
     RegionSample sample();
     std::size_t players() const;
+    /// Every player's authoritative state now (the sandbox's sync view).
+    std::vector<PlayerState> truth() const;
 
 private:
     explicit RegionHost(RegionConfig config) : m_config(std::move(config)) {}

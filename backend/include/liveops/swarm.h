@@ -44,6 +44,17 @@ struct SwarmReport {
 /// Lifts the soft open-file limit to the hard one: one socket per bot adds up.
 void raiseOpenFileLimit();
 
+/// What one bot's game client shows: its own player as predicted, everyone else as interpolated.
+struct ClientView {
+    bool connected = false;
+    std::optional<EntityId> local;
+    PlayerState predicted;
+    std::vector<std::pair<std::uint16_t, std::array<double, 3>>> remotes;  ///< entity index, position in metres
+    std::uint64_t corrections = 0;
+    double largestCorrectionMetres = 0.0;
+    double interpolationDelayMs = 0.0;
+};
+
 /// N real game clients over UDP, moved by bot brains, on one thread. The thread sleeps in epoll
 /// until a socket is readable or the next client tick is due, so a thousand clients cost little.
 /// Redirects (failover) are honoured by the engine's client: it reconnects to the target with the
@@ -56,6 +67,8 @@ public:
     BotSwarm& operator=(const BotSwarm&) = delete;
 
     SwarmReport report() const;
+    /// What bot `bot` (0-based) shows now.
+    ClientView view(std::size_t bot) const;
     /// Changes the network every bot sees, both ways, from now on (only for a swarm started with
     /// a non-empty `network` or `adjustableNetwork`: plain sockets have no conditioner).
     void setNetwork(const ConditionerSettings& network);
