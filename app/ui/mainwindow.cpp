@@ -4,6 +4,7 @@
 #include "controllers.h"
 #include "regionspage.h"
 #include "sandboxpanel.h"
+#include "widgets/alertbanner.h"
 #include "widgets/toggleboard.h"
 
 #include <QApplication>
@@ -16,13 +17,14 @@
 #include <QSystemTrayIcon>
 #include <QTabWidget>
 #include <QTableView>
+#include <QVBoxLayout>
 
 namespace lv::console {
 
 MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     : QMainWindow(parent), m_session(session), m_tabs(new QTabWidget), m_regions(new RegionsPage(session)), m_board(new widgets::ToggleBoard),
       m_sandbox(new SandboxPanel(session)), m_vault(new TokenVault(this)), m_clusters(new ClustersPage(session, *m_vault)),
-      m_connections(new QLabel)
+      m_connections(new QLabel), m_alert(new widgets::AlertBanner)
 {
     setWindowTitle(tr("LifeVerse live-ops console"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/app.svg")));
@@ -33,7 +35,12 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     m_tabs->addTab(m_board, QIcon(QStringLiteral(":/icons/toggles.svg")), tr("&Toggles"));
     m_tabs->addTab(m_sandbox, QIcon(QStringLiteral(":/icons/sandbox.svg")), tr("&Sandbox"));
     m_tabs->addTab(m_clusters, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Clusters"));
-    setCentralWidget(m_tabs);
+    auto* central = new QWidget;
+    auto* column = new QVBoxLayout(central);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->addWidget(m_alert);
+    column->addWidget(m_tabs, 1);
+    setCentralWidget(central);
     m_connections->setAccessibleName(tr("Cluster connections"));
     statusBar()->addPermanentWidget(m_connections);
 
@@ -116,11 +123,17 @@ void MainWindow::onSloAlert(const QString& cluster, const QString& region, SloTr
 {
     if (alert == SloTracker::Alert::None) {
         statusBar()->showMessage(tr("%1/%2: latency SLO alert cleared").arg(cluster, region), 10'000);
+        if (m_alert->text().contains(QStringLiteral("%1/%2 ").arg(cluster, region)))
+            m_alert->clear();
         return;
     }
     const QString text = alert == SloTracker::Alert::Page ? tr("%1/%2 is burning its latency SLO budget fast (page)").arg(cluster, region)
                                                           : tr("%1/%2 is burning its latency SLO budget (ticket)").arg(cluster, region);
     statusBar()->showMessage(text);
+    // The runbook: a base URL from settings (a team's wiki), else the docs next to the sources.
+    const QString base = QSettings().value(QStringLiteral("runbooks/baseUrl"), QStringLiteral(LV_DOCS_URL)).toString();
+    m_alert->raiseAlert(text + tr(" — p99 above %1 ms in too many windows; see the runbook.").arg(m_session.regions().sloThresholdMs()),
+                        QUrl(base + QStringLiteral("/runbooks.md#latency-slo-burning")), alert == SloTracker::Alert::Page);
     if (m_tray)
         m_tray->showMessage(tr("Latency SLO"), text, alert == SloTracker::Alert::Page ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning);
 }

@@ -9,6 +9,7 @@ class QSystemTrayIcon;
 class QTabWidget;
 
 namespace lv::widgets {
+class AlertBanner;
 class ToggleBoard;
 }
 
@@ -36,6 +37,7 @@ public:
     ToggleController* toggleController() const { return m_toggles; }
     OperationsController* operations() const { return m_operations; }
     QTabWidget* tabs() const { return m_tabs; }
+    widgets::AlertBanner* alertBanner() const { return m_alert; }
     /// The connection line of the status bar ("sandbox: connected").
     QString connectionText() const;
 
@@ -57,6 +59,7 @@ private:
     ToggleController* m_toggles;
     OperationsController* m_operations;
     QLabel* m_connections;
+    widgets::AlertBanner* m_alert;
     QSystemTrayIcon* m_tray = nullptr;
 };
 

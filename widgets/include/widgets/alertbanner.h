@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QFrame>
+#include <QUrl>
+
+class QLabel;
+class QPushButton;
+
+namespace lv::widgets {
+
+/// A bar above a page that says what is wrong and what to read: the alert text, "Open runbook"
+/// (opens the link with the desktop's handler) and "Dismiss". Stays until dismissed or cleared.
+class AlertBanner : public QFrame {
+    Q_OBJECT
+public:
+    explicit AlertBanner(QWidget* parent = nullptr);
+    void raiseAlert(const QString& text, const QUrl& runbook, bool severe);
+    void clear();
+    QString text() const;
+    QUrl runbook() const { return m_runbook; }
+
+signals:
+    void runbookOpened(const QUrl& url);
+
+private:
+    QLabel* m_text;
+    QPushButton* m_open;
+    QUrl m_runbook;
+};
+
+} // namespace lv::widgets

@@ -1,0 +1,51 @@
+#include "widgets/alertbanner.h"
+
+#include <QDesktopServices>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+
+namespace lv::widgets {
+
+AlertBanner::AlertBanner(QWidget* parent) : QFrame(parent), m_text(new QLabel), m_open(new QPushButton(tr("Open &runbook")))
+{
+    setFrameShape(QFrame::StyledPanel);
+    setAccessibleName(tr("Alert"));
+    m_text->setWordWrap(true);
+    m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* dismiss = new QPushButton(tr("Dis&miss"));
+    m_open->setAccessibleName(tr("Open the runbook for this alert"));
+    dismiss->setAccessibleName(tr("Dismiss the alert"));
+    connect(m_open, &QPushButton::clicked, this, [this] {
+        QDesktopServices::openUrl(m_runbook);
+        emit runbookOpened(m_runbook);
+    });
+    connect(dismiss, &QPushButton::clicked, this, &AlertBanner::clear);
+    auto* layout = new QHBoxLayout(this);
+    layout->addWidget(m_text, 1);
+    layout->addWidget(m_open);
+    layout->addWidget(dismiss);
+    setVisible(false);
+}
+
+void AlertBanner::raiseAlert(const QString& text, const QUrl& runbook, bool severe)
+{
+    m_text->setText(text);
+    m_runbook = runbook;
+    m_open->setEnabled(runbook.isValid());
+    // Colour is a second signal only: the text says how bad it is.
+    setStyleSheet(severe ? QStringLiteral("lv--widgets--AlertBanner { background: #fde0e0; border: 1px solid #c62828; }")
+                         : QStringLiteral("lv--widgets--AlertBanner { background: #fff1d6; border: 1px solid #d98a00; }"));
+    setVisible(true);
+}
+
+void AlertBanner::clear()
+{
+    m_text->clear();
+    m_runbook = QUrl();
+    setVisible(false);
+}
+
+QString AlertBanner::text() const { return isVisible() ? m_text->text() : QString(); }
+
+} // namespace lv::widgets
