@@ -23,6 +23,7 @@ void ClusterListModel::reload()
     // Clusters come and go rarely (a user adds or removes one): a reset is the honest signal.
     beginResetModel();
     m_clusters = m_session.clusters();
+    m_entries = m_directory.load();
     endResetModel();
     for (std::size_t row = 0; row < m_clusters.size(); ++row)
         connect(m_clusters[row], &ClusterConnection::stateChanged, this, [this, c = m_clusters[row]] {
@@ -66,7 +67,7 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
     switch (index.column()) {
     case Name: return c->name();
     case Endpoint:
-        for (const ClusterEntry& e : m_directory.load())
+        for (const ClusterEntry& e : m_entries)
             if (e.name == c->name())
                 return e.target;
         return sandbox ? tr("in-process sandbox") : QString();

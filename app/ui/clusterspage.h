@@ -30,6 +30,7 @@ private:
     ConsoleSession& m_session;
     const ClusterDirectory& m_directory;
     std::vector<ClusterConnection*> m_clusters;
+    std::vector<ClusterEntry> m_entries;   // read from settings when the clusters change, not per paint
     std::map<QString, QString> m_storage;  // cluster -> "system keychain" / "this session only"
 };
 
