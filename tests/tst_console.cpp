@@ -271,6 +271,25 @@ private slots:
         const auto rolled = session.sandbox()->cluster().audit(0, 100, "max_visible@*");
         QCOMPARE(rolled[2].newValue, std::string("48"));
         QCOMPARE(rolled[2].reason, std::string("rollback: 32 was too few"));
+
+        // Fail us-east over to eu-west from the region menu's dialog: its bots move, the table shows it.
+        window.operations()->failover(QStringLiteral("sandbox"), QStringLiteral("us-east"));
+        auto* failover = qobject_cast<widgets::DrainDialog*>(window.operations()->dialog());
+        QVERIFY(failover);
+        failover->setFailoverRegion(QStringLiteral("eu-west"));
+        failover->setReason(QStringLiteral("us-east host maintenance"));
+        failover->accept();
+        RegionModel& regions = session.regions();
+        const int us = regions.rowOf(QStringLiteral("sandbox"), QStringLiteral("us-east"));
+        const int eu = regions.rowOf(QStringLiteral("sandbox"), QStringLiteral("eu-west"));
+        QVERIFY(waitFor([&] {
+            return regions.index(us, RegionModel::Players).data(RegionModel::SortRole).toInt() == 0
+                   && regions.index(eu, RegionModel::Players).data(RegionModel::SortRole).toInt() == 4
+                   && regions.index(us, RegionModel::Status).data().toString().startsWith(QStringLiteral("Draining"));
+        }));
+        const auto failovers = session.sandbox()->cluster().audit(0, 100, "us-east");
+        QCOMPARE(failovers.back().action, std::string("failover"));
+        QCOMPARE(failovers.back().reason, std::string("us-east host maintenance"));
     }
 
     void viewerSeesAReadOnlyBoard()

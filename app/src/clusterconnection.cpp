@@ -106,6 +106,11 @@ void ClusterConnection::drainRegion(const std::string& region, const std::string
     m_client.drainRegion(region, failoverTo, reason, onThread<liveops::AuditEntry>(std::move(done)));
 }
 
+void ClusterConnection::failover(const std::string& from, const std::string& to, const std::string& reason, Done<liveops::AuditEntry> done)
+{
+    m_client.failover(from, to, reason, onThread<liveops::AuditEntry>(std::move(done)));
+}
+
 void ClusterConnection::startDrill(const std::string& region, lc::DrillKind kind, double latencyMs, double lossPercent,
                                    std::chrono::seconds duration, const std::string& reason, Done<liveops::AuditEntry> done)
 {

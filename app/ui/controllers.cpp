@@ -210,6 +210,28 @@ OperationsController::OperationsController(ConsoleSession& session, QWidget* dia
 {
 }
 
+void OperationsController::failover(const QString& cluster, const QString& region)
+{
+    const int row = m_session.regions().rowOf(cluster, region);
+    QStringList others;
+    for (int r = 0; r < m_session.regions().rowCount(); ++r)
+        if (m_session.regions().clusterAt(r) == cluster && r != row)
+            others << m_session.regions().regionAt(r);
+    const int players = row >= 0 ? m_session.regions().index(row, RegionModel::Players).data(RegionModel::SortRole).toInt() : 0;
+    auto* dialog = new widgets::DrainDialog(region, players, others, m_parent, true);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_dialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog, cluster, region] {
+        if (ClusterConnection* c = m_session.cluster(cluster))
+            c->failover(region.toStdString(), dialog->failoverRegion().toStdString(), dialog->reason().toStdString(),
+                        [this, cluster, region](const lc::Reply<liveops::AuditEntry>& reply) {
+                            emit message(reply.status.ok() ? tr("%1 fails over to %2").arg(region, QString::fromStdString(reply.value.newValue))
+                                                           : tr("Failover refused: %1").arg(QString::fromStdString(reply.status.message)));
+                        });
+    });
+    dialog->open();
+}
+
 void OperationsController::drain(const QString& cluster, const QString& region)
 {
     const int row = m_session.regions().rowOf(cluster, region);

@@ -41,6 +41,7 @@ class OperationsController : public QObject {
 public:
     OperationsController(ConsoleSession& session, QWidget* dialogParent);
     void drain(const QString& cluster, const QString& region);
+    void failover(const QString& cluster, const QString& region);
     void drill(const QString& cluster, const QString& region);
     void cancelDrill(const QString& cluster, const QString& region);
     QDialog* dialog() const { return m_dialog; }

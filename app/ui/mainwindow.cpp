@@ -45,6 +45,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     statusBar()->addPermanentWidget(m_connections);
 
     connect(m_regions, &RegionsPage::drainRequested, m_operations, &OperationsController::drain);
+    connect(m_regions, &RegionsPage::failoverRequested, m_operations, &OperationsController::failover);
     connect(m_regions, &RegionsPage::drillRequested, m_operations, &OperationsController::drill);
     connect(m_regions, &RegionsPage::cancelDrillRequested, m_operations, &OperationsController::cancelDrill);
     auto show = [this](const QString& text) { statusBar()->showMessage(text, 15'000); };

@@ -45,6 +45,7 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
         const QString region = m_session.regions().regionAt(source.row());
         QMenu menu(this);
         menu.addAction(tr("&Drain %1…").arg(region), this, [=, this] { emit drainRequested(cluster, region); });
+        menu.addAction(tr("&Fail %1 over…").arg(region), this, [=, this] { emit failoverRequested(cluster, region); });
         menu.addAction(tr("Start a d&rill on %1…").arg(region), this, [=, this] { emit drillRequested(cluster, region); });
         menu.addAction(tr("&Cancel the drill on %1…").arg(region), this, [=, this] { emit cancelDrillRequested(cluster, region); });
         menu.exec(m_table->viewport()->mapToGlobal(at));

@@ -26,6 +26,7 @@ public:
 
 signals:
     void drainRequested(const QString& cluster, const QString& region);
+    void failoverRequested(const QString& cluster, const QString& region);
     void drillRequested(const QString& cluster, const QString& region);
     void cancelDrillRequested(const QString& cluster, const QString& region);
 

@@ -12,19 +12,24 @@
 
 namespace lv::widgets {
 
-DrainDialog::DrainDialog(const QString& region, int players, const QStringList& otherRegions, QWidget* parent)
+DrainDialog::DrainDialog(const QString& region, int players, const QStringList& otherRegions, QWidget* parent, bool failoverOnly)
     : QDialog(parent), m_target(new QComboBox), m_reason(new QLineEdit),
-      m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel))
+      m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel)), m_failoverOnly(failoverOnly)
 {
-    setWindowTitle(tr("Drain %1").arg(region));
+    setWindowTitle(failoverOnly ? tr("Fail %1 over").arg(region) : tr("Drain %1").arg(region));
     auto* layout = new QVBoxLayout(this);
-    auto* what = new QLabel(tr("New players will be refused in %1. With a failover region, its %n connected player(s) are sent "
-                               "there now; without one they stay until they leave.",
-                               nullptr, players)
-                                .arg(region));
+    auto* what = new QLabel(failoverOnly ? tr("The %n player(s) connected to %1 are sent to the region you choose now, and players "
+                                              "who arrive at %1 are sent on too.",
+                                              nullptr, players)
+                                               .arg(region)
+                                         : tr("New players will be refused in %1. With a failover region, its %n connected player(s) "
+                                              "are sent there now; without one they stay until they leave.",
+                                              nullptr, players)
+                                               .arg(region));
     what->setWordWrap(true);
     layout->addWidget(what);
-    m_target->addItem(tr("(none: let players finish)"), QString());
+    if (!failoverOnly)
+        m_target->addItem(tr("(none: let players finish)"), QString());
     for (const QString& r : otherRegions)
         m_target->addItem(r, r);
     m_target->setAccessibleName(tr("Failover region"));
@@ -34,12 +39,18 @@ DrainDialog::DrainDialog(const QString& region, int players, const QStringList& 
     form->addRow(tr("&Send players to:"), m_target);
     form->addRow(tr("&Reason:"), m_reason);
     layout->addLayout(form);
-    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("&Drain"));
-    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
-    connect(m_reason, &QLineEdit::textChanged, this, [this] { m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty()); });
+    m_buttons->button(QDialogButtonBox::Ok)->setText(failoverOnly ? tr("&Fail over") : tr("&Drain"));
+    connect(m_reason, &QLineEdit::textChanged, this, &DrainDialog::refresh);
+    connect(m_target, &QComboBox::currentIndexChanged, this, &DrainDialog::refresh);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(m_buttons);
+    refresh();
+}
+
+void DrainDialog::refresh()
+{
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty() && (!m_failoverOnly || !failoverRegion().isEmpty()));
 }
 
 QString DrainDialog::failoverRegion() const { return m_target->currentData().toString(); }

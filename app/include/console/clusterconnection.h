@@ -42,6 +42,7 @@ public:
     void setToggle(const std::string& key, const std::string& scope, const liveops::ToggleValue& value, std::uint64_t expectedVersion,
                    const std::string& reason, Done<lc::Toggle> done);
     void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason, Done<liveops::AuditEntry> done);
+    void failover(const std::string& from, const std::string& to, const std::string& reason, Done<liveops::AuditEntry> done);
     void startDrill(const std::string& region, lc::DrillKind kind, double latencyMs, double lossPercent, std::chrono::seconds duration,
                     const std::string& reason, Done<liveops::AuditEntry> done);
     void cancelDrill(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done);

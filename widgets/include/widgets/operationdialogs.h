@@ -10,20 +10,23 @@ class QSpinBox;
 
 namespace lv::widgets {
 
-/// Confirming a drain: where players go, and why. Says what will happen before it does.
+/// Confirming a drain — or, with `failoverOnly`, a failover — : where players go, and why. Says
+/// what will happen before it does. A failover needs a target; a drain may have none.
 class DrainDialog : public QDialog {
     Q_OBJECT
 public:
-    DrainDialog(const QString& region, int players, const QStringList& otherRegions, QWidget* parent = nullptr);
+    DrainDialog(const QString& region, int players, const QStringList& otherRegions, QWidget* parent = nullptr, bool failoverOnly = false);
     QString failoverRegion() const;  ///< "" = none
     QString reason() const;
     void setReason(const QString& reason);
     void setFailoverRegion(const QString& region);
 
 private:
+    void refresh();
     QComboBox* m_target;
     QLineEdit* m_reason;
     QDialogButtonBox* m_buttons;
+    bool m_failoverOnly;
 };
 
 /// Starting a drill: kind, size, duration, why.
