@@ -15,6 +15,8 @@
 #include "widgets/toggledialog.h"
 
 #include <QApplication>
+
+#include <algorithm>
 #include <QDir>
 #include <QLabel>
 #include <QPushButton>
@@ -290,6 +292,52 @@ private slots:
         const auto failovers = session.sandbox()->cluster().audit(0, 100, "us-east");
         QCOMPARE(failovers.back().action, std::string("failover"));
         QCOMPARE(failovers.back().reason, std::string("us-east host maintenance"));
+    }
+
+    void sandboxScenariosReportQaFigures()
+    {
+        ConsoleSession session;
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        window.tabs()->setCurrentWidget(window.sandboxPanel());
+        SandboxPanel* panel = window.sandboxPanel();
+        // Cross-play: PC, console and mobile players in one region, two of each.
+        QVERIFY(panel->start(1, 6, SandboxScenario::CrossPlay));
+        auto figures = [&] { return panel->figures().figures(); };
+        QVERIFY(waitFor([&] {
+            const auto f = figures();
+            return f.size() == 3 && std::all_of(f.begin(), f.end(), [](const auto& g) {
+                       return g.figures.connected == 2 && g.figures.visiblePerClient >= 4.9 && g.figures.otherPlatformVisiblePerClient >= 3.9;
+                   });
+        }));
+        QCOMPARE(QString::fromStdString(figures()[2].figures.label), QStringLiteral("mobile, 20 Hz input"));
+        QTest::qWait(1200);
+        screenshot(&window, QStringLiteral("sandbox-crossplay"));
+        // Cross-play pools off: everyone sees only their own platform (one other player each).
+        lv::liveops::Identity qa{"qa", lv::liveops::Role::Admin};
+        QCOMPARE(session.sandbox()->cluster().setToggle(qa, "cross_play", "*", false, 0, "QA: separate pools").outcome, lv::liveops::Outcome::Ok);
+        QVERIFY(waitFor([&] {
+            const auto f = figures();
+            return f.size() == 3 && std::all_of(f.begin(), f.end(), [](const auto& g) {
+                       return g.figures.otherPlatformVisiblePerClient == 0.0 && g.figures.visiblePerClient > 0.9 && g.figures.visiblePerClient < 1.1;
+                   });
+        }));
+        QVERIFY(panel->figures().toMarkdown().contains(QStringLiteral("| eu-west | console, 30 Hz input | 2 / 2 |")));
+
+        // Accessibility: four input patterns side by side, each with its figures.
+        session.stopSandbox();
+        panel->rebuild();
+        QVERIFY(panel->start(1, 8, SandboxScenario::Accessibility));
+        QVERIFY(waitFor([&] {
+            const auto f = figures();
+            return f.size() == 4 && std::all_of(f.begin(), f.end(), [](const auto& g) { return g.figures.connected == 2 && g.figures.rttP50Ms > 0; });
+        }));
+        QStringList labels;
+        for (const auto& g : figures())
+            labels << QString::fromStdString(g.figures.label);
+        QCOMPARE(labels, (QStringList{QStringLiteral("typical"), QStringLiteral("slow inputs"), QStringLiteral("bursty inputs"),
+                                      QStringLiteral("assisted inputs")}));
     }
 
     void viewerSeesAReadOnlyBoard()

@@ -40,6 +40,38 @@ SandboxConfig SandboxConfig::sized(int regions, int bots)
     return c;
 }
 
+namespace {
+std::vector<liveops::BotGroup> groupsFor(SandboxScenario scenario)
+{
+    BotBehaviour base;
+    base.areaRadius = 60 * kPositionUnitsPerMetre;
+    switch (scenario) {
+    case SandboxScenario::CrossPlay: {
+        BotBehaviour mobile = base;
+        mobile.stickScale = 0.8;
+        return {{"PC, 60 Hz input", Platform::Pc, base, 60},
+                {"console, 30 Hz input", Platform::Console, base, 30},
+                {"mobile, 20 Hz input", Platform::Mobile, mobile, 20}};
+    }
+    case SandboxScenario::Accessibility: {
+        BotBehaviour slow = base, bursty = base, assisted = base;
+        slow.stickScale = 0.35;
+        slow.turnRateDegPerS = 60;
+        bursty.inputDropPercent = 50;
+        assisted.stickScale = 0.6;
+        assisted.inputDropPercent = 10;
+        assisted.turnRateDegPerS = 90;
+        return {{"typical", Platform::Pc, base, 30},
+                {"slow inputs", Platform::Pc, slow, 30},
+                {"bursty inputs", Platform::Pc, bursty, 30},
+                {"assisted inputs", Platform::Pc, assisted, 15}};
+    }
+    case SandboxScenario::Standard: break;
+    }
+    return {{"PC", Platform::Pc, base, 30}};
+}
+} // namespace
+
 std::unique_ptr<Sandbox> Sandbox::start(const SandboxConfig& config, QString& error)
 {
     std::unique_ptr<Sandbox> s(new Sandbox());
@@ -83,6 +115,7 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxConfig& config, QString& er
         swarm.tokenKey = tokenKey;
         swarm.network = config.regions[i].network;
         swarm.adjustableNetwork = true;
+        swarm.groups = groupsFor(config.scenario);
         swarm.seed = 7 + i;
         swarm.firstClientId = 1'000'000 * (i + 1);
         auto bots = liveops::BotSwarm::start(swarm, problem);
@@ -121,6 +154,15 @@ Sandbox::SyncFrame Sandbox::syncFrame(const std::string& region) const
             frame.observer = m_bots[i]->view(0);
         }
     return frame;
+}
+
+std::vector<Sandbox::GroupFigures> Sandbox::figures() const
+{
+    std::vector<GroupFigures> out;
+    for (std::size_t i = 0; i < m_config.regions.size(); ++i)
+        for (const auto& g : m_bots[i]->groupReports())
+            out.push_back({m_config.regions[i].name, g});
+    return out;
 }
 
 bool Sandbox::setNetwork(const std::string& region, const ConditionerSettings& network)

@@ -5,8 +5,12 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QComboBox>
+#include <QHeaderView>
+#include <QTableView>
 #include <QVBoxLayout>
 
 #include "widgets/syncview.h"
@@ -16,8 +20,17 @@ namespace lv::console {
 SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     : QWidget(parent), m_session(session), m_state(new QLabel), m_start(new QPushButton(tr("&Start sandbox"))),
       m_stop(new QPushButton(tr("S&top sandbox"))), m_regions(new QSpinBox), m_bots(new QSpinBox), m_watched(new QComboBox),
-      m_view(new widgets::SyncView), m_frames(new QTimer(this))
+      m_scenario(new QComboBox), m_figuresTimer(new QTimer(this)), m_view(new widgets::SyncView), m_frames(new QTimer(this))
 {
+    m_scenario->addItem(tr("Standard players"), static_cast<int>(SandboxScenario::Standard));
+    m_scenario->addItem(tr("Cross-play: PC, console, mobile"), static_cast<int>(SandboxScenario::CrossPlay));
+    m_scenario->addItem(tr("Accessibility: slow, bursty, assisted inputs"), static_cast<int>(SandboxScenario::Accessibility));
+    m_scenario->setAccessibleName(tr("Sandbox scenario"));
+    m_figuresTimer->setInterval(1000);
+    connect(m_figuresTimer, &QTimer::timeout, this, [this] {
+        if (Sandbox* s = m_session.sandbox())
+            m_figures.update(s->figures());
+    });
     m_watched->setAccessibleName(tr("Region shown in the sync view"));
     m_frames->setInterval(50);
     connect(m_frames, &QTimer::timeout, this, &SandboxPanel::pullFrame);
@@ -32,9 +45,7 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     m_bots->setAccessibleName(tr("Bots per sandbox region"));
     connect(m_start, &QPushButton::clicked, this, [this] {
         QString error;
-        if (!m_session.startSandbox(SandboxConfig::sized(m_regions->value(), m_bots->value()), error))
-            emit message(tr("The sandbox did not start: %1").arg(error));
-        rebuild();
+        start(m_regions->value(), m_bots->value(), static_cast<SandboxScenario>(m_scenario->currentData().toInt()));
     });
     connect(m_stop, &QPushButton::clicked, this, [this] {
         m_session.stopSandbox();
@@ -44,6 +55,7 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     m_stop->setAccessibleName(tr("Stop the local sandbox"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_state, 1);
+    buttons->addWidget(m_scenario);
     buttons->addWidget(m_regions);
     buttons->addWidget(m_bots);
     buttons->addWidget(m_start);
@@ -65,8 +77,24 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     viewControls->addWidget(follow);
     viewControls->addWidget(pause);
     viewControls->addWidget(step);
+    auto* figures = new QTableView;
+    figures->setModel(&m_figures);
+    figures->verticalHeader()->hide();
+    figures->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    figures->setAccessibleName(tr("QA figures per group of players"));
+    figures->setMaximumHeight(170);
+    auto* copy = new QPushButton(tr("&Copy QA figures"));
+    copy->setAccessibleName(tr("Copy the QA figures as a Markdown table"));
+    connect(copy, &QPushButton::clicked, this, [this] {
+        QApplication::clipboard()->setText(m_figures.toMarkdown());
+        emit message(tr("QA figures copied as a Markdown table"));
+    });
+    auto* figuresRow = new QHBoxLayout;
+    figuresRow->addWidget(figures, 1);
+    figuresRow->addWidget(copy, 0, Qt::AlignTop);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(buttons);
+    layout->addLayout(figuresRow);
     layout->addLayout(viewControls);
     layout->addWidget(m_view, 1);
     rebuild();
@@ -79,6 +107,7 @@ void SandboxPanel::rebuild()
     m_rows.clear();
     Sandbox* sandbox = m_session.sandbox();
     m_start->setEnabled(!sandbox);
+    m_scenario->setEnabled(!sandbox);
     m_regions->setEnabled(!sandbox);
     m_bots->setEnabled(!sandbox);
     m_stop->setEnabled(sandbox != nullptr);
@@ -86,9 +115,12 @@ void SandboxPanel::rebuild()
     if (!sandbox) {
         m_state->setText(tr("No sandbox running. Start one to get regions with bots on this machine."));
         m_frames->stop();
+        m_figuresTimer->stop();
+        m_figures.update({});
         m_view->setScene({});
         return;
     }
+    m_figuresTimer->start();
     for (const SandboxRegion& region : sandbox->config().regions)
         m_watched->addItem(QString::fromStdString(region.name));
     m_frames->start();
@@ -127,6 +159,21 @@ void SandboxPanel::rebuild()
         ++line;
     }
     static_cast<QVBoxLayout*>(layout())->insertWidget(1, m_grid);
+}
+
+bool SandboxPanel::start(int regions, int bots, SandboxScenario scenario)
+{
+    m_regions->setValue(regions);
+    m_bots->setValue(bots);
+    m_scenario->setCurrentIndex(m_scenario->findData(static_cast<int>(scenario)));
+    SandboxConfig config = SandboxConfig::sized(regions, bots);
+    config.scenario = scenario;
+    QString error;
+    const bool ok = m_session.startSandbox(config, error);
+    if (!ok)
+        emit message(tr("The sandbox did not start: %1").arg(error));
+    rebuild();
+    return ok;
 }
 
 void SandboxPanel::pullFrame()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "console/qafigures.h"
 #include "console/session.h"
 
 #include <QTimer>
@@ -29,6 +30,9 @@ public:
     /// Sets a region's controls and applies them (what the Apply button does).
     bool apply(const QString& region, double latencyMs, double jitterMs, double lossPercent, double bandwidthKbps);
     widgets::SyncView* syncView() const { return m_view; }
+    QaFiguresModel& figures() { return m_figures; }
+    /// Starts a sandbox of this shape (what the Start button does with the chosen values).
+    bool start(int regions, int bots, SandboxScenario scenario);
     /// Takes the current frame of the watched region into the sync view (the timer does it 20x/s).
     void pullFrame();
 
@@ -47,6 +51,9 @@ private:
     QSpinBox* m_regions;
     QSpinBox* m_bots;
     QComboBox* m_watched;
+    QComboBox* m_scenario;
+    QaFiguresModel m_figures;
+    QTimer* m_figuresTimer;
     widgets::SyncView* m_view;
     QTimer* m_frames;
     std::uint64_t m_lastCorrections = 0;

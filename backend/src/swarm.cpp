@@ -40,6 +40,11 @@ std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string
     }
     const bool conditioned = config.adjustableNetwork || !(config.network == ConditionerSettings{});
     const TimeUs now = monotonicNow();
+    if (swarm->m_config.groups.empty()) {
+        BotBehaviour behaviour;
+        behaviour.areaRadius = 80 * kPositionUnitsPerMetre;
+        swarm->m_config.groups.push_back({"all", config.platform, behaviour, 30});
+    }
     for (int i = 0; i < config.count; ++i) {
         auto udp = UdpSocket::bind(Address::loopback(0));
         if (!udp) {
@@ -61,9 +66,8 @@ std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string
             bot.socket = std::move(*udp);
         }
         bot.client = std::make_unique<Client>(ClientConfig{}, *bot.socket);
-        BotBehaviour behaviour;
-        behaviour.areaRadius = 80 * kPositionUnitsPerMetre;
-        bot.brain = std::make_unique<BotBrain>(behaviour, config.seed * 1'000'003 + static_cast<std::uint64_t>(i));
+        bot.group = static_cast<std::size_t>(i) % swarm->m_config.groups.size();
+        bot.brain = std::make_unique<BotBrain>(swarm->m_config.groups[bot.group].behaviour, config.seed * 1'000'003 + static_cast<std::uint64_t>(i));
         swarm->m_bots.push_back(std::move(bot));
     }
     // Connect after every socket exists, spreading spawns over the area.
@@ -71,8 +75,9 @@ std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string
         const double angle = static_cast<double>(i) * 2.399963;  // golden angle: an even disc
         const double radius = std::sqrt(static_cast<double>(i) + 0.5) * 3.0 * kPositionUnitsPerMetre;
         const Vec3i spawn{static_cast<std::int32_t>(radius * std::cos(angle)), static_cast<std::int32_t>(radius * std::sin(angle)), 0};
+        const Platform platform = swarm->m_config.groups[swarm->m_bots[i].group].platform;
         const auto token = issueConnectToken(config.tokenKey, TransportConfig{}.protocolId, config.firstClientId + i,
-                                             unixNowUs() + config.tokenLifetime, makeUserData(config.platform, spawn));
+                                             unixNowUs() + config.tokenLifetime, makeUserData(platform, spawn));
         swarm->m_bots[i].client->connect(token, config.server, now);
         swarm->m_bots[i].lastState = ClientState::Connecting;
     }
@@ -101,7 +106,6 @@ void BotSwarm::run()
     std::vector<epoll_event> events(256);
     std::vector<TimeUs> disconnectedSince(m_bots.size(), 0);
     TimeUs nextSweep = 0;
-    TimeUs nextDecide = 0;
     while (m_running) {
         const TimeUs untilSweep = nextSweep - monotonicNow();
         // Conditioned sockets hold delayed datagrams in memory, where epoll cannot see them.
@@ -114,14 +118,13 @@ void BotSwarm::run()
         if (now < nextSweep && !conditioned)
             continue;
         nextSweep = now + kSweep;
-        const bool decide = now >= nextDecide;
-        if (decide)
-            nextDecide = now + kMicrosPerSecond / 30;
         for (std::size_t i = 0; i < m_bots.size(); ++i) {
             Bot& bot = m_bots[i];
             Client& client = *bot.client;
-            if (decide && client.connected()) {
-                const BotInput input = bot.brain->decide(client.localState(), 30);
+            const int inputHz = std::max(1, m_config.groups[bot.group].inputHz);
+            if (now >= bot.nextDecide && client.connected()) {
+                bot.nextDecide = now + kMicrosPerSecond / inputHz;
+                const BotInput input = bot.brain->decide(client.localState(), inputHz);
                 client.setInput(input.forward, input.right, input.yaw, input.pitch, input.buttons);
             }
             client.advance(now);
@@ -135,13 +138,54 @@ void BotSwarm::run()
                 } else if (now - disconnectedSince[i] >= kReconnectAfter) {
                     // A load generator keeps its load: come back with a fresh token.
                     const auto token = issueConnectToken(m_config.tokenKey, TransportConfig{}.protocolId, m_config.firstClientId + i,
-                                                         unixNowUs() + m_config.tokenLifetime, makeUserData(m_config.platform, std::nullopt));
+                                                         unixNowUs() + m_config.tokenLifetime,
+                                                         makeUserData(m_config.groups[bot.group].platform, std::nullopt));
                     client.connect(token, client.serverAddress().port ? client.serverAddress() : m_config.server, now);
                 }
             }
             bot.lastState = client.state();
         }
     }
+}
+
+std::vector<GroupReport> BotSwarm::groupReports() const
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<GroupReport> out(m_config.groups.size());
+    std::vector<std::vector<double>> rtts(out.size());
+    for (std::size_t g = 0; g < out.size(); ++g)
+        out[g].label = m_config.groups[g].label;
+    for (const Bot& bot : m_bots) {
+        GroupReport& r = out[bot.group];
+        const Client& c = *bot.client;
+        ++r.clients;
+        r.corrections += c.stats().corrections;
+        r.largestCorrectionMetres = std::max(r.largestCorrectionMetres, c.stats().largestCorrectionMetres);
+        const SnapshotRecord* latest = c.latestSnapshot();
+        if (!c.connected() || !latest)
+            continue;
+        ++r.connected;
+        rtts[bot.group].push_back(double(c.linkStats().smoothedRtt) / 1000.0);
+        const Platform own = m_config.groups[bot.group].platform;
+        for (const PlayerState& e : latest->entities) {
+            if (c.localPlayer() && e.id.index == c.localPlayer()->index)
+                continue;
+            r.visiblePerClient += 1;
+            if (e.platform != own)
+                r.otherPlatformVisiblePerClient += 1;
+        }
+    }
+    for (std::size_t g = 0; g < out.size(); ++g) {
+        GroupReport& r = out[g];
+        if (r.connected == 0)
+            continue;
+        r.visiblePerClient /= double(r.connected);
+        r.otherPlatformVisiblePerClient /= double(r.connected);
+        auto& v = rtts[g];
+        std::sort(v.begin(), v.end());
+        r.rttP50Ms = v[v.size() / 2];
+    }
+    return out;
 }
 
 ClientView BotSwarm::view(std::size_t bot) const

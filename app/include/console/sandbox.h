@@ -26,8 +26,16 @@ struct SandboxRegion {
     ConditionerSettings network;  ///< what that region's bots see, both ways; changeable live
 };
 
+/// What the sandbox's bots are like.
+enum class SandboxScenario {
+    Standard,       ///< PC players, one input pattern
+    CrossPlay,      ///< PC (60 Hz input), console (30 Hz), mobile (20 Hz, partial stick): one pool or three
+    Accessibility,  ///< typical, slow, bursty and assisted input patterns side by side
+};
+
 struct SandboxConfig {
     std::vector<SandboxRegion> regions;
+    SandboxScenario scenario = SandboxScenario::Standard;
     std::chrono::milliseconds telemetryInterval{500};
     /// eu-west / us-east / ap-south with 20 bots each on increasingly distant networks.
     static SandboxConfig standard();
@@ -58,6 +66,13 @@ public:
         liveops::ClientView observer;
     };
     SyncFrame syncFrame(const std::string& region) const;
+
+    /// QA figures per region and group of players (the scenario's groups).
+    struct GroupFigures {
+        std::string region;
+        liveops::GroupReport figures;
+    };
+    std::vector<GroupFigures> figures() const;
     liveops::Cluster& cluster() { return *m_cluster; }
 
 private:

@@ -14,6 +14,14 @@
 
 namespace lv::liveops {
 
+/// A kind of player in a swarm: platform, how they move and press, how often they sample input.
+struct BotGroup {
+    std::string label;
+    Platform platform = Platform::Pc;
+    BotBehaviour behaviour;
+    int inputHz = 30;  ///< how often the player's input changes (a 60 Hz PC vs a 20 Hz phone)
+};
+
 struct SwarmConfig {
     Address server;                 ///< region to connect to
     int count = 10;                 ///< bot clients, each with its own UDP socket
@@ -24,6 +32,19 @@ struct SwarmConfig {
     Platform platform = Platform::Pc;
     TimeUs tokenLifetime = seconds(3600);
     bool adjustableNetwork = false; ///< condition sockets even when `network` is empty, so setNetwork() works later
+    std::vector<BotGroup> groups;   ///< bots are dealt round-robin into these; empty = one group of `platform`
+};
+
+/// Figures for one group of a swarm: what a QA report compares between kinds of players.
+struct GroupReport {
+    std::string label;
+    std::size_t clients = 0;
+    std::size_t connected = 0;
+    double rttP50Ms = 0.0;
+    std::uint64_t corrections = 0;
+    double largestCorrectionMetres = 0.0;
+    double visiblePerClient = 0.0;               ///< players in the latest snapshot, mean over connected clients
+    double otherPlatformVisiblePerClient = 0.0;  ///< of those, on another platform (0 with cross-play off)
 };
 
 /// What the swarm's clients measured, over all of them.
@@ -67,6 +88,8 @@ public:
     BotSwarm& operator=(const BotSwarm&) = delete;
 
     SwarmReport report() const;
+    /// Figures per group (in SwarmConfig::groups order).
+    std::vector<GroupReport> groupReports() const;
     /// What bot `bot` (0-based) shows now.
     ClientView view(std::size_t bot) const;
     /// Changes the network every bot sees, both ways, from now on (only for a swarm started with
@@ -82,6 +105,8 @@ private:
         std::unique_ptr<BotBrain> brain;
         std::uint64_t disconnects = 0;
         ClientState lastState = ClientState::Disconnected;
+        std::size_t group = 0;
+        TimeUs nextDecide = 0;
     };
     explicit BotSwarm(SwarmConfig config) : m_config(std::move(config)) {}
     void run();
