@@ -41,7 +41,7 @@ SandboxConfig SandboxConfig::sized(int regions, int bots)
 }
 
 namespace {
-std::vector<liveops::BotGroup> groupsFor(SandboxScenario scenario)
+std::vector<liveops::SwarmGroup> groupsFor(SandboxScenario scenario)
 {
     BotBehaviour base;
     base.areaRadius = 60 * kPositionUnitsPerMetre;

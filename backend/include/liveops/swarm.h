@@ -14,8 +14,9 @@
 
 namespace lv::liveops {
 
-/// A kind of player in a swarm: platform, how they move and press, how often they sample input.
-struct BotGroup {
+/// A kind of player in a swarm: platform, how they move and press, how often they sample input
+/// (like LocalSession's BotGroup, with a label for reports and no count: bots are dealt round-robin).
+struct SwarmGroup {
     std::string label;
     Platform platform = Platform::Pc;
     BotBehaviour behaviour;
@@ -32,7 +33,7 @@ struct SwarmConfig {
     Platform platform = Platform::Pc;
     TimeUs tokenLifetime = seconds(3600);
     bool adjustableNetwork = false; ///< condition sockets even when `network` is empty, so setNetwork() works later
-    std::vector<BotGroup> groups;   ///< bots are dealt round-robin into these; empty = one group of `platform`
+    std::vector<SwarmGroup> groups; ///< bots are dealt round-robin into these; empty = one group of `platform`
 };
 
 /// Figures for one group of a swarm: what a QA report compares between kinds of players.
