@@ -210,15 +210,21 @@ OperationsController::OperationsController(ConsoleSession& session, QWidget* dia
 {
 }
 
-void OperationsController::failover(const QString& cluster, const QString& region)
+widgets::DrainDialog* OperationsController::moveDialog(const QString& cluster, const QString& region, bool failoverOnly)
 {
+    // The other regions of the same cluster are where players can go.
     const int row = m_session.regions().rowOf(cluster, region);
     QStringList others;
     for (int r = 0; r < m_session.regions().rowCount(); ++r)
         if (m_session.regions().clusterAt(r) == cluster && r != row)
             others << m_session.regions().regionAt(r);
     const int players = row >= 0 ? m_session.regions().index(row, RegionModel::Players).data(RegionModel::SortRole).toInt() : 0;
-    auto* dialog = new widgets::DrainDialog(region, players, others, m_parent, true);
+    return new widgets::DrainDialog(region, players, others, m_parent, failoverOnly);
+}
+
+void OperationsController::failover(const QString& cluster, const QString& region)
+{
+    auto* dialog = moveDialog(cluster, region, true);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_dialog = dialog;
     connect(dialog, &QDialog::accepted, this, [this, dialog, cluster, region] {
@@ -234,13 +240,7 @@ void OperationsController::failover(const QString& cluster, const QString& regio
 
 void OperationsController::drain(const QString& cluster, const QString& region)
 {
-    const int row = m_session.regions().rowOf(cluster, region);
-    QStringList others;
-    for (int r = 0; r < m_session.regions().rowCount(); ++r)
-        if (m_session.regions().clusterAt(r) == cluster && r != row)
-            others << m_session.regions().regionAt(r);
-    const int players = row >= 0 ? m_session.regions().index(row, RegionModel::Players).data(RegionModel::SortRole).toInt() : 0;
-    auto* dialog = new widgets::DrainDialog(region, players, others, m_parent);
+    auto* dialog = moveDialog(cluster, region, false);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_dialog = dialog;
     connect(dialog, &QDialog::accepted, this, [this, dialog, cluster, region] {

@@ -6,6 +6,10 @@
 
 #include <QPointer>
 
+namespace lv::widgets {
+class DrainDialog;
+}
+
 namespace lv::console {
 
 /// Changing a toggle from the board: the dialog, the compare-and-set at the version the row was
@@ -50,6 +54,8 @@ signals:
     void message(const QString& text);
 
 private:
+    widgets::DrainDialog* moveDialog(const QString& cluster, const QString& region, bool failoverOnly);
+
     ConsoleSession& m_session;
     QWidget* m_parent;
     QPointer<QDialog> m_dialog;
