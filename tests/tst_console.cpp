@@ -160,7 +160,6 @@ private slots:
         QVERIFY(waitFor([&] { return window.regionsPage()->chart()->maxP99Since(QStringLiteral("eu-west"), drillStart) > before + 70.0; }));
         qInfo("eu-west p99 on the chart: %.1f ms before, %.1f ms during the drill", before,
               window.regionsPage()->chart()->maxP99Since(QStringLiteral("eu-west"), drillStart));
-        QVERIFY(waitFor([&] { return regions.index(eu, RegionModel::Status).data().toString().contains(QStringLiteral("drill")) || true; }));
         QTest::qWait(1000);
         screenshot(&window, QStringLiteral("regions-drill"));
 
@@ -249,8 +248,6 @@ private slots:
         dialog->setValue(qint64(32));
         dialog->setReason(QStringLiteral("mine"));
         emit dialog->applyRequested();
-        auto* notice = dialog->findChild<QLabel*>(QString(), Qt::FindChildrenRecursively);
-        Q_UNUSED(notice);
         QVERIFY(waitFor([&] {
             for (QLabel* label : dialog->findChildren<QLabel*>())
                 if (label->isVisible() && label->text().contains(QStringLiteral("olga")) && label->text().contains(QStringLiteral("crowded plaza")))

@@ -484,7 +484,6 @@ private:
 } // namespace
 
 struct ApiServer::Impl {
-    Cluster* cluster = nullptr;
     std::unique_ptr<LiveOpsService> service;
     std::unique_ptr<grpc::Server> server;
     int port = 0;
@@ -503,7 +502,6 @@ ApiServer::~ApiServer()
 std::unique_ptr<ApiServer> ApiServer::start(Cluster& cluster, TokenTable tokens, const ApiServerOptions& options, std::string& error)
 {
     auto impl = std::make_unique<Impl>();
-    impl->cluster = &cluster;
     impl->service = std::make_unique<LiveOpsService>(cluster, std::move(tokens));
 
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
