@@ -52,8 +52,12 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
     cluster->m_store = Store::open(cluster->m_config.storePath, error);
     if (!cluster->m_store)
         return nullptr;
-    for (auto& stored : cluster->m_store->toggles())
+    for (auto& stored : cluster->m_store->toggles()) {
+        if (stored.lastAuditId != 0)
+            if (auto entry = cluster->m_store->auditEntry(stored.lastAuditId))
+                cluster->m_lastChanges[stored.lastAuditId] = *entry;
         cluster->m_toggles[{stored.key, stored.scope}] = stored;
+    }
     for (const RegionConfig& rc : cluster->m_config.regions) {
         Region region{rc, nullptr, std::nullopt};
         region.host = RegionHost::start(rc, error);
@@ -179,8 +183,8 @@ ToggleState Cluster::stateOf(const ToggleDefinition& definition, const std::stri
     if (auto it = m_toggles.find({definition.key, scope}); it != m_toggles.end()) {
         state.value = it->second.value;
         state.version = it->second.version;
-        if (it->second.lastAuditId != 0)
-            state.lastChange = m_store->auditEntry(it->second.lastAuditId);
+        if (auto change = m_lastChanges.find(it->second.lastAuditId); change != m_lastChanges.end())
+            state.lastChange = change->second;
     }
     return state;
 }
@@ -212,11 +216,15 @@ AuditEntry Cluster::stamp(const Identity& who, const std::string& reason) const
 
 void Cluster::publishToggles(const std::vector<StoredToggle>& written)
 {
-    for (const StoredToggle& t : written) {
+    for (const StoredToggle& t : written)
         m_toggles[{t.key, t.scope}] = t;
+    // Keep only the entries some toggle still points at.
+    std::erase_if(m_lastChanges, [this](const auto& entry) {
+        return std::none_of(m_toggles.begin(), m_toggles.end(), [&](const auto& t) { return t.second.lastAuditId == entry.first; });
+    });
+    for (const StoredToggle& t : written)
         if (const ToggleDefinition* d = findToggle(t.key))
             m_toggleFeed.publish(ToggleEvent{stateOf(*d, t.scope), false});
-    }
 }
 
 OperationResult Cluster::setToggle(const Identity& who, const std::string& key, const std::string& scope, const ToggleValue& value,
@@ -267,6 +275,7 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
                 {}, stateOf(*d, scope)};
     if (result.outcome == Store::Outcome::Failed)
         return {Outcome::Internal, "store: " + result.error, {}, {}};
+    m_lastChanges[result.audit.id] = result.audit;
     publishToggles({result.current});
     applyKnobs();
     m_auditFeed.publish(result.audit);
@@ -286,6 +295,7 @@ OperationResult Cluster::operation(const Identity& who, const std::string& actio
     auto written = m_store->applyOperation(changes, entry, error);
     if (!written)
         return {Outcome::Internal, "store: " + error, {}, {}};
+    m_lastChanges[written->audit.id] = written->audit;
     publishToggles(written->toggles);
     applyKnobs();
     m_auditFeed.publish(written->audit);

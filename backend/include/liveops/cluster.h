@@ -151,6 +151,7 @@ private:
     std::vector<Region> m_regions;                      // fixed after start
     mutable std::mutex m_mutex;                         // guards toggles, drills, shutdown flag; taken before feed locks
     std::map<std::pair<std::string, std::string>, StoredToggle> m_toggles;  // (key, scope) -> stored
+    std::map<std::uint64_t, AuditEntry> m_lastChanges;  // audit id -> entry, for every toggle's last change: lists read no SQLite
     bool m_shuttingDown = false;
 
     Feed<TelemetryRecord> m_telemetry;
