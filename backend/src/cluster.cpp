@@ -60,7 +60,10 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
     }
     for (const RegionConfig& rc : cluster->m_config.regions) {
         Region region{rc, nullptr, std::nullopt};
-        region.host = RegionHost::start(rc, error);
+        if (cluster->m_config.startRegion)
+            region.host = cluster->m_config.startRegion(rc, error);
+        else
+            region.host = RegionHost::start(rc, error);
         if (!region.host)
             return nullptr;
         cluster->m_regions.push_back(std::move(region));

@@ -95,24 +95,17 @@ std::vector<PlayerState> RegionHost::truth() const
     return {players.begin(), players.end()};
 }
 
-RegionSample RegionHost::sample()
+RegionSample summarize(const std::string& region, const RegionMetrics& m, std::size_t players, double windowSeconds)
 {
-    RegionMetrics m;
     RegionSample s;
-    {
-        std::lock_guard lock(m_mutex);
-        m = m_server->takeMetrics();
-        s.players = m_server->playerCount();
-        const TimeUs now = monotonicNow();
-        s.windowSeconds = double(now - m_lastSampleAt) / 1e6;
-        m_lastSampleAt = now;
-    }
-    s.region = m_config.name;
+    s.region = region;
+    s.players = players;
+    s.windowSeconds = windowSeconds;
     s.rttP50Ms = double(m.rttUs.p50()) / 1000.0;
     s.rttP95Ms = double(m.rttUs.p95()) / 1000.0;
     s.rttP99Ms = double(m.rttUs.p99()) / 1000.0;
     s.lossPercent = m.lossPercent();
-    const double seconds = std::max(s.windowSeconds, 1e-3);
+    const double seconds = std::max(windowSeconds, 1e-3);
     s.kbpsIn = double(m.bytesIn) * 8 / 1000.0 / seconds;
     s.kbpsOut = double(m.bytesOut) * 8 / 1000.0 / seconds;
     s.tickP99Ms = double(m.tickTimeUs.p99()) / 1000.0;
@@ -120,6 +113,15 @@ RegionSample RegionHost::sample()
     s.errors = m.malformedPackets + m.rejectedTokens;
     s.ticks = m.ticks;
     return s;
+}
+
+RegionSample RegionHost::sample()
+{
+    std::lock_guard lock(m_mutex);
+    const TimeUs now = monotonicNow();
+    const double window = double(now - m_lastSampleAt) / 1e6;
+    m_lastSampleAt = now;
+    return summarize(m_config.name, m_server->takeMetrics(), m_server->playerCount(), window);
 }
 
 } // namespace lv::liveops

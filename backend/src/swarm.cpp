@@ -148,54 +148,51 @@ void BotSwarm::run()
     }
 }
 
-std::vector<GroupReport> BotSwarm::groupReports() const
+GroupTally::GroupTally(const std::vector<SwarmGroup>& groups) : m_groups(groups), m_out(groups.size()), m_rtts(groups.size())
 {
-    std::lock_guard lock(m_mutex);
-    std::vector<GroupReport> out(m_config.groups.size());
-    std::vector<std::vector<double>> rtts(out.size());
-    for (std::size_t g = 0; g < out.size(); ++g)
-        out[g].label = m_config.groups[g].label;
-    for (const Bot& bot : m_bots) {
-        GroupReport& r = out[bot.group];
-        const Client& c = *bot.client;
-        ++r.clients;
-        r.corrections += c.stats().corrections;
-        r.largestCorrectionMetres = std::max(r.largestCorrectionMetres, c.stats().largestCorrectionMetres);
-        const SnapshotRecord* latest = c.latestSnapshot();
-        if (!c.connected() || !latest)
+    for (std::size_t g = 0; g < m_out.size(); ++g)
+        m_out[g].label = groups[g].label;
+}
+
+void GroupTally::add(std::size_t group, const Client& c)
+{
+    GroupReport& r = m_out.at(group);
+    ++r.clients;
+    r.corrections += c.stats().corrections;
+    r.largestCorrectionMetres = std::max(r.largestCorrectionMetres, c.stats().largestCorrectionMetres);
+    const SnapshotRecord* latest = c.latestSnapshot();
+    if (!c.connected() || !latest)
+        return;
+    ++r.connected;
+    m_rtts[group].push_back(double(c.linkStats().smoothedRtt) / 1000.0);
+    const Platform own = m_groups[group].platform;
+    for (const PlayerState& e : latest->entities) {
+        if (c.localPlayer() && e.id.index == c.localPlayer()->index)
             continue;
-        ++r.connected;
-        rtts[bot.group].push_back(double(c.linkStats().smoothedRtt) / 1000.0);
-        const Platform own = m_config.groups[bot.group].platform;
-        for (const PlayerState& e : latest->entities) {
-            if (c.localPlayer() && e.id.index == c.localPlayer()->index)
-                continue;
-            r.visiblePerClient += 1;
-            if (e.platform != own)
-                r.otherPlatformVisiblePerClient += 1;
-        }
+        r.visiblePerClient += 1;
+        if (e.platform != own)
+            r.otherPlatformVisiblePerClient += 1;
     }
-    for (std::size_t g = 0; g < out.size(); ++g) {
-        GroupReport& r = out[g];
+}
+
+std::vector<GroupReport> GroupTally::reports()
+{
+    for (std::size_t g = 0; g < m_out.size(); ++g) {
+        GroupReport& r = m_out[g];
         if (r.connected == 0)
             continue;
         r.visiblePerClient /= double(r.connected);
         r.otherPlatformVisiblePerClient /= double(r.connected);
-        auto& v = rtts[g];
+        auto& v = m_rtts[g];
         std::sort(v.begin(), v.end());
         r.rttP50Ms = v[v.size() / 2];
     }
-    return out;
+    return m_out;
 }
 
-ClientView BotSwarm::view(std::size_t bot) const
+ClientView viewOf(const Client& c, TimeUs now)
 {
-    std::lock_guard lock(m_mutex);
     ClientView v;
-    if (bot >= m_bots.size())
-        return v;
-    const Client& c = *m_bots[bot].client;
-    const TimeUs now = monotonicNow();
     v.connected = c.connected();
     v.local = c.localPlayer();
     v.predicted = c.localState();
@@ -209,6 +206,23 @@ ClientView BotSwarm::view(std::size_t bot) const
                     v.remotes.emplace_back(e.id.index, std::array<double, 3>{(*position)[0] / kPositionUnitsPerMetre, (*position)[1] / kPositionUnitsPerMetre,
                                                                              (*position)[2] / kPositionUnitsPerMetre});
     return v;
+}
+
+std::vector<GroupReport> BotSwarm::groupReports() const
+{
+    std::lock_guard lock(m_mutex);
+    GroupTally tally(m_config.groups);
+    for (const Bot& bot : m_bots)
+        tally.add(bot.group, *bot.client);
+    return tally.reports();
+}
+
+ClientView BotSwarm::view(std::size_t bot) const
+{
+    std::lock_guard lock(m_mutex);
+    if (bot >= m_bots.size())
+        return {};
+    return viewOf(*m_bots[bot].client, monotonicNow());
 }
 
 void BotSwarm::setNetwork(const ConditionerSettings& network)

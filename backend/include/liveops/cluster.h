@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -68,6 +69,8 @@ struct ClusterConfig {
     std::string storePath;
     std::chrono::milliseconds telemetryInterval{1000};
     std::size_t telemetryHistory = 4096;  ///< samples kept for resumed watches
+    /// Starts a region; empty = a RegionHost on real UDP. The sandbox plugs in simulated regions.
+    std::function<std::unique_ptr<RegionRuntime>(const RegionConfig&, std::string& error)> startRegion;
 };
 
 /// The regions syncd hosts and everything done to them: toggles (persisted, applied to the
@@ -125,7 +128,7 @@ private:
     };
     struct Region {
         RegionConfig config;
-        std::unique_ptr<RegionHost> host;
+        std::unique_ptr<RegionRuntime> host;
         std::optional<Drill> drill;
     };
 

@@ -39,10 +39,31 @@ struct RegionSample {
     std::uint64_t ticks = 0;
 };
 
+/// Sums a window of a server's metrics up into a sample.
+RegionSample summarize(const std::string& region, const RegionMetrics& metrics, std::size_t players, double windowSeconds);
+
+/// What the cluster needs of a region, wherever its players are: a RegionHost behind real UDP,
+/// or a region of the sandbox's SimulatedWorld. Every call is thread-safe.
+class RegionRuntime {
+public:
+    virtual ~RegionRuntime() = default;
+    /// Where game clients connect (a failover target hands this out).
+    virtual Address endpoint() const = 0;
+    virtual void setKnobs(const RuntimeKnobs& knobs) = 0;
+    virtual RuntimeKnobs knobs() const = 0;
+    /// A drill: every datagram the region sends is conditioned (extra latency, loss); {} ends it.
+    virtual void setFault(const ConditionerSettings& outgoing) = 0;
+    /// Figures since the previous call.
+    virtual RegionSample sample() = 0;
+    virtual std::size_t players() const = 0;
+    /// Every player's authoritative state now (the sandbox's sync view).
+    virtual std::vector<PlayerState> truth() const = 0;
+};
+
 /// A region of sync-core served on its own thread behind a real UDP socket. The thread owns the
 /// loop (advance, wait for packets or the next tick); other threads change knobs, start drills and
 /// take samples through a mutex held only briefly.
-class RegionHost {
+class RegionHost final : public RegionRuntime {
 public:
     /// Binds the socket and starts the thread; null with `error` set when the address is taken.
     static std::unique_ptr<RegionHost> start(RegionConfig config, std::string& error);
@@ -51,16 +72,13 @@ public:
     RegionHost& operator=(const RegionHost&) = delete;
 
     const std::string& name() const { return m_config.name; }
-    Address endpoint() const { return m_endpoint; }
-    void setKnobs(const RuntimeKnobs& knobs);
-    RuntimeKnobs knobs() const;
-    /// A drill: every datagram the region sends is conditioned (extra latency, loss); {} ends it.
-    void setFault(const ConditionerSettings& outgoing);
-    /// Figures since the previous call.
-    RegionSample sample();
-    std::size_t players() const;
-    /// Every player's authoritative state now (the sandbox's sync view).
-    std::vector<PlayerState> truth() const;
+    Address endpoint() const override { return m_endpoint; }
+    void setKnobs(const RuntimeKnobs& knobs) override;
+    RuntimeKnobs knobs() const override;
+    void setFault(const ConditionerSettings& outgoing) override;
+    RegionSample sample() override;
+    std::size_t players() const override;
+    std::vector<PlayerState> truth() const override;
 
 private:
     explicit RegionHost(RegionConfig config) : m_config(std::move(config)) {}

@@ -21,6 +21,9 @@ struct SwarmGroup {
     Platform platform = Platform::Pc;
     BotBehaviour behaviour;
     int inputHz = 30;  ///< how often the player's input changes (a 60 Hz PC vs a 20 Hz phone)
+    /// Client frames per second (network read, prediction, render), honoured by SimulatedWorld;
+    /// BotSwarm reads a socket as soon as it is readable. 0 = every host step.
+    int frameHz = 0;
 };
 
 struct SwarmConfig {
@@ -76,6 +79,22 @@ struct ClientView {
     double largestCorrectionMetres = 0.0;
     double interpolationDelayMs = 0.0;
 };
+
+/// Adds game clients up into per-group figures (BotSwarm and SimulatedWorld report alike).
+class GroupTally {
+public:
+    explicit GroupTally(const std::vector<SwarmGroup>& groups);
+    void add(std::size_t group, const Client& client);
+    std::vector<GroupReport> reports();
+
+private:
+    const std::vector<SwarmGroup>& m_groups;
+    std::vector<GroupReport> m_out;
+    std::vector<std::vector<double>> m_rtts;
+};
+
+/// What a game client shows at `now`: its own player as predicted, everyone else as interpolated.
+ClientView viewOf(const Client& client, TimeUs now);
 
 /// N real game clients over UDP, moved by bot brains, on one thread. The thread sleeps in epoll
 /// until a socket is readable or the next client tick is due, so a thousand clients cost little.
