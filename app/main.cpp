@@ -4,10 +4,12 @@
 #include "console/session.h"
 #include "clusterspage.h"
 #include "console/clusterdirectory.h"
+#include "console/recordingfile.h"
 #include "mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QTimer>
 
 #include <cstdio>
@@ -34,6 +36,11 @@ void addOptions(QCommandLineParser& parser)
          QStringLiteral("n"), QStringLiteral("0")},
         {QStringLiteral("every"), QCoreApplication::translate("main", "Headless: print every this many seconds."), QStringLiteral("n"),
          QStringLiteral("5")},
+        {QStringLiteral("replay"), QCoreApplication::translate("main", "Start the sandbox replaying a recording file (instead of a new sandbox)."),
+         QStringLiteral("file")},
+        {QStringLiteral("verify-recording"),
+         QCoreApplication::translate("main", "Re-run a recording as fast as possible, print whether the traffic is identical, exit 0 if so, 1 if not."),
+         QStringLiteral("file")},
     });
 }
 
@@ -52,7 +59,14 @@ bool connectClusters(const QCommandLineParser& parser, ConsoleSession& session, 
         options.token = qEnvironmentVariable("LIVEOPS_TOKEN").toStdString();
         session.addCluster(name, options);
     }
-    if (parser.isSet(QStringLiteral("sandbox")) || (parser.values(QStringLiteral("connect")).isEmpty() && !haveSaved)) {
+    if (parser.isSet(QStringLiteral("replay"))) {
+        QString error;
+        const auto recording = loadRecording(parser.value(QStringLiteral("replay")), error);
+        if (!recording || !session.replaySandbox(*recording, error)) {
+            std::fprintf(stderr, "liveops-console: cannot replay: %s\n", qPrintable(error));
+            return false;
+        }
+    } else if (parser.isSet(QStringLiteral("sandbox")) || (parser.values(QStringLiteral("connect")).isEmpty() && !haveSaved)) {
         QString error;
         if (!session.startSandbox(SandboxConfig::standard(), error)) {
             std::fprintf(stderr, "liveops-console: the sandbox did not start: %s\n", qPrintable(error));
@@ -60,6 +74,29 @@ bool connectClusters(const QCommandLineParser& parser, ConsoleSession& session, 
         }
     }
     return true;
+}
+/// --verify-recording: the QA bug report's check that this build still behaves as recorded.
+int verifyRecording(const QString& path)
+{
+    QString error;
+    const auto recording = loadRecording(path, error);
+    if (!recording) {
+        std::fprintf(stderr, "liveops-console: %s\n", qPrintable(error));
+        return 2;
+    }
+    QElapsedTimer timer;
+    timer.start();
+    const auto again = lv::liveops::rerun(recording->world);
+    const bool identical = again.digest == recording->world.digest && again.datagrams == recording->world.datagrams;
+    std::printf("%s: %zu region(s), scenario %s, %zu change(s), %.1f s simulated in %.1f s\n", qPrintable(path),
+                recording->world.config.regions.size(), qPrintable(scenarioName(recording->scenario)), recording->world.changes.size(),
+                double(recording->world.duration) / 1e6, double(timer.elapsed()) / 1000.0);
+    std::printf("recorded: %016llx over %llu datagrams\nreplayed: %016llx over %llu datagrams\n%s\n",
+                static_cast<unsigned long long>(recording->world.digest), static_cast<unsigned long long>(recording->world.datagrams),
+                static_cast<unsigned long long>(again.digest), static_cast<unsigned long long>(again.datagrams),
+                identical ? "identical: this build replays the recording byte for byte"
+                          : "DIVERGED: this build's traffic differs from the recording");
+    return identical ? 0 : 1;
 }
 } // namespace
 
@@ -77,6 +114,8 @@ int main(int argc, char** argv)
     QCommandLineParser parser;
     addOptions(parser);
     parser.process(*app);
+    if (parser.isSet(QStringLiteral("verify-recording")))
+        return verifyRecording(parser.value(QStringLiteral("verify-recording")));
 
     ConsoleSession session;
     // The window reconnects the clusters the user added before (tokens from the keychain).

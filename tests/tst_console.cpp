@@ -18,6 +18,11 @@
 
 #include <algorithm>
 #include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QLabel>
 #include <QPushButton>
 #include <QSettings>
@@ -36,6 +41,15 @@ void screenshot(QWidget* widget, const QString& name)
     QDir().mkpath(QStringLiteral(SCREENSHOT_DIR));
     const QString path = QStringLiteral(SCREENSHOT_DIR "/%1.png").arg(name);
     QVERIFY2(widget->grab().save(path), qPrintable(path));
+}
+
+/// The window at screenshot size, showing its Sandbox tab.
+SandboxPanel* openSandboxTab(MainWindow& window)
+{
+    window.resize(1280, 860);
+    window.show();
+    window.tabs()->setCurrentWidget(window.sandboxPanel());
+    return window.sandboxPanel();
 }
 
 bool waitFor(const std::function<bool()>& condition, int ms = 15000)
@@ -295,10 +309,7 @@ private slots:
     {
         ConsoleSession session;
         MainWindow window(session);
-        window.resize(1280, 860);
-        window.show();
-        window.tabs()->setCurrentWidget(window.sandboxPanel());
-        SandboxPanel* panel = window.sandboxPanel();
+        SandboxPanel* panel = openSandboxTab(window);
         // Cross-play: PC, console and mobile players in one region, two of each.
         QVERIFY(panel->start(1, 6, SandboxScenario::CrossPlay));
         auto figures = [&] { return panel->figures().figures(); };
@@ -308,7 +319,13 @@ private slots:
                        return g.figures.connected == 2 && g.figures.visiblePerClient >= 4.9 && g.figures.otherPlatformVisiblePerClient >= 3.9;
                    });
         }));
-        QCOMPARE(QString::fromStdString(figures()[2].figures.label), QStringLiteral("mobile, 20 Hz input"));
+        QCOMPARE(QString::fromStdString(figures()[2].figures.label), QStringLiteral("mobile, 20 Hz input, 30 fps"));
+        // Frame rates differ per platform: a 30 fps phone reads its packets up to a frame late, so
+        // its round trip is longer than the 120 fps PC's on the same network.
+        QVERIFY(waitFor([&] {
+            const auto f = figures();
+            return f[2].figures.rttP50Ms > f[0].figures.rttP50Ms + 5.0;
+        }));
         QTest::qWait(1200);
         screenshot(&window, QStringLiteral("sandbox-crossplay"));
         // Cross-play pools off: everyone sees only their own platform (one other player each).
@@ -320,7 +337,7 @@ private slots:
                        return g.figures.otherPlatformVisiblePerClient == 0.0 && g.figures.visiblePerClient > 0.9 && g.figures.visiblePerClient < 1.1;
                    });
         }));
-        QVERIFY(panel->figures().toMarkdown().contains(QStringLiteral("| eu-west | console, 30 Hz input | 2 / 2 |")));
+        QVERIFY(panel->figures().toMarkdown().contains(QStringLiteral("| eu-west | console, 30 Hz input, 60 fps | 2 / 2 |")));
 
         // Accessibility: four input patterns side by side, each with its figures.
         session.stopSandbox();
@@ -335,6 +352,77 @@ private slots:
             labels << QString::fromStdString(g.figures.label);
         QCOMPARE(labels, (QStringList{QStringLiteral("typical"), QStringLiteral("slow inputs"), QStringLiteral("bursty inputs"),
                                       QStringLiteral("assisted inputs")}));
+    }
+
+    void sandboxSessionIsRecordedAndReplayedExactly()
+    {
+        ConsoleSession session;
+        MainWindow window(session);
+        SandboxPanel* panel = openSandboxTab(window);
+        QVERIFY(panel->start(2, 6, SandboxScenario::CrossPlay));
+        QVERIFY(waitFor([&] { return session.regions().rowCount() == 2; }));
+        QTest::qWait(400);
+        QVERIFY(panel->apply(QStringLiteral("us-east"), 120, 10, 3, 0));  // QA makes the network worse mid-session
+        QTest::qWait(600);
+
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("desync.lvrec.json"));
+        QSignalSpy saved(panel, &SandboxPanel::recordingSaved);
+        panel->saveRecording(path);
+        QVERIFY(saved.wait(5000));
+        QVERIFY2(saved.first().at(1).toBool(), qPrintable(saved.first().at(2).toString()));
+        QVERIFY(QFile::exists(path));
+
+        // The bug report's check from the command line: this build replays it byte for byte...
+        QProcess verify;
+        verify.start(QStringLiteral(CONSOLE_PATH), {QStringLiteral("--verify-recording"), path});
+        QVERIFY(verify.waitForFinished(60000));
+        const QString out = QString::fromUtf8(verify.readAllStandardOutput());
+        QVERIFY2(verify.exitCode() == 0, qPrintable(out + QString::fromUtf8(verify.readAllStandardError())));
+        QVERIFY(out.contains(QStringLiteral("identical")));
+        // ...and a recording edited by hand (another network) does not.
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QByteArray json = file.readAll();
+        file.close();
+        QVERIFY(json.contains("\"latency_ms\": 120"));
+        const QString edited = dir.filePath(QStringLiteral("edited.lvrec.json"));
+        QFile out2(edited);
+        QVERIFY(out2.open(QIODevice::WriteOnly));
+        out2.write(json.replace("\"latency_ms\": 120", "\"latency_ms\": 121"));
+        out2.close();
+        verify.start(QStringLiteral(CONSOLE_PATH), {QStringLiteral("--verify-recording"), edited});
+        QVERIFY(verify.waitForFinished(60000));
+        QCOMPARE(verify.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(verify.readAllStandardOutput()).contains(QStringLiteral("DIVERGED")));
+
+        // Replay in the console: the same regions come back, the network controls follow the
+        // recording, and at the end the traffic is checked against it.
+        QSignalSpy started(panel, &SandboxPanel::replayStarted);
+        panel->replayRecording(path);
+        QVERIFY(started.wait(5000));
+        QVERIFY2(started.first().at(1).toBool(), qPrintable(started.first().at(2).toString()));
+        QVERIFY(session.sandbox()->replaying());
+        QVERIFY(panel->stateText().startsWith(QStringLiteral("Replaying desync.lvrec.json")));
+        QPushButton* applyUsEast = panel->findChild<QPushButton*>(QStringLiteral("apply-us-east"));
+        QVERIFY(applyUsEast);
+        QVERIFY(!applyUsEast->isEnabled());
+        QVERIFY(waitFor([&] { return session.regions().rowCount() == 2; }));
+        QVERIFY(waitFor([&] { return panel->stateText().contains(QStringLiteral("identical to the recording")); }));
+        panel->pullFrame();
+        QDoubleSpinBox* usEastLatency = nullptr;
+        for (auto* box : panel->findChildren<QDoubleSpinBox*>())
+            if (box->accessibleName() == QStringLiteral("Latency for us-east"))
+                usEastLatency = box;
+        QVERIFY(usEastLatency);
+        QCOMPARE(usEastLatency->value(), 120.0);  // the recorded change, replayed
+        screenshot(&window, QStringLiteral("sandbox-replay"));
+
+        QSignalSpy failed(panel, &SandboxPanel::replayStarted);
+        panel->replayRecording(dir.filePath(QStringLiteral("missing.lvrec.json")));
+        QVERIFY(failed.wait(5000));
+        QVERIFY(!failed.first().at(1).toBool());
+        QVERIFY(failed.first().at(2).toString().contains(QStringLiteral("cannot read")));
     }
 
     void viewerSeesAReadOnlyBoard()

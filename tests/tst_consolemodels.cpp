@@ -1,7 +1,8 @@
 // The console's models without a server: SLO burn rates, bounded latency history, the region and
-// toggle tables (checked by QAbstractItemModelTester), and the headless report.
+// toggle tables (checked by QAbstractItemModelTester), the headless report, recording files.
 #include "console/headless.h"
 #include "console/latencyhistory.h"
+#include "console/recordingfile.h"
 #include "console/regionmodel.h"
 #include "console/slo.h"
 #include "console/togglemodel.h"
@@ -142,6 +143,73 @@ private slots:
         tick.version = 0;  // a stale state arriving late never overwrites a newer one
         toggles.apply(QStringLiteral("live"), tick);
         QCOMPARE(std::get<std::int64_t>(toggles.toggleAt(0).value), std::int64_t{60});
+    }
+
+    void recordingFilesRoundTripExactly()
+    {
+        SandboxRecording r;
+        r.scenario = SandboxScenario::CrossPlay;
+        r.world.config.groups = scenarioGroups(SandboxScenario::CrossPlay);
+        r.world.config.regions = {{"eu-west", 20, {}}, {"ap-south", 7, {}}};
+        r.world.config.regions[1].network.latencyMs = 75.25;
+        r.world.config.regions[1].network.jitterMs = 1.0 / 3.0;  // no decimal rounding on the way
+        r.world.config.seed = 0xFEDCBA9876543210ULL;             // above 2^53: kept as a string
+        r.world.config.step = 1000;
+        lv::liveops::WorldChange knobs{123000, 1, lv::liveops::WorldChange::Kind::Knobs, {}, {}};
+        knobs.knobs.snapshotHz = 10;
+        knobs.knobs.failoverTarget = "127.0.0.1:40001";
+        lv::liveops::WorldChange fault{456000, 0, lv::liveops::WorldChange::Kind::Fault, {}, {}};
+        fault.network.latencyMs = 80;
+        fault.network.burstEnterPercent = 2.5;
+        r.world.changes = {knobs, fault};
+        r.world.duration = 9'000'000;
+        r.world.digest = 0xFFFFFFFFFFFFFFF1ULL;
+        r.world.datagrams = 123456789;
+
+        QString error;
+        const auto back = recordingFromJson(recordingToJson(r), error);
+        QVERIFY2(back, qPrintable(error));
+        QCOMPARE(back->scenario, SandboxScenario::CrossPlay);
+        QCOMPARE(back->world.config.seed, r.world.config.seed);
+        QCOMPARE(back->world.config.regions.size(), std::size_t(2));
+        QCOMPARE(back->world.config.regions[1].network, r.world.config.regions[1].network);
+        QCOMPARE(back->world.config.groups.size(), std::size_t(3));
+        QCOMPARE(back->world.config.groups[2].label, r.world.config.groups[2].label);
+        QCOMPARE(back->world.config.groups[2].frameHz, 30);
+        QCOMPARE(back->world.config.groups[2].behaviour.stickScale, r.world.config.groups[2].behaviour.stickScale);
+        QCOMPARE(back->world.config.groups[1].platform, Platform::Console);
+        QCOMPARE(back->world.changes, r.world.changes);
+        QCOMPARE(back->world.duration, r.world.duration);
+        QCOMPARE(back->world.digest, r.world.digest);
+        QCOMPARE(back->world.datagrams, r.world.datagrams);
+    }
+
+    void badRecordingsSayWhatIsWrong()
+    {
+        SandboxRecording r;
+        r.world.config.groups = scenarioGroups(SandboxScenario::Standard);
+        r.world.config.regions = {{"eu-west", 4, {}}};
+        r.world.changes = {{1000, 0, lv::liveops::WorldChange::Kind::Network, {}, {}}};
+        r.world.duration = 2000;
+        const QByteArray good = recordingToJson(r);
+        QString error;
+        QVERIFY(recordingFromJson(good, error));
+
+        const auto problem = [&](QByteArray json) {
+            QString e;
+            return recordingFromJson(json, e) ? QStringLiteral("accepted") : e;
+        };
+        QVERIFY(problem(good.left(good.size() / 2)).startsWith(QStringLiteral("not JSON")));
+        QVERIFY(problem(QByteArray(good).replace("lifeverse-sandbox-recording", "something-else")).contains(QStringLiteral("not a sandbox recording")));
+        QVERIFY(problem(QByteArray(good).replace("\"version\": 1", "\"version\": 7")).contains(QStringLiteral("newer than this console reads")));
+        QCOMPARE(problem(QByteArray(good).replace("\"kind\": \"network\"", "\"kind\": \"weather\"")),
+                 QStringLiteral("changes[0].kind: unknown value 'weather' (knobs, fault or network)"));
+        QCOMPARE(problem(QByteArray(good).replace("\"region\": 0", "\"region\": 3")), QStringLiteral("changes[0].region: no such region"));
+        QCOMPARE(problem(QByteArray(good).replace("\"latency_ms\": 0", "\"latency_ms\": \"fast\"")),
+                 QStringLiteral("regions[0].network.latency_ms: a number is required"));
+        QCOMPARE(problem(QByteArray(good).replace("\"bots\": 4", "\"bots\": -4")), QStringLiteral("regions[0].bots: cannot be negative"));
+        QCOMPARE(problem(QByteArray(good).replace("\"duration_us\": 2000", "\"duration_us\": 10")),
+                 QStringLiteral("duration_us: ends before the last change"));
     }
 };
 

@@ -3,7 +3,6 @@
 #include "liveops/apiserver.h"
 #include "liveops/cluster.h"
 #include "liveops/config.h"
-#include "liveops/swarm.h"
 
 #include <algorithm>
 
@@ -40,8 +39,25 @@ SandboxConfig SandboxConfig::sized(int regions, int bots)
     return c;
 }
 
-namespace {
-std::vector<liveops::SwarmGroup> groupsFor(SandboxScenario scenario)
+QString scenarioName(SandboxScenario scenario)
+{
+    switch (scenario) {
+    case SandboxScenario::CrossPlay: return QStringLiteral("cross-play");
+    case SandboxScenario::Accessibility: return QStringLiteral("accessibility");
+    case SandboxScenario::Standard: break;
+    }
+    return QStringLiteral("standard");
+}
+
+std::optional<SandboxScenario> scenarioFromName(const QString& name)
+{
+    for (auto s : {SandboxScenario::Standard, SandboxScenario::CrossPlay, SandboxScenario::Accessibility})
+        if (scenarioName(s) == name)
+            return s;
+    return std::nullopt;
+}
+
+std::vector<liveops::SwarmGroup> scenarioGroups(SandboxScenario scenario)
 {
     BotBehaviour base;
     base.areaRadius = 60 * kPositionUnitsPerMetre;
@@ -49,9 +65,9 @@ std::vector<liveops::SwarmGroup> groupsFor(SandboxScenario scenario)
     case SandboxScenario::CrossPlay: {
         BotBehaviour mobile = base;
         mobile.stickScale = 0.8;
-        return {{"PC, 60 Hz input", Platform::Pc, base, 60},
-                {"console, 30 Hz input", Platform::Console, base, 30},
-                {"mobile, 20 Hz input", Platform::Mobile, mobile, 20}};
+        return {{"PC, 60 Hz input, 120 fps", Platform::Pc, base, 60, 120},
+                {"console, 30 Hz input, 60 fps", Platform::Console, base, 30, 60},
+                {"mobile, 20 Hz input, 30 fps", Platform::Mobile, mobile, 20, 30}};
     }
     case SandboxScenario::Accessibility: {
         BotBehaviour slow = base, bursty = base, assisted = base;
@@ -61,36 +77,59 @@ std::vector<liveops::SwarmGroup> groupsFor(SandboxScenario scenario)
         assisted.stickScale = 0.6;
         assisted.inputDropPercent = 10;
         assisted.turnRateDegPerS = 90;
-        return {{"typical", Platform::Pc, base, 30},
-                {"slow inputs", Platform::Pc, slow, 30},
-                {"bursty inputs", Platform::Pc, bursty, 30},
-                {"assisted inputs", Platform::Pc, assisted, 15}};
+        return {{"typical", Platform::Pc, base, 30, 60},
+                {"slow inputs", Platform::Pc, slow, 30, 60},
+                {"bursty inputs", Platform::Pc, bursty, 30, 60},
+                {"assisted inputs", Platform::Pc, assisted, 15, 60}};
     }
     case SandboxScenario::Standard: break;
     }
-    return {{"PC", Platform::Pc, base, 30}};
+    return {{"PC", Platform::Pc, base, 30, 60}};
 }
-} // namespace
 
 std::unique_ptr<Sandbox> Sandbox::start(const SandboxConfig& config, QString& error)
 {
+    liveops::SimulatedWorldConfig world;
+    for (const SandboxRegion& r : config.regions)
+        world.regions.push_back({r.name, r.bots, r.network});
+    world.groups = scenarioGroups(config.scenario);
+    world.seed = config.seed;
+    return launch(config, liveops::SimulatedWorld::start(std::move(world)), error);
+}
+
+std::unique_ptr<Sandbox> Sandbox::replay(const SandboxRecording& recording, QString& error)
+{
+    SandboxConfig config;
+    config.scenario = recording.scenario;
+    config.seed = recording.world.config.seed;
+    for (const auto& r : recording.world.config.regions)
+        config.regions.push_back({r.name, r.bots, r.network});
+    return launch(config, liveops::SimulatedWorld::replay(recording.world), error);
+}
+
+std::unique_ptr<Sandbox> Sandbox::launch(const SandboxConfig& config, std::unique_ptr<liveops::SimulatedWorld> world, QString& error)
+{
     std::unique_ptr<Sandbox> s(new Sandbox());
     s->m_config = config;
+    s->m_world = std::move(world);
     if (!s->m_dir.isValid()) {
         error = QObject::tr("cannot create a temporary folder for the sandbox store");
         return nullptr;
     }
-    const Key tokenKey = generateKey();
     liveops::ClusterConfig cluster;
     cluster.storePath = s->m_dir.filePath(QStringLiteral("sandbox.db")).toStdString();
     cluster.telemetryInterval = config.telemetryInterval;
-    for (std::size_t i = 0; i < config.regions.size(); ++i) {
+    for (const SandboxRegion& r : config.regions) {
         liveops::RegionConfig region;
-        region.name = config.regions[i].name;
-        region.tokenKey = tokenKey;
-        region.seed = 100 + i;
+        region.name = r.name;
         cluster.regions.push_back(region);
     }
+    cluster.startRegion = [world = s->m_world.get(), names = cluster.regions](const liveops::RegionConfig& rc, std::string&) {
+        std::size_t i = 0;
+        while (names[i].name != rc.name)
+            ++i;
+        return world->region(i);
+    };
     std::string problem;
     s->m_cluster = liveops::Cluster::start(std::move(cluster), problem);
     if (!s->m_cluster) {
@@ -107,34 +146,16 @@ std::unique_ptr<Sandbox> Sandbox::start(const SandboxConfig& config, QString& er
         error = QString::fromStdString(problem);
         return nullptr;
     }
-    const auto regions = s->m_cluster->regions();
-    for (std::size_t i = 0; i < config.regions.size(); ++i) {
-        liveops::SwarmConfig swarm;
-        swarm.server = *Address::parse(regions[i].endpoint);
-        swarm.count = config.regions[i].bots;
-        swarm.tokenKey = tokenKey;
-        swarm.network = config.regions[i].network;
-        swarm.adjustableNetwork = true;
-        swarm.groups = groupsFor(config.scenario);
-        swarm.seed = 7 + i;
-        swarm.firstClientId = 1'000'000 * (i + 1);
-        auto bots = liveops::BotSwarm::start(swarm, problem);
-        if (!bots) {
-            error = QString::fromStdString(problem);
-            return nullptr;
-        }
-        s->m_bots.push_back(std::move(bots));
-    }
     return s;
 }
 
 Sandbox::~Sandbox()
 {
-    m_bots.clear();
     if (m_api)
         m_api->shutdown(std::chrono::milliseconds(0));
     m_api.reset();
     m_cluster.reset();
+    m_world.reset();
 }
 
 liveops::client::ClientOptions Sandbox::clientOptions() const
@@ -145,14 +166,21 @@ liveops::client::ClientOptions Sandbox::clientOptions() const
     return o;
 }
 
+std::optional<std::size_t> Sandbox::indexOf(const std::string& region) const
+{
+    for (std::size_t i = 0; i < m_config.regions.size(); ++i)
+        if (m_config.regions[i].name == region)
+            return i;
+    return std::nullopt;
+}
+
 Sandbox::SyncFrame Sandbox::syncFrame(const std::string& region) const
 {
     SyncFrame frame;
-    for (std::size_t i = 0; i < m_config.regions.size(); ++i)
-        if (m_config.regions[i].name == region) {
-            frame.truth = m_cluster->truth(region);
-            frame.observer = m_bots[i]->view(0);
-        }
+    if (auto i = indexOf(region)) {
+        frame.truth = m_world->truth(*i);
+        frame.observer = m_world->view(*i, 0);
+    }
     return frame;
 }
 
@@ -160,20 +188,24 @@ std::vector<Sandbox::GroupFigures> Sandbox::figures() const
 {
     std::vector<GroupFigures> out;
     for (std::size_t i = 0; i < m_config.regions.size(); ++i)
-        for (const auto& g : m_bots[i]->groupReports())
+        for (const auto& g : m_world->groupReports(i))
             out.push_back({m_config.regions[i].name, g});
     return out;
 }
 
 bool Sandbox::setNetwork(const std::string& region, const ConditionerSettings& network)
 {
-    for (std::size_t i = 0; i < m_config.regions.size(); ++i)
-        if (m_config.regions[i].name == region) {
-            m_bots[i]->setNetwork(network);
-            m_config.regions[i].network = network;
-            return true;
-        }
-    return false;
+    const auto i = indexOf(region);
+    if (!i || m_world->replaying())
+        return false;
+    m_world->setNetwork(*i, network);
+    m_config.regions[*i].network = network;
+    return true;
+}
+
+SandboxRecording Sandbox::recording() const
+{
+    return {m_config.scenario, m_world->recording()};
 }
 
 } // namespace lv::console

@@ -51,11 +51,21 @@ void ConsoleSession::removeCluster(const QString& name)
 bool ConsoleSession::startSandbox(const SandboxConfig& config, QString& error)
 {
     stopSandbox();
-    m_sandbox = Sandbox::start(config, error);
-    if (!m_sandbox)
-        return false;
-    addCluster(QStringLiteral("sandbox"), m_sandbox->clientOptions());
-    return true;
+    return adoptSandbox(Sandbox::start(config, error));
+}
+
+bool ConsoleSession::replaySandbox(const SandboxRecording& recording, QString& error)
+{
+    stopSandbox();
+    return adoptSandbox(Sandbox::replay(recording, error));
+}
+
+bool ConsoleSession::adoptSandbox(std::unique_ptr<Sandbox> sandbox)
+{
+    m_sandbox = std::move(sandbox);
+    if (m_sandbox)
+        addCluster(QStringLiteral("sandbox"), m_sandbox->clientOptions());
+    return m_sandbox != nullptr;
 }
 
 void ConsoleSession::stopSandbox()

@@ -25,12 +25,15 @@ void ClusterListModel::reload()
     m_clusters = m_session.clusters();
     m_entries = m_directory.load();
     endResetModel();
-    for (std::size_t row = 0; row < m_clusters.size(); ++row)
-        connect(m_clusters[row], &ClusterConnection::stateChanged, this, [this, c = m_clusters[row]] {
-            for (std::size_t r = 0; r < m_clusters.size(); ++r)
-                if (m_clusters[r] == c)
-                    emit dataChanged(index(static_cast<int>(r), Connection), index(static_cast<int>(r), Connection));
-        }, Qt::UniqueConnection);
+    for (ClusterConnection* c : m_clusters)
+        connect(c, &ClusterConnection::stateChanged, this, &ClusterListModel::connectionChanged, Qt::UniqueConnection);
+}
+
+void ClusterListModel::connectionChanged()
+{
+    for (std::size_t r = 0; r < m_clusters.size(); ++r)
+        if (m_clusters[r] == sender())
+            emit dataChanged(index(static_cast<int>(r), Connection), index(static_cast<int>(r), Connection));
 }
 
 int ClusterListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_clusters.size()); }

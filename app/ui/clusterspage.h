@@ -27,6 +27,7 @@ public:
 
 private:
     void reload();
+    void connectionChanged();  // a slot: Qt::UniqueConnection needs a member function
     ConsoleSession& m_session;
     const ClusterDirectory& m_directory;
     std::vector<ClusterConnection*> m_clusters;

@@ -9,17 +9,24 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QCoreApplication>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
+#include <QPointer>
+#include <QThreadPool>
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "console/recordingfile.h"
 #include "widgets/syncview.h"
 
 namespace lv::console {
 
 SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     : QWidget(parent), m_session(session), m_state(new QLabel), m_start(new QPushButton(tr("&Start sandbox"))),
-      m_stop(new QPushButton(tr("S&top sandbox"))), m_regions(new QSpinBox), m_bots(new QSpinBox), m_watched(new QComboBox),
+      m_stop(new QPushButton(tr("S&top sandbox"))), m_save(new QPushButton(tr("Save &recording…"))),
+      m_replay(new QPushButton(tr("Re&play recording…"))), m_regions(new QSpinBox), m_bots(new QSpinBox), m_watched(new QComboBox),
       m_scenario(new QComboBox), m_figuresTimer(new QTimer(this)), m_view(new widgets::SyncView), m_frames(new QTimer(this))
 {
     m_scenario->addItem(tr("Standard players"), static_cast<int>(SandboxScenario::Standard));
@@ -30,6 +37,7 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     connect(m_figuresTimer, &QTimer::timeout, this, [this] {
         if (Sandbox* s = m_session.sandbox())
             m_figures.update(s->figures());
+        updateState();
     });
     m_watched->setAccessibleName(tr("Region shown in the sync view"));
     m_frames->setInterval(50);
@@ -53,6 +61,23 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     });
     m_start->setAccessibleName(tr("Start the local sandbox"));
     m_stop->setAccessibleName(tr("Stop the local sandbox"));
+    m_save->setAccessibleName(tr("Save the sandbox session as a recording file"));
+    m_save->setToolTip(tr("Everything needed to replay this session exactly, for a bug report (Ctrl+Shift+S)"));
+    m_save->setShortcut(QKeySequence(tr("Ctrl+Shift+S")));
+    m_replay->setAccessibleName(tr("Replay a sandbox recording file"));
+    m_replay->setToolTip(tr("Start a sandbox that replays a recording byte for byte (Ctrl+Shift+O)"));
+    m_replay->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+    const QString filter = tr("Sandbox recordings (*.lvrec.json);;All files (*)");
+    connect(m_save, &QPushButton::clicked, this, [this, filter] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save sandbox recording"), QStringLiteral("sandbox.lvrec.json"), filter);
+        if (!path.isEmpty())
+            saveRecording(path);
+    });
+    connect(m_replay, &QPushButton::clicked, this, [this, filter] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Replay sandbox recording"), QString(), filter);
+        if (!path.isEmpty())
+            replayRecording(path);
+    });
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_state, 1);
     buttons->addWidget(m_scenario);
@@ -60,6 +85,8 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     buttons->addWidget(m_bots);
     buttons->addWidget(m_start);
     buttons->addWidget(m_stop);
+    buttons->addWidget(m_save);
+    buttons->addWidget(m_replay);
     auto* pause = new QPushButton(tr("&Pause"));
     pause->setCheckable(true);
     pause->setAccessibleName(tr("Pause the sync view"));
@@ -111,9 +138,11 @@ void SandboxPanel::rebuild()
     m_regions->setEnabled(!sandbox);
     m_bots->setEnabled(!sandbox);
     m_stop->setEnabled(sandbox != nullptr);
+    m_save->setEnabled(sandbox != nullptr);
     m_watched->clear();
+    updateState();
     if (!sandbox) {
-        m_state->setText(tr("No sandbox running. Start one to get regions with bots on this machine."));
+        m_replayFile.clear();
         m_frames->stop();
         m_figuresTimer->stop();
         m_figures.update({});
@@ -124,8 +153,6 @@ void SandboxPanel::rebuild()
     for (const SandboxRegion& region : sandbox->config().regions)
         m_watched->addItem(QString::fromStdString(region.name));
     m_frames->start();
-    m_state->setText(tr("Sandbox running: %n region(s), each with its own bots over real UDP on loopback.", nullptr,
-                        static_cast<int>(sandbox->config().regions.size())));
     m_grid = new QWidget;
     auto* grid = new QGridLayout(m_grid);
     const QStringList headers{tr("Region"), tr("Latency (ms, one way)"), tr("Jitter (ms)"), tr("Loss (%)"), tr("Bandwidth cap (kbit/s, 0 = none)")};
@@ -151,14 +178,98 @@ void SandboxPanel::rebuild()
         grid->addWidget(row.bandwidth, line, 4);
         auto* apply = new QPushButton(tr("Apply"));
         apply->setAccessibleName(tr("Apply the network of %1").arg(name));
+        apply->setObjectName(QStringLiteral("apply-") + name);
         connect(apply, &QPushButton::clicked, this, [this, row] {
             this->apply(row.region, row.latency->value(), row.jitter->value(), row.loss->value(), row.bandwidth->value());
         });
+        if (sandbox->replaying()) {  // the recording decides the network
+            for (QWidget* w : std::initializer_list<QWidget*>{row.latency, row.jitter, row.loss, row.bandwidth, apply})
+                w->setEnabled(false);
+            apply->setToolTip(tr("A replay applies the recorded network changes"));
+        }
         grid->addWidget(apply, line, 5);
         m_rows.push_back(row);
         ++line;
     }
     static_cast<QVBoxLayout*>(layout())->insertWidget(1, m_grid);
+}
+
+QString SandboxPanel::stateText() const
+{
+    Sandbox* sandbox = m_session.sandbox();
+    if (!sandbox)
+        return tr("No sandbox running. Start one to get regions with bots on this machine, or replay a recording.");
+    const int regions = static_cast<int>(sandbox->config().regions.size());
+    if (!sandbox->replaying())
+        return tr("Sandbox running: %n region(s) of simulated players. Deterministic and recorded from the start: "
+                  "save the recording to attach it to a bug report.", nullptr, regions);
+    const auto p = sandbox->replayProgress();
+    const QString file = QFileInfo(m_replayFile).fileName();
+    if (!p.finished)
+        return tr("Replaying %1: %2 s of %3 s").arg(file).arg(double(p.now) / 1e6, 0, 'f', 1).arg(double(p.end) / 1e6, 0, 'f', 1);
+    const auto recorded = sandbox->recording().world;
+    return p.identical ? tr("Replay of %1 finished: traffic identical to the recording (%2 datagrams, digest %3).")
+                             .arg(file).arg(recorded.datagrams).arg(recorded.digest, 16, 16, QLatin1Char('0'))
+                       : tr("Replay of %1 finished but DIVERGED from the recording: this build behaves differently "
+                            "(digest %2, %3 datagrams).").arg(file).arg(recorded.digest, 16, 16, QLatin1Char('0')).arg(recorded.datagrams);
+}
+
+void SandboxPanel::updateState()
+{
+    m_state->setText(stateText());
+    Sandbox* sandbox = m_session.sandbox();
+    if (!sandbox || !sandbox->replaying())
+        return;
+    // The controls show the network the replay has reached, change by change.
+    const auto recording = sandbox->recording().world;
+    for (const auto& change : recording.changes)
+        if (change.kind == liveops::WorldChange::Kind::Network && change.region < m_rows.size()) {
+            const Row& row = m_rows[change.region];
+            row.latency->setValue(change.network.latencyMs);
+            row.jitter->setValue(change.network.jitterMs);
+            row.loss->setValue(change.network.lossPercent);
+            row.bandwidth->setValue(change.network.bandwidthKbps);
+        }
+}
+
+void SandboxPanel::saveRecording(const QString& path)
+{
+    Sandbox* sandbox = m_session.sandbox();
+    if (!sandbox) {
+        emit recordingSaved(path, false, tr("no sandbox is running"));
+        return;
+    }
+    // Taking the recording is a copy under the world's lock; writing it is disk work: off the UI thread.
+    QPointer<SandboxPanel> self(this);
+    QThreadPool::globalInstance()->start([self, path, recording = sandbox->recording()] {
+        QString error;
+        const bool ok = lv::console::saveRecording(path, recording, error);
+        QMetaObject::invokeMethod(qApp, [self, path, ok, error] {
+            if (!self)
+                return;
+            emit self->message(ok ? tr("Sandbox recording saved to %1").arg(path) : error);
+            emit self->recordingSaved(path, ok, error);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void SandboxPanel::replayRecording(const QString& path)
+{
+    QPointer<SandboxPanel> self(this);
+    QThreadPool::globalInstance()->start([self, path] {
+        QString error;
+        auto recording = loadRecording(path, error);
+        QMetaObject::invokeMethod(qApp, [self, path, recording = std::move(recording), error]() mutable {
+            if (!self)
+                return;
+            const bool ok = recording && self->m_session.replaySandbox(*recording, error);
+            if (ok)
+                self->m_replayFile = path;
+            self->rebuild();
+            emit self->message(ok ? tr("Replaying %1").arg(path) : tr("Cannot replay: %1").arg(error));
+            emit self->replayStarted(path, ok, error);
+        }, Qt::QueuedConnection);
+    });
 }
 
 bool SandboxPanel::start(int regions, int bots, SandboxScenario scenario)
@@ -204,6 +315,8 @@ void SandboxPanel::pullFrame()
                         .arg(frame.observer.largestCorrectionMetres, 0, 'f', 2)
                         .arg(frame.observer.interpolationDelayMs, 0, 'f', 0);
     m_view->setScene(scene);
+    if (sandbox->replaying())
+        updateState();  // progress moves with the picture
 }
 
 bool SandboxPanel::apply(const QString& region, double latencyMs, double jitterMs, double lossPercent, double bandwidthKbps)

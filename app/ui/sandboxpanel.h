@@ -35,11 +35,20 @@ public:
     bool start(int regions, int bots, SandboxScenario scenario);
     /// Takes the current frame of the watched region into the sync view (the timer does it 20x/s).
     void pullFrame();
+    /// Writes the running session's recording to `path` off the UI thread; recordingSaved() reports.
+    void saveRecording(const QString& path);
+    /// Reads `path` off the UI thread, then starts a sandbox replaying it; replayStarted() reports.
+    void replayRecording(const QString& path);
+    /// What the state line says (replay progress and its verdict included).
+    QString stateText() const;
 
 signals:
     void message(const QString& text);
+    void recordingSaved(const QString& path, bool ok, const QString& error);
+    void replayStarted(const QString& path, bool ok, const QString& error);
 
 private:
+    void updateState();
     struct Row {
         QString region;
         QDoubleSpinBox *latency, *jitter, *loss, *bandwidth;
@@ -48,6 +57,9 @@ private:
     QLabel* m_state;
     QPushButton* m_start;
     QPushButton* m_stop;
+    QPushButton* m_save;
+    QPushButton* m_replay;
+    QString m_replayFile;
     QSpinBox* m_regions;
     QSpinBox* m_bots;
     QComboBox* m_watched;

@@ -26,6 +26,8 @@ public:
     void removeCluster(const QString& name);
     /// Starts syncd's service in-process with bots and connects to it as cluster "sandbox".
     bool startSandbox(const SandboxConfig& config, QString& error);
+    /// Starts a sandbox that replays a recording exactly, connected as cluster "sandbox".
+    bool replaySandbox(const SandboxRecording& recording, QString& error);
     void stopSandbox();
 
     Sandbox* sandbox() const { return m_sandbox.get(); }
@@ -40,6 +42,7 @@ signals:
     void clustersChanged();
 
 private:
+    bool adoptSandbox(std::unique_ptr<Sandbox> sandbox);  // connects to it as "sandbox"; false if null
     RegionModel m_regions;
     ToggleModel m_toggles;
     LatencyHistory m_history;
