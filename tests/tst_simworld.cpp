@@ -86,6 +86,7 @@ private slots:
         replay->setNetwork(0, {});  // ignored: the recording decides
         QVERIFY(waitFor([&] { return replay->replayProgress().finished; }));
         QVERIFY(replay->replayProgress().identical);
+        QCOMPARE(replay->lag(), TimeUs(0));  // a finished replay waits at its end, it does not fall behind
         QCOMPARE(replay->recording().changes, recorded.changes);
     }
 

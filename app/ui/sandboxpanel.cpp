@@ -200,13 +200,18 @@ QString SandboxPanel::stateText() const
     if (!sandbox)
         return tr("No sandbox running. Start one to get regions with bots on this machine, or replay a recording.");
     const int regions = static_cast<int>(sandbox->config().regions.size());
+    const auto lag = sandbox->lag();
+    const QString behind = lag >= std::chrono::seconds(1)
+                               ? tr(" Running %1 s behind real time: this machine cannot step that many bots live (the session stays exact).")
+                                     .arg(double(lag.count()) / 1000.0, 0, 'f', 1)
+                               : QString();
     if (!sandbox->replaying())
         return tr("Sandbox running: %n region(s) of simulated players. Deterministic and recorded from the start: "
-                  "save the recording to attach it to a bug report.", nullptr, regions);
+                  "save the recording to attach it to a bug report.", nullptr, regions) + behind;
     const auto p = sandbox->replayProgress();
     const QString file = QFileInfo(m_replayFile).fileName();
     if (!p.finished)
-        return tr("Replaying %1: %2 s of %3 s").arg(file).arg(double(p.now) / 1e6, 0, 'f', 1).arg(double(p.end) / 1e6, 0, 'f', 1);
+        return tr("Replaying %1: %2 s of %3 s.").arg(file).arg(double(p.now) / 1e6, 0, 'f', 1).arg(double(p.end) / 1e6, 0, 'f', 1) + behind;
     const auto recorded = sandbox->recording().world;
     return p.identical ? tr("Replay of %1 finished: traffic identical to the recording (%2 datagrams, digest %3).")
                              .arg(file).arg(recorded.datagrams).arg(recorded.digest, 16, 16, QLatin1Char('0'))

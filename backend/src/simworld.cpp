@@ -68,7 +68,7 @@ SimClusterConfig SimulatedWorld::clusterConfigFor(const SimulatedWorldConfig& co
 
 SimulatedWorld::SimulatedWorld(SimulatedWorldConfig config, std::optional<WorldRecording> script)
     : m_config(std::move(config)), m_script(std::move(script)), m_cluster(clusterConfigFor(m_config)),
-      m_knobs(m_config.regions.size()), m_lastSampleAt(m_config.regions.size(), 0)
+      m_knobs(m_config.regions.size()), m_lastSampleAt(m_config.regions.size(), 0), m_origin(std::chrono::steady_clock::now())
 {
     m_thread = std::thread([this] { run(); });
 }
@@ -131,7 +131,7 @@ void SimulatedWorld::apply(const WorldChange& change)
 void SimulatedWorld::run()
 {
     using Clock = std::chrono::steady_clock;
-    const auto origin = Clock::now();
+    const auto origin = m_origin;
     const TimeUs step = std::max<TimeUs>(m_config.step, 1);
     while (m_running) {
         const TimeUs wall = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - origin).count();
@@ -153,6 +153,15 @@ void SimulatedWorld::run()
         }
         std::this_thread::sleep_for(std::chrono::microseconds(step));
     }
+}
+
+TimeUs SimulatedWorld::lag() const
+{
+    const TimeUs wall = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - m_origin).count();
+    std::lock_guard lock(m_mutex);
+    if (m_script && m_cluster.now() >= m_script->duration)
+        return 0;  // a finished replay waits, it does not lag
+    return std::max<TimeUs>(0, wall - m_cluster.now());
 }
 
 RegionSample SimulatedWorld::sample(std::size_t region)

@@ -77,6 +77,8 @@ public:
     SandboxRecording recording() const;
     bool replaying() const { return m_world->replaying(); }
     liveops::SimulatedWorld::ReplayProgress replayProgress() const { return m_world->replayProgress(); }
+    /// How far the session trails real time (too many bots for this machine).
+    std::chrono::milliseconds lag() const { return std::chrono::milliseconds(m_world->lag() / 1000); }
     const SandboxConfig& config() const { return m_config; }
 
     /// One moment of a region for the sync view: the server's truth and what its first bot's

@@ -5,6 +5,7 @@
 #include "synccore/simcluster.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -77,6 +78,10 @@ public:
     ClientView view(std::size_t region, std::size_t bot) const;
     std::vector<PlayerState> truth(std::size_t region) const;
 
+    /// How far simulated time trails the wall clock (more players than this machine steps in
+    /// real time); the session stays exact, only slower.
+    TimeUs lag() const;
+
     /// The session so far: setup, changes, simulated time and digest now.
     WorldRecording recording() const;
     bool replaying() const { return m_script.has_value(); }
@@ -107,6 +112,7 @@ private:
     std::size_t m_scriptNext = 0;
     std::vector<RuntimeKnobs> m_knobs;               // latest requested, per region
     std::vector<TimeUs> m_lastSampleAt;
+    std::chrono::steady_clock::time_point m_origin;  // wall-clock moment of simulated time 0
     std::atomic<bool> m_running{true};
     std::thread m_thread;                            // last: starts after everything above exists
 };
