@@ -1,0 +1,98 @@
+#pragma once
+
+#include "incidents/types.h"
+
+#include <QSqlDatabase>
+#include <QString>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace lv::incidents {
+
+/// Incidents, notes, their history and the console's captured events in one SQLite file (Qt Sql):
+/// versioned migrations (PRAGMA user_version), WAL, foreign keys, synchronous=FULL (a save that
+/// returned survives a crash or kill -9), a busy timeout so two consoles can share the file, and
+/// bound parameters only. One Store is one connection, used from one thread.
+class Store {
+public:
+    static constexpr int kSchemaVersion = 3;
+
+    enum class OpenProblem { None, Unreadable, Damaged, Newer };
+    struct OpenResult {
+        std::unique_ptr<Store> store;
+        OpenProblem problem = OpenProblem::None;
+        QString error;     ///< plain words for the user
+        QString keptCopy;  ///< where a damaged file was copied (it is never changed)
+    };
+    /// Opens or creates `path`, migrating an older schema. A file that fails integrity_check, is
+    /// not a database, or was written by a newer console is left as it is (a damaged one is also
+    /// copied aside) and the result says so.
+    static OpenResult open(const QString& path);
+    /// For migration tests: a new file built only up to schema `version`.
+    static std::unique_ptr<Store> createAtVersion(const QString& path, int version, QString& error);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    int schemaVersion();
+    QString integrityCheck();  ///< "ok" when sound
+    /// The connection, for tests that need to write rows of an older schema.
+    QSqlDatabase& database() { return m_db; }
+
+    // Incidents. Every method returns false / 0 / nullopt with lastError() on failure.
+    std::int64_t createIncident(const Incident& incident, const QString& author, std::int64_t nowMs);
+    std::optional<Incident> incident(std::int64_t id);
+    /// All incidents, newest first, optionally only those started in [fromMs, toMs).
+    std::vector<Incident> incidents(std::int64_t fromMs = 0, std::int64_t toMs = 0);
+    /// Moves the status on, recording the change; monitoring stamps mitigated, resolved stamps
+    /// resolved (and mitigated if unset), when not already stamped.
+    bool setStatus(std::int64_t id, Status status, const QString& author, std::int64_t nowMs);
+    bool setSeverity(std::int64_t id, int severity, const QString& author, std::int64_t nowMs);
+    bool acknowledge(std::int64_t id, const QString& author, std::int64_t nowMs);
+    /// Free-text fields: title, commander, summary, root_cause, action_items (recorded too).
+    bool setText(std::int64_t id, const QString& field, const QString& value, const QString& author, std::int64_t nowMs);
+    std::vector<IncidentChange> changes(std::int64_t incidentId);
+
+    // Notes: edits keep the earlier text, deletes are soft.
+    std::int64_t addNote(std::int64_t incidentId, const QString& author, const QString& body, std::int64_t nowMs);
+    bool editNote(std::int64_t noteId, const QString& author, const QString& body, std::int64_t nowMs);
+    bool deleteNote(std::int64_t noteId, const QString& author, std::int64_t nowMs);
+    std::vector<Note> notes(std::int64_t incidentId, bool includeDeleted = false);
+    std::vector<NoteRevision> noteHistory(std::int64_t noteId);
+
+    // Events captured by the console.
+    /// Stores the event unless one with its sourceKey exists; true if it was new.
+    bool addEvent(const Event& event);
+    std::vector<Event> events(std::int64_t fromMs, std::int64_t toMs);
+    /// Events that belong to an incident: from `leadMs` before it started to its end (or now),
+    /// in its regions or cluster-wide in its clusters.
+    std::vector<Event> eventsFor(const Incident& incident, std::int64_t nowMs, std::int64_t leadMs = 15 * 60'000);
+    /// Notes, recorded changes and events merged, oldest first.
+    std::vector<TimelineItem> timeline(std::int64_t incidentId, std::int64_t nowMs);
+
+    /// Players online in a region during a minute (the largest count seen in it).
+    bool recordPlayers(const RegionRef& where, std::int64_t timeMs, std::uint32_t players);
+    /// Player-minutes in [fromMs, toMs) for a region, from the recorded minutes.
+    double playerMinutes(const RegionRef& where, std::int64_t fromMs, std::int64_t toMs);
+
+    QString lastError() const { return m_error; }
+
+private:
+    explicit Store(QString connection);
+    static std::unique_ptr<Store> connect(const QString& path, QString& error);
+    bool migrate(int target);
+    bool begin();   // BEGIN IMMEDIATE: take the write lock up front (waits up to the busy timeout)
+    bool commit();
+    bool exec(QSqlQuery& q, const QString& what);
+    bool record(std::int64_t incidentId, const QString& field, const QString& oldValue, const QString& newValue,
+                const QString& author, std::int64_t nowMs);
+    bool fail(const QString& what, const class QSqlQuery& q);
+
+    QString m_connection;
+    QSqlDatabase m_db;
+    QString m_error;
+};
+
+} // namespace lv::incidents
