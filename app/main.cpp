@@ -4,12 +4,14 @@
 #include "console/session.h"
 #include "clusterspage.h"
 #include "console/clusterdirectory.h"
+#include "console/exportcommand.h"
 #include "console/recordingfile.h"
 #include "mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QGuiApplication>
 #include <QTimer>
 
 #include <cstdio>
@@ -36,6 +38,8 @@ void addOptions(QCommandLineParser& parser)
          QStringLiteral("n"), QStringLiteral("0")},
         {QStringLiteral("every"), QCoreApplication::translate("main", "Headless: print every this many seconds."), QStringLiteral("n"),
          QStringLiteral("5")},
+        {QStringLiteral("incidents-db"), QCoreApplication::translate("main", "Incident database file (default: in the app's data folder)."),
+         QStringLiteral("file")},
         {QStringLiteral("replay"), QCoreApplication::translate("main", "Start the sandbox replaying a recording file (instead of a new sandbox)."),
          QStringLiteral("file")},
         {QStringLiteral("verify-recording"),
@@ -102,6 +106,16 @@ int verifyRecording(const QString& path)
 
 int main(int argc, char** argv)
 {
+    // `export ...` runs without a window; a PDF needs fonts, so a GUI application on the offscreen platform.
+    if (argc > 1 && QByteArrayView(argv[1]) == "export") {
+        if (!qEnvironmentVariableIsSet("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        QGuiApplication app(argc, argv);
+        QCoreApplication::setOrganizationName(QStringLiteral("LifeVerse"));
+        QCoreApplication::setApplicationName(QStringLiteral("liveops-console"));
+        QStringList arguments = app.arguments().mid(2);
+        return runExport(arguments);
+    }
     // Headless needs no display: decide before any GUI object exists.
     bool headless = !haveDisplay();
     for (int i = 1; i < argc; ++i)
@@ -118,6 +132,7 @@ int main(int argc, char** argv)
         return verifyRecording(parser.value(QStringLiteral("verify-recording")));
 
     ConsoleSession session;
+    session.incidents().open(parser.isSet(QStringLiteral("incidents-db")) ? parser.value(QStringLiteral("incidents-db")) : defaultIncidentDatabase());
     // The window reconnects the clusters the user added before (tokens from the keychain).
     const bool haveSaved = !headless && !ClusterDirectory().load().empty();
     if (!connectClusters(parser, session, haveSaved))

@@ -2,10 +2,14 @@
 
 namespace lv::console {
 
-ConsoleSession::ConsoleSession(QObject* parent) : QObject(parent) {}
+ConsoleSession::ConsoleSession(QObject* parent)
+    : QObject(parent), m_incidents(std::make_unique<IncidentDesk>()), m_recorder(std::make_unique<IncidentRecorder>(*this, *m_incidents))
+{
+}
 
 ConsoleSession::~ConsoleSession()
 {
+    m_recorder.reset();
     m_clusters.clear();  // clients stop before the in-process server they talk to
     m_sandbox.reset();
 }
@@ -31,6 +35,7 @@ ClusterConnection* ConsoleSession::addCluster(const QString& name, liveops::clie
             c->refreshRegions();
     });
     m_clusters.push_back(std::move(connection));
+    emit clusterAdded(c);
     c->start();
     emit clustersChanged();
     return c;

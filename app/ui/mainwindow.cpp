@@ -2,6 +2,8 @@
 
 #include "clusterspage.h"
 #include "controllers.h"
+#include "incidentspage.h"
+#include "kpipanel.h"
 #include "regionspage.h"
 #include "sandboxpanel.h"
 #include "widgets/alertbanner.h"
@@ -9,6 +11,7 @@
 
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDateTime>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -24,6 +27,7 @@ namespace lv::console {
 MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     : QMainWindow(parent), m_session(session), m_tabs(new QTabWidget), m_regions(new RegionsPage(session)), m_board(new widgets::ToggleBoard),
       m_sandbox(new SandboxPanel(session)), m_vault(new TokenVault(this)), m_clusters(new ClustersPage(session, *m_vault)),
+      m_incidents(new IncidentsPage(session.incidents())), m_kpis(new KpiPanel(session.incidents())),
       m_connections(new QLabel), m_alert(new widgets::AlertBanner)
 {
     setWindowTitle(tr("LifeVerse live-ops console"));
@@ -34,6 +38,8 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     m_tabs->addTab(m_regions, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Regions"));
     m_tabs->addTab(m_board, QIcon(QStringLiteral(":/icons/toggles.svg")), tr("&Toggles"));
     m_tabs->addTab(m_sandbox, QIcon(QStringLiteral(":/icons/sandbox.svg")), tr("&Sandbox"));
+    m_tabs->addTab(m_incidents, QIcon(QStringLiteral(":/icons/incidents.svg")), tr("&Incidents"));
+    m_tabs->addTab(m_kpis, QIcon(QStringLiteral(":/icons/reliability.svg")), tr("Re&liability"));
     m_tabs->addTab(m_clusters, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Clusters"));
     auto* central = new QWidget;
     auto* column = new QVBoxLayout(central);
@@ -53,6 +59,11 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     connect(m_operations, &OperationsController::message, this, show);
     connect(m_sandbox, &SandboxPanel::message, this, show);
     connect(m_clusters, &ClustersPage::message, this, show);
+    connect(m_incidents, &IncidentsPage::message, this, show);
+    connect(m_alert, &widgets::AlertBanner::incidentRequested, this, [this] {
+        m_tabs->setCurrentWidget(m_incidents);
+        m_incidents->openIncident(incidentFromAlert());
+    });
     connect(&session, &ConsoleSession::clustersChanged, this, &MainWindow::updateConnections);
     connect(&session.regions(), &RegionModel::sloAlertChanged, this, &MainWindow::onSloAlert);
     updateConnections();
@@ -120,6 +131,20 @@ void MainWindow::updateConnections()
     m_connections->setText(parts.isEmpty() ? tr("not connected") : parts.join(QStringLiteral("   ")));
 }
 
+incidents::Incident MainWindow::incidentFromAlert() const
+{
+    incidents::Incident i;
+    if (m_lastAlert.region.isEmpty())
+        return i;
+    const bool page = m_lastAlert.level == SloTracker::Alert::Page;
+    i.title = tr("Latency SLO burning in %1/%2").arg(m_lastAlert.cluster, m_lastAlert.region);
+    i.severity = page ? 2 : 3;  // a page is urgent; SEV1 is for the commander to call
+    i.regions = {{m_lastAlert.cluster, m_lastAlert.region}};
+    i.startedMs = m_lastAlert.raisedMs;
+    i.detectedMs = m_lastAlert.raisedMs;
+    return i;
+}
+
 void MainWindow::onSloAlert(const QString& cluster, const QString& region, SloTracker::Alert alert)
 {
     if (alert == SloTracker::Alert::None) {
@@ -131,6 +156,7 @@ void MainWindow::onSloAlert(const QString& cluster, const QString& region, SloTr
     const QString text = alert == SloTracker::Alert::Page ? tr("%1/%2 is burning its latency SLO budget fast (page)").arg(cluster, region)
                                                           : tr("%1/%2 is burning its latency SLO budget (ticket)").arg(cluster, region);
     statusBar()->showMessage(text);
+    m_lastAlert = {cluster, region, alert, QDateTime::currentMSecsSinceEpoch()};
     // The runbook: a base URL from settings (a team's wiki), else the docs next to the sources.
     const QString base = QSettings().value(QStringLiteral("runbooks/baseUrl"), QStringLiteral(LV_DOCS_URL)).toString();
     m_alert->raiseAlert(text + tr(" — p99 above %1 ms in too many windows; see the runbook.").arg(m_session.regions().sloThresholdMs()),

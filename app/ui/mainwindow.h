@@ -16,6 +16,8 @@ class ToggleBoard;
 namespace lv::console {
 
 class ClustersPage;
+class IncidentsPage;
+class KpiPanel;
 class OperationsController;
 class TokenVault;
 class RegionsPage;
@@ -34,6 +36,10 @@ public:
     widgets::ToggleBoard* toggleBoard() const { return m_board; }
     SandboxPanel* sandboxPanel() const { return m_sandbox; }
     ClustersPage* clustersPage() const { return m_clusters; }
+    IncidentsPage* incidentsPage() const { return m_incidents; }
+    KpiPanel* kpiPanel() const { return m_kpis; }
+    /// What "Open incident" on the alert bar fills in (regions, severity suggestion, start time).
+    incidents::Incident incidentFromAlert() const;
     ToggleController* toggleController() const { return m_toggles; }
     OperationsController* operations() const { return m_operations; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -56,11 +62,19 @@ private:
     SandboxPanel* m_sandbox;
     TokenVault* m_vault;
     ClustersPage* m_clusters;
+    IncidentsPage* m_incidents;
+    KpiPanel* m_kpis;
     ToggleController* m_toggles;
     OperationsController* m_operations;
     QLabel* m_connections;
     widgets::AlertBanner* m_alert;
     QSystemTrayIcon* m_tray = nullptr;
+    struct AlertContext {
+        QString cluster, region;
+        SloTracker::Alert level = SloTracker::Alert::None;
+        std::int64_t raisedMs = 0;
+    };
+    AlertContext m_lastAlert;
 };
 
 } // namespace lv::console

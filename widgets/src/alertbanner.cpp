@@ -14,6 +14,9 @@ AlertBanner::AlertBanner(QWidget* parent) : QFrame(parent), m_text(new QLabel), 
     m_text->setWordWrap(true);
     m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* dismiss = new QPushButton(tr("Dis&miss"));
+    auto* incident = new QPushButton(tr("Open &incident…"));
+    incident->setAccessibleName(tr("Open an incident for this alert"));
+    connect(incident, &QPushButton::clicked, this, &AlertBanner::incidentRequested);
     m_open->setAccessibleName(tr("Open the runbook for this alert"));
     dismiss->setAccessibleName(tr("Dismiss the alert"));
     connect(m_open, &QPushButton::clicked, this, [this] {
@@ -24,6 +27,7 @@ AlertBanner::AlertBanner(QWidget* parent) : QFrame(parent), m_text(new QLabel), 
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(m_text, 1);
     layout->addWidget(m_open);
+    layout->addWidget(incident);
     layout->addWidget(dismiss);
     setVisible(false);
 }

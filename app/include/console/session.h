@@ -1,6 +1,8 @@
 #pragma once
 
 #include "console/clusterconnection.h"
+#include "console/incidentdesk.h"
+#include "console/incidentrecorder.h"
 #include "console/latencyhistory.h"
 #include "console/regionmodel.h"
 #include "console/sandbox.h"
@@ -37,9 +39,13 @@ public:
     RegionModel& regions() { return m_regions; }
     ToggleModel& toggles() { return m_toggles; }
     LatencyHistory& history() { return m_history; }
+    /// The incident database (open it with incidents().open(path)) and what the console records into it.
+    IncidentDesk& incidents() { return *m_incidents; }
 
 signals:
     void clustersChanged();
+    /// A connection was made (before its first event): listeners attach to it here.
+    void clusterAdded(lv::console::ClusterConnection* connection);
 
 private:
     bool adoptSandbox(std::unique_ptr<Sandbox> sandbox);  // connects to it as "sandbox"; false if null
@@ -48,6 +54,8 @@ private:
     LatencyHistory m_history;
     std::vector<std::unique_ptr<ClusterConnection>> m_clusters;
     std::unique_ptr<Sandbox> m_sandbox;  // after the clusters: destroyed first is the connection, then the server
+    std::unique_ptr<IncidentDesk> m_incidents;
+    std::unique_ptr<IncidentRecorder> m_recorder;  // needs the models above and the desk
 };
 
 } // namespace lv::console

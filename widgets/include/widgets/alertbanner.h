@@ -8,8 +8,9 @@ class QPushButton;
 
 namespace lv::widgets {
 
-/// A bar above a page that says what is wrong and what to read: the alert text, "Open runbook"
-/// (opens the link with the desktop's handler) and "Dismiss". Stays until dismissed or cleared.
+/// A bar above a page that says what is wrong and what to do: the alert text, "Open runbook"
+/// (opens the link with the desktop's handler), "Open incident…" and "Dismiss". Stays until
+/// dismissed or cleared.
 class AlertBanner : public QFrame {
     Q_OBJECT
 public:
@@ -21,6 +22,7 @@ public:
 
 signals:
     void runbookOpened(const QUrl& url);
+    void incidentRequested();
 
 private:
     QLabel* m_text;

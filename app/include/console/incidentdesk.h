@@ -1,0 +1,78 @@
+#pragma once
+
+#include "incidents/kpi.h"
+#include "incidents/types.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <memory>
+#include <vector>
+
+namespace lv::incidents {
+class Store;
+}
+
+namespace lv::console {
+
+/// The console's incident database, off the UI thread. Every call returns at once; the store
+/// lives on a worker thread and answers with signals (queued to the caller's thread). A note is
+/// on disk when noteSaved() arrives. Nothing here waits on SQLite.
+class IncidentDesk : public QObject {
+    Q_OBJECT
+public:
+    enum class ExportFormat { Markdown, Csv, Json, Pdf };
+
+    explicit IncidentDesk(QObject* parent = nullptr);
+    ~IncidentDesk() override;
+
+    void open(const QString& path);
+    bool isOpen() const { return m_open; }
+    QString problem() const { return m_problem; }
+    /// Who writes notes and changes (settings "incidents/author", else the login name).
+    QString author() const { return m_author; }
+    void setAuthor(const QString& author) { m_author = author; }
+
+    void refresh();                 ///< incidentsListed()
+    void load(std::int64_t id);     ///< incidentLoaded()
+    void create(const incidents::Incident& incident);
+    void setStatus(std::int64_t id, incidents::Status status);
+    void setSeverity(std::int64_t id, int severity);
+    void setText(std::int64_t id, const QString& field, const QString& value);
+    void addNote(std::int64_t id, const QString& body);
+    void editNote(std::int64_t incidentId, std::int64_t noteId, const QString& body);
+    void deleteNote(std::int64_t incidentId, std::int64_t noteId);
+    void addEvent(const incidents::Event& event);
+    void recordPlayers(const incidents::RegionRef& where, std::int64_t timeMs, std::uint32_t players);
+    void computeKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs);
+    void exportIncident(std::int64_t id, ExportFormat format, const QString& path);
+    void exportKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs, ExportFormat format, const QString& path);
+
+signals:
+    void opened(bool ok, const QString& problem);
+    void incidentsListed(const std::vector<lv::incidents::Incident>& incidents);
+    void incidentLoaded(const lv::incidents::Incident& incident, const std::vector<lv::incidents::TimelineItem>& timeline, double playerMinutes);
+    void incidentCreated(std::int64_t id);
+    void noteSaved(std::int64_t incidentId, std::int64_t noteId);
+    /// An event was stored that belongs to these regions (open views reload if they touch them).
+    void eventAdded(const lv::incidents::Event& event);
+    void kpisReady(const lv::incidents::KpiReport& report);
+    void exported(const QString& path, bool ok, const QString& error);
+    /// A write failed: nothing was lost on disk, but this change did not happen.
+    void failed(const QString& error);
+
+private:
+    /// Runs `work` with the store on the worker thread (dropped while the store is not open).
+    void post(std::function<void(incidents::Store&)> work);
+    /// After a change to incident `id`: list and incident read back and sent.
+    void changed(incidents::Store& store, std::int64_t id);
+
+    QThread m_thread;
+    QObject* m_worker = nullptr;              // lives on m_thread; owns the store
+    std::unique_ptr<incidents::Store> m_store;  // touched only on m_thread
+    bool m_open = false;
+    QString m_problem;
+    QString m_author;
+};
+
+} // namespace lv::console

@@ -1,0 +1,225 @@
+#include "console/incidentdesk.h"
+
+#include "incidents/export.h"
+#include "incidents/store.h"
+
+#include <QDateTime>
+#include <QSaveFile>
+
+namespace lv::console {
+
+using namespace lv::incidents;
+
+namespace {
+std::int64_t nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+QString loginName()
+{
+    const QString user = qEnvironmentVariable("USER", qEnvironmentVariable("USERNAME"));
+    return user.isEmpty() ? QStringLiteral("operator") : user;
+}
+
+double impactOf(Store& store, const Incident& incident, std::int64_t now)
+{
+    return customerImpact(incident, [&](const RegionRef& r, std::int64_t a, std::int64_t b) { return store.playerMinutes(r, a, b); }, now);
+}
+
+bool saveBytes(const QString& path, const QByteArray& bytes, QString& error)
+{
+    QSaveFile file(path);
+    if (file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size() && file.commit())
+        return true;
+    error = QObject::tr("cannot write %1: %2").arg(path, file.errorString());
+    return false;
+}
+} // namespace
+
+IncidentDesk::IncidentDesk(QObject* parent) : QObject(parent), m_worker(new QObject), m_author(loginName())
+{
+    m_thread.setObjectName(QStringLiteral("incidents"));
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.start();
+}
+
+IncidentDesk::~IncidentDesk()
+{
+    // Close the store on its own thread, after every queued write has run.
+    QMetaObject::invokeMethod(m_worker, [this] { m_store.reset(); }, Qt::BlockingQueuedConnection);
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void IncidentDesk::post(std::function<void(Store&)> work)
+{
+    QMetaObject::invokeMethod(m_worker, [this, work = std::move(work)] {
+        if (m_store)
+            work(*m_store);
+    }, Qt::QueuedConnection);
+}
+
+void IncidentDesk::open(const QString& path)
+{
+    QMetaObject::invokeMethod(m_worker, [this, path] {
+        m_store.reset();
+        auto result = Store::open(path);
+        m_store = std::move(result.store);
+        const bool ok = m_store != nullptr;
+        QMetaObject::invokeMethod(this, [this, ok, problem = result.error] {
+            m_open = ok;
+            m_problem = problem;
+            emit opened(ok, problem);
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
+}
+
+void IncidentDesk::changed(Store& store, std::int64_t id)
+{
+    emit incidentsListed(store.incidents());
+    if (const auto incident = store.incident(id)) {
+        const std::int64_t now = nowMs();
+        emit incidentLoaded(*incident, store.timeline(id, now), impactOf(store, *incident, now));
+    }
+}
+
+void IncidentDesk::refresh()
+{
+    post([this](Store& s) { emit incidentsListed(s.incidents()); });
+}
+
+void IncidentDesk::load(std::int64_t id)
+{
+    post([this, id](Store& s) {
+        if (const auto incident = s.incident(id)) {
+            const std::int64_t now = nowMs();
+            emit incidentLoaded(*incident, s.timeline(id, now), impactOf(s, *incident, now));
+        }
+    });
+}
+
+void IncidentDesk::create(const Incident& incident)
+{
+    post([this, incident, who = m_author](Store& s) {
+        const std::int64_t id = s.createIncident(incident, who, nowMs());
+        if (id == 0) {
+            emit failed(tr("The incident was not opened: %1").arg(s.lastError()));
+            return;
+        }
+        emit incidentCreated(id);
+        changed(s, id);
+    });
+}
+
+void IncidentDesk::setStatus(std::int64_t id, Status status)
+{
+    post([this, id, status, who = m_author](Store& s) {
+        if (!s.setStatus(id, status, who, nowMs()))
+            emit failed(tr("The status was not changed: %1").arg(s.lastError()));
+        changed(s, id);
+    });
+}
+
+void IncidentDesk::setSeverity(std::int64_t id, int severity)
+{
+    post([this, id, severity, who = m_author](Store& s) {
+        if (!s.setSeverity(id, severity, who, nowMs()))
+            emit failed(tr("The severity was not changed: %1").arg(s.lastError()));
+        changed(s, id);
+    });
+}
+
+void IncidentDesk::setText(std::int64_t id, const QString& field, const QString& value)
+{
+    post([this, id, field, value, who = m_author](Store& s) {
+        if (!s.setText(id, field, value, who, nowMs()))
+            emit failed(tr("%1 was not saved: %2").arg(field, s.lastError()));
+        changed(s, id);
+    });
+}
+
+void IncidentDesk::addNote(std::int64_t id, const QString& body)
+{
+    post([this, id, body, who = m_author](Store& s) {
+        const std::int64_t note = s.addNote(id, who, body, nowMs());
+        if (note == 0) {
+            emit failed(tr("The note was not saved: %1").arg(s.lastError()));
+            return;
+        }
+        emit noteSaved(id, note);
+        changed(s, id);
+    });
+}
+
+void IncidentDesk::editNote(std::int64_t incidentId, std::int64_t noteId, const QString& body)
+{
+    post([this, incidentId, noteId, body, who = m_author](Store& s) {
+        if (!s.editNote(noteId, who, body, nowMs()))
+            emit failed(tr("The note was not changed: %1").arg(s.lastError()));
+        else
+            emit noteSaved(incidentId, noteId);
+        changed(s, incidentId);
+    });
+}
+
+void IncidentDesk::deleteNote(std::int64_t incidentId, std::int64_t noteId)
+{
+    post([this, incidentId, noteId, who = m_author](Store& s) {
+        if (!s.deleteNote(noteId, who, nowMs()))
+            emit failed(tr("The note was not deleted: %1").arg(s.lastError()));
+        changed(s, incidentId);
+    });
+}
+
+void IncidentDesk::addEvent(const Event& event)
+{
+    post([this, event](Store& s) {
+        if (s.addEvent(event))
+            emit eventAdded(event);
+    });
+}
+
+void IncidentDesk::recordPlayers(const RegionRef& where, std::int64_t timeMs, std::uint32_t players)
+{
+    post([where, timeMs, players](Store& s) { s.recordPlayers(where, timeMs, players); });
+}
+
+void IncidentDesk::computeKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs)
+{
+    post([this, fromMs, toMs, changeWindowMs](Store& s) { emit kpisReady(kpiReport(s, fromMs, toMs, nowMs(), changeWindowMs)); });
+}
+
+void IncidentDesk::exportIncident(std::int64_t id, ExportFormat format, const QString& path)
+{
+    post([this, id, format, path](Store& s) {
+        const auto incident = s.incident(id);
+        QString error;
+        bool ok = false;
+        if (!incident) {
+            error = tr("no incident %1").arg(id);
+        } else {
+            const std::int64_t now = nowMs();
+            const IncidentRecord record{*incident, s.timeline(id, now), impactOf(s, *incident, now), now};
+            switch (format) {
+            case ExportFormat::Markdown: ok = saveBytes(path, postmortemMarkdown(record).toUtf8(), error); break;
+            case ExportFormat::Csv: ok = saveBytes(path, timelineCsv(record), error); break;
+            case ExportFormat::Json: ok = saveBytes(path, incidentJson(record), error); break;
+            case ExportFormat::Pdf: ok = writePdf(path, postmortemMarkdown(record), error); break;
+            }
+        }
+        emit exported(path, ok, error);
+    });
+}
+
+void IncidentDesk::exportKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs, ExportFormat format, const QString& path)
+{
+    post([this, fromMs, toMs, changeWindowMs, format, path](Store& s) {
+        const KpiReport report = kpiReport(s, fromMs, toMs, nowMs(), changeWindowMs);
+        QString error;
+        const bool ok = format == ExportFormat::Pdf ? writePdf(path, kpiMarkdown(report), error, QPageLayout::Landscape)
+                        : format == ExportFormat::Csv ? saveBytes(path, kpiCsv(report), error)
+                                                      : saveBytes(path, kpiMarkdown(report).toUtf8(), error);
+        emit exported(path, ok, error);
+    });
+}
+
+} // namespace lv::console

@@ -1,0 +1,424 @@
+#include "incidentspage.h"
+
+#include "incidents/export.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTimeEdit>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QKeyEvent>
+#include <QSplitter>
+#include <QTableView>
+#include <QTabWidget>
+#include <QTextBrowser>
+#include <QTimeZone>
+#include <QVBoxLayout>
+
+namespace lv::console {
+
+using namespace lv::incidents;
+
+namespace {
+const Status kStatuses[] = {Status::Investigating, Status::Identified, Status::Monitoring, Status::Resolved};
+
+QString regionsText(const std::vector<RegionRef>& regions)
+{
+    QStringList parts;
+    for (const RegionRef& r : regions)
+        parts << r.cluster + QLatin1Char('/') + r.region;
+    return parts.join(QStringLiteral(", "));
+}
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+IncidentDialog::IncidentDialog(const Incident& suggestion, QWidget* parent)
+    : QDialog(parent), m_base(suggestion), m_title(new QLineEdit(suggestion.title)), m_severity(new QComboBox),
+      m_regions(new QLineEdit(regionsText(suggestion.regions))), m_started(new QDateTimeEdit), m_commander(new QLineEdit(suggestion.commander))
+{
+    setWindowTitle(tr("Open incident"));
+    for (int s = 1; s <= 4; ++s)
+        m_severity->addItem(QStringLiteral("SEV%1").arg(s), s);
+    m_severity->setCurrentIndex(std::clamp(suggestion.severity, 1, 4) - 1);
+    m_started->setTimeSpec(Qt::UTC);
+    m_started->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'"));
+    m_started->setDateTime(QDateTime::fromMSecsSinceEpoch(suggestion.startedMs ? suggestion.startedMs : QDateTime::currentMSecsSinceEpoch(), Qt::UTC));
+    m_title->setAccessibleName(tr("Incident title"));
+    m_severity->setAccessibleName(tr("Severity"));
+    m_regions->setAccessibleName(tr("Affected regions"));
+    m_regions->setPlaceholderText(tr("cluster/region, cluster/region …"));
+    m_started->setAccessibleName(tr("When the problem started"));
+    m_commander->setAccessibleName(tr("Incident commander"));
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Title"), m_title);
+    form->addRow(tr("&Severity"), m_severity);
+    form->addRow(tr("&Regions"), m_regions);
+    form->addRow(tr("Started (&UTC)"), m_started);
+    form->addRow(tr("&Commander"), m_commander);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("&Open incident"));
+    auto enable = [this, buttons] { buttons->button(QDialogButtonBox::Ok)->setEnabled(!m_title->text().trimmed().isEmpty()); };
+    connect(m_title, &QLineEdit::textChanged, this, enable);
+    enable();
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(buttons);
+    resize(520, sizeHint().height());
+}
+
+std::vector<RegionRef> IncidentDialog::parseRegions(const QString& text)
+{
+    std::vector<RegionRef> out;
+    for (const QString& part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString p = part.trimmed();
+        if (p.isEmpty())
+            continue;
+        const RegionRef ref = p.contains(QLatin1Char('/')) ? RegionRef{p.section(QLatin1Char('/'), 0, 0), p.section(QLatin1Char('/'), 1)}
+                                                          : RegionRef{p, QStringLiteral("*")};
+        if (std::find(out.begin(), out.end(), ref) == out.end())
+            out.push_back(ref);
+    }
+    return out;
+}
+
+Incident IncidentDialog::incident() const
+{
+    Incident i = m_base;
+    i.title = m_title->text().trimmed();
+    i.severity = m_severity->currentData().toInt();
+    i.regions = parseRegions(m_regions->text());
+    i.startedMs = m_started->dateTime().toMSecsSinceEpoch();
+    if (i.detectedMs == 0 || i.detectedMs < i.startedMs)
+        i.detectedMs = std::max(i.startedMs, i.detectedMs);
+    i.commander = m_commander->text().trimmed();
+    return i;
+}
+
+// ---------------------------------------------------------------------------------------------
+IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
+    : QWidget(parent), m_desk(desk), m_header(new QLabel), m_facts(new QLabel), m_severity(new QComboBox), m_status(new QComboBox),
+      m_newestFirst(new QCheckBox(tr("&Newest first"))), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
+      m_rootCause(new QPlainTextEdit), m_actions(new QPlainTextEdit), m_export(new QPushButton(tr("E&xport…")))
+{
+    m_header->setTextFormat(Qt::RichText);
+    m_header->setWordWrap(true);
+    m_facts->setWordWrap(true);
+    m_facts->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    for (int s = 1; s <= 4; ++s)
+        m_severity->addItem(QStringLiteral("SEV%1").arg(s), s);
+    for (Status s : kStatuses)
+        m_status->addItem(statusName(s), static_cast<int>(s));
+    m_severity->setAccessibleName(tr("Incident severity"));
+    m_status->setAccessibleName(tr("Incident status"));
+    m_newestFirst->setAccessibleName(tr("Show the newest timeline entries first"));
+    m_view->setAccessibleName(tr("Incident timeline"));
+    m_view->setOpenLinks(false);
+    m_note->setAccessibleName(tr("Quick note"));
+    m_note->setPlaceholderText(tr("Write what you see and do; Ctrl+Enter saves (Markdown)"));
+    m_note->setMaximumHeight(90);
+    m_export->setAccessibleName(tr("Export this incident"));
+    connect(m_severity, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_updating && m_incident.id)
+            m_desk.setSeverity(m_incident.id, m_severity->currentData().toInt());
+    });
+    connect(m_status, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_updating && m_incident.id)
+            m_desk.setStatus(m_incident.id, static_cast<Status>(m_status->currentData().toInt()));
+    });
+    connect(m_newestFirst, &QCheckBox::toggled, this, &IncidentView::render);
+    connect(m_view, &QTextBrowser::anchorClicked, this, &IncidentView::onLink);
+    auto* save = new QPushButton(tr("&Save note"));
+    save->setAccessibleName(tr("Save the quick note"));
+    save->setToolTip(tr("Ctrl+Enter"));
+    connect(save, &QPushButton::clicked, this, &IncidentView::saveNote);
+    m_note->installEventFilter(this);  // Ctrl+Enter: the text edit would take it as a line break before any shortcut
+    auto* exportMenu = new QMenu(m_export);
+    const std::pair<QString, IncidentDesk::ExportFormat> formats[] = {{tr("Postmortem (Markdown)…"), IncidentDesk::ExportFormat::Markdown},
+                                                                       {tr("Postmortem (PDF)…"), IncidentDesk::ExportFormat::Pdf},
+                                                                       {tr("Timeline (CSV)…"), IncidentDesk::ExportFormat::Csv},
+                                                                       {tr("Incident (JSON)…"), IncidentDesk::ExportFormat::Json}};
+    for (const auto& [label, format] : formats)
+        exportMenu->addAction(label, this, [this, format] {
+            static const char* const suffix[] = {"md", "csv", "json", "pdf"};
+            const QString suggested = QStringLiteral("incident-%1.%2").arg(m_incident.id).arg(QLatin1String(suffix[static_cast<int>(format)]));
+            const QString path = QFileDialog::getSaveFileName(this, tr("Export incident"), suggested);
+            if (!path.isEmpty())
+                m_desk.exportIncident(m_incident.id, format, path);
+        });
+    m_export->setMenu(exportMenu);
+
+    auto* controls = new QHBoxLayout;
+    controls->addWidget(new QLabel(tr("Severity")));
+    controls->addWidget(m_severity);
+    controls->addWidget(new QLabel(tr("Status")));
+    controls->addWidget(m_status);
+    controls->addStretch(1);
+    controls->addWidget(m_newestFirst);
+    controls->addWidget(m_export);
+    auto* noteRow = new QHBoxLayout;
+    noteRow->addWidget(m_note, 1);
+    noteRow->addWidget(save, 0, Qt::AlignBottom);
+
+    auto* postmortem = new QWidget;
+    auto* form = new QFormLayout(postmortem);
+    m_summary->setAccessibleName(tr("Postmortem summary"));
+    m_rootCause->setAccessibleName(tr("Root cause"));
+    m_actions->setAccessibleName(tr("Action items"));
+    form->addRow(tr("Summary"), m_summary);
+    form->addRow(tr("Root cause"), m_rootCause);
+    form->addRow(tr("Action items"), m_actions);
+    auto* savePostmortem = new QPushButton(tr("Save &postmortem text"));
+    connect(savePostmortem, &QPushButton::clicked, this, [this] {
+        const std::pair<QString, QPlainTextEdit*> fields[] = {
+            {QStringLiteral("summary"), m_summary}, {QStringLiteral("root_cause"), m_rootCause}, {QStringLiteral("action_items"), m_actions}};
+        const QString current[] = {m_incident.summary, m_incident.rootCause, m_incident.actionItems};
+        for (int f = 0; f < 3; ++f)
+            if (fields[f].second->toPlainText() != current[f])
+                m_desk.setText(m_incident.id, fields[f].first, fields[f].second->toPlainText());
+    });
+    form->addRow(QString(), savePostmortem);
+    auto* timelineTab = new QWidget;
+    auto* timelineLayout = new QVBoxLayout(timelineTab);
+    timelineLayout->setContentsMargins(0, 0, 0, 0);
+    timelineLayout->addWidget(m_view, 1);
+    timelineLayout->addLayout(noteRow);
+    auto* tabs = new QTabWidget;
+    tabs->addTab(timelineTab, tr("Timeline"));
+    tabs->addTab(postmortem, tr("Postmortem"));
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_header);
+    layout->addWidget(m_facts);
+    layout->addLayout(controls);
+    layout->addWidget(tabs, 1);
+    setEnabled(false);
+}
+
+void IncidentView::show(const Incident& incident, const std::vector<TimelineItem>& timeline, double playerMinutes)
+{
+    const bool other = incident.id != m_incident.id;
+    m_incident = incident;
+    m_timeline = timeline;
+    m_updating = true;
+    m_severity->setCurrentIndex(incident.severity - 1);
+    m_status->setCurrentIndex(m_status->findData(static_cast<int>(incident.status)));
+    m_updating = false;
+    m_header->setText(QStringLiteral("<h2>#%1 %2</h2>").arg(incident.id).arg(incident.title.toHtmlEscaped()));
+    const auto when = [](std::int64_t ms) { return formatTime(ms); };
+    m_facts->setText(tr("Regions: %1 · commander: %2\nStarted %3 · detected %4 · acknowledged %5 · mitigated %6 · resolved %7\n"
+                        "Customer impact so far: %8 player-minutes")
+                         .arg(regionsText(incident.regions), incident.commander.isEmpty() ? tr("—") : incident.commander, when(incident.startedMs),
+                              when(incident.detectedMs), when(incident.acknowledgedMs), when(incident.mitigatedMs), when(incident.resolvedMs))
+                         .arg(playerMinutes, 0, 'f', 0));
+    if (other || !m_summary->hasFocus())
+        m_summary->setPlainText(incident.summary);
+    if (other || !m_rootCause->hasFocus())
+        m_rootCause->setPlainText(incident.rootCause);
+    if (other || !m_actions->hasFocus())
+        m_actions->setPlainText(incident.actionItems);
+    setEnabled(true);
+    render();
+}
+
+void IncidentView::setNewestFirst(bool newestFirst) { m_newestFirst->setChecked(newestFirst); }
+
+void IncidentView::render()
+{
+    QString html;
+    auto items = m_timeline;
+    if (m_newestFirst->isChecked())
+        std::reverse(items.begin(), items.end());
+    for (const TimelineItem& t : items) {
+        const QString time = QDateTime::fromMSecsSinceEpoch(t.timeMs, Qt::UTC).toString(QStringLiteral("MM-dd HH:mm:ss"));
+        QString body = t.what.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+        QString extra;
+        if (t.kind == TimelineItem::Kind::Note)
+            extra = QStringLiteral(" <a href=\"note:edit:%1\">%2</a> <a href=\"note:delete:%1\">%3</a>%4")
+                        .arg(t.noteId)
+                        .arg(tr("edit"), tr("delete"), t.edited ? tr(" <i>(edited)</i>") : QString());
+        const QString colour = t.kind == TimelineItem::Kind::Note ? QStringLiteral("#1565c0") : t.kind == TimelineItem::Kind::Change ? QStringLiteral("#6a1b9a") : QStringLiteral("#555");
+        html += QStringLiteral("<p><tt>%1</tt> <b style=\"color:%2\">[%3]</b> <b>%4</b>: %5%6</p>")
+                    .arg(time, colour, t.tag.toHtmlEscaped(), t.who.toHtmlEscaped(), body, extra);
+    }
+    if (items.empty())
+        html = tr("<p><i>Nothing yet: notes, status changes and what happens in the incident's regions appear here.</i></p>");
+    m_view->setHtml(html);
+}
+
+bool IncidentView::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_note && event->type() == QEvent::KeyPress) {
+        const auto* key = static_cast<QKeyEvent*>(event);
+        if ((key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) && (key->modifiers() & Qt::ControlModifier)) {
+            saveNote();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+QString IncidentView::timelineText() const { return m_view->toPlainText(); }
+
+bool IncidentView::saveNote()
+{
+    const QString body = m_note->toPlainText();
+    if (!m_incident.id || body.trimmed().isEmpty())
+        return false;
+    m_desk.addNote(m_incident.id, body);
+    m_note->clear();  // the text is queued for the store; noteSaved/failed report how it went
+    return true;
+}
+
+void IncidentView::onLink(const QUrl& link)
+{
+    const QStringList parts = link.toString().split(QLatin1Char(':'));
+    if (parts.size() != 3 || parts[0] != QLatin1String("note"))
+        return;
+    const std::int64_t noteId = parts[2].toLongLong();
+    const auto it = std::find_if(m_timeline.begin(), m_timeline.end(), [&](const TimelineItem& t) { return t.noteId == noteId; });
+    if (it == m_timeline.end())
+        return;
+    if (parts[1] == QLatin1String("edit")) {
+        bool ok = false;
+        const QString text = QInputDialog::getMultiLineText(this, tr("Edit note"), tr("The earlier text is kept in the note's history."), it->what, &ok);
+        if (ok && text != it->what && !text.trimmed().isEmpty())
+            m_desk.editNote(m_incident.id, noteId, text);
+    } else if (parts[1] == QLatin1String("delete")
+               && QMessageBox::question(this, tr("Delete note"), tr("Delete this note? It stays in the database, marked deleted.")) == QMessageBox::Yes) {
+        m_desk.deleteNote(m_incident.id, noteId);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
+    : QWidget(parent), m_desk(desk), m_table(new QTableView), m_view(new IncidentView(desk)), m_problem(new QLabel)
+{
+    m_filter.setSourceModel(&m_list);
+    m_table->setModel(&m_filter);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->verticalHeader()->hide();
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(IncidentListModel::Title, QHeaderView::Stretch);
+    m_table->setAccessibleName(tr("Incidents"));
+    m_problem->setWordWrap(true);
+    m_problem->setStyleSheet(QStringLiteral("color: #b71c1c;"));
+    m_problem->setVisible(false);
+
+    auto* status = new QComboBox;
+    status->setAccessibleName(tr("Show incidents by status"));
+    status->addItem(tr("Open incidents"), -2);
+    status->addItem(tr("All incidents"), -1);
+    for (Status s : kStatuses)
+        status->addItem(statusName(s), static_cast<int>(s));
+    auto* severity = new QComboBox;
+    severity->setAccessibleName(tr("Show incidents by severity"));
+    severity->addItem(tr("Any severity"), 0);
+    for (int s = 1; s <= 4; ++s)
+        severity->addItem(QStringLiteral("SEV%1").arg(s), s);
+    auto* search = new QLineEdit;
+    search->setPlaceholderText(tr("Filter by title or region"));
+    search->setAccessibleName(tr("Filter incidents by text"));
+    search->setClearButtonEnabled(true);
+    m_filter.setOpenOnly(true);
+    connect(status, &QComboBox::currentIndexChanged, this, [this, status] {
+        const int v = status->currentData().toInt();
+        m_filter.setOpenOnly(v == -2);
+        m_filter.setStatus(v >= 0 ? std::optional<Status>(static_cast<Status>(v)) : std::nullopt);
+    });
+    connect(severity, &QComboBox::currentIndexChanged, this, [this, severity] { m_filter.setSeverity(severity->currentData().toInt()); });
+    connect(search, &QLineEdit::textChanged, &m_filter, &IncidentFilter::setText);
+    auto* open = new QPushButton(tr("&New incident…"));
+    open->setAccessibleName(tr("Open a new incident"));
+    open->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
+    connect(open, &QPushButton::clicked, this, [this] { openIncident({}); });
+
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(status);
+    filters->addWidget(severity);
+    filters->addWidget(search, 1);
+    auto* left = new QWidget;
+    auto* leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addLayout(filters);
+    leftLayout->addWidget(m_table, 1);
+    leftLayout->addWidget(open, 0, Qt::AlignLeft);
+    auto* split = new QSplitter;
+    split->addWidget(left);
+    split->addWidget(m_view);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_problem);
+    layout->addWidget(split, 1);
+
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {
+        if (current.isValid())
+            m_desk.load(current.data(IncidentListModel::IdRole).toLongLong());
+    });
+    connect(&desk, &IncidentDesk::opened, this, [this](bool ok, const QString& problem) {
+        m_problem->setText(ok ? QString() : tr("Incidents unavailable: %1").arg(problem));
+        m_problem->setVisible(!ok);
+        if (ok)
+            m_desk.refresh();
+    });
+    connect(&desk, &IncidentDesk::incidentsListed, this, [this](const std::vector<Incident>& incidents) {
+        const std::int64_t current = m_view->incidentId();
+        m_list.setIncidents(incidents);
+        select(m_selectAfterCreate > 0 ? m_selectAfterCreate : current);
+        m_selectAfterCreate = -1;
+    });
+    connect(&desk, &IncidentDesk::incidentLoaded, this, [this](const Incident& incident, const std::vector<TimelineItem>& timeline, double impact) {
+        if (incident.id == m_view->incidentId() || m_view->incidentId() == 0 || incident.id == m_table->currentIndex().data(IncidentListModel::IdRole).toLongLong())
+            m_view->show(incident, timeline, impact);
+    });
+    connect(&desk, &IncidentDesk::incidentCreated, this, [this](std::int64_t id) {
+        m_selectAfterCreate = id;
+        emit message(tr("Incident #%1 opened").arg(id));
+    });
+    connect(&desk, &IncidentDesk::eventAdded, this, [this](const Event& e) {
+        if (m_view->incidentId() && m_view->incident().touches(e.where))
+            m_desk.load(m_view->incidentId());
+    });
+    connect(&desk, &IncidentDesk::failed, this, &IncidentsPage::message);
+    connect(&desk, &IncidentDesk::exported, this, [this](const QString& path, bool ok, const QString& error) {
+        emit message(ok ? tr("Exported to %1").arg(path) : tr("Export failed: %1").arg(error));
+    });
+}
+
+void IncidentsPage::openIncident(const Incident& suggestion)
+{
+    IncidentDialog dialog(suggestion, this);
+    if (dialog.exec() == QDialog::Accepted)
+        create(dialog.incident());
+}
+
+void IncidentsPage::create(const Incident& incident) { m_desk.create(incident); }
+
+void IncidentsPage::select(std::int64_t id)
+{
+    const int row = m_list.rowOf(id);
+    if (row < 0)
+        return;
+    const QModelIndex index = m_filter.mapFromSource(m_list.index(row, 0));
+    if (index.isValid())
+        m_table->setCurrentIndex(index);
+    else
+        m_desk.load(id);  // filtered out of the list: still show it
+}
+
+void IncidentsPage::exportTo(std::int64_t id, IncidentDesk::ExportFormat format, const QString& path) { m_desk.exportIncident(id, format, path); }
+
+} // namespace lv::console
