@@ -26,7 +26,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QTextBrowser>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -491,6 +493,19 @@ private slots:
         QVERIFY(saved.wait(5000));
         QVERIFY(page->view()->quickNote()->toPlainText().isEmpty());
         QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("p99 at 190 ms, halving snapshot rate")); }));
+        // Edited: the timeline shows the new text, the earlier one is a click away.
+        const auto noteId = saved.first().at(1).value<std::int64_t>();
+        session.incidents().editNote(id, noteId, QStringLiteral("p99 at 190 ms; snapshot rate halved at 03:12"));
+        QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("snapshot rate halved at 03:12 edit delete (edited: earlier texts)")); }));
+        emit page->view()->findChild<QTextBrowser*>()->anchorClicked(QUrl(QStringLiteral("note:history:%1").arg(noteId)));
+        QVERIFY(waitFor([&] {
+            for (auto* box : page->view()->findChildren<QMessageBox*>())
+                if (box->isVisible() && box->text().contains(QStringLiteral("p99 at 190 ms, halving snapshot rate"))) {
+                    box->close();
+                    return true;
+                }
+            return false;
+        }));
 
         // Status moves on; the change is recorded in the timeline.
         auto* status = page->view()->findChild<QComboBox*>();

@@ -357,7 +357,7 @@ private slots:
         const QString path = dir.filePath(QStringLiteral("crash.db"));
         std::map<std::int64_t, bool> saved;  // note id -> was edited
         auto* rng = QRandomGenerator::global();
-        const int rounds = 200;
+        const int rounds = 300;
         for (int round = 0; round < rounds; ++round) {
             QProcess writer;
             writer.start(QStringLiteral(NOTEWRITER_PATH), {path});

@@ -170,6 +170,11 @@ void IncidentDesk::deleteNote(std::int64_t incidentId, std::int64_t noteId)
     });
 }
 
+void IncidentDesk::loadNoteHistory(std::int64_t noteId)
+{
+    post([this, noteId](Store& s) { emit noteHistoryLoaded(noteId, s.noteHistory(noteId)); });
+}
+
 void IncidentDesk::addEvent(const Event& event)
 {
     post([this, event](Store& s) {

@@ -138,6 +138,14 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
             m_desk.setStatus(m_incident.id, static_cast<Status>(m_status->currentData().toInt()));
     });
     connect(m_newestFirst, &QCheckBox::toggled, this, &IncidentView::render);
+    connect(&desk, &IncidentDesk::noteHistoryLoaded, this, [this](std::int64_t, const std::vector<NoteRevision>& revisions) {
+        QString text;
+        for (const NoteRevision& r : revisions)
+            text += tr("Until %1, by %2:\n%3\n\n").arg(formatTime(r.timeMs), r.author, r.body);
+        auto* box = new QMessageBox(QMessageBox::Information, tr("Earlier texts of the note"), text.trimmed(), QMessageBox::Close, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    });
     connect(m_view, &QTextBrowser::anchorClicked, this, &IncidentView::onLink);
     auto* save = new QPushButton(tr("&Save note"));
     save->setAccessibleName(tr("Save the quick note"));
@@ -247,7 +255,8 @@ void IncidentView::render()
         if (t.kind == TimelineItem::Kind::Note)
             extra = QStringLiteral(" <a href=\"note:edit:%1\">%2</a> <a href=\"note:delete:%1\">%3</a>%4")
                         .arg(t.noteId)
-                        .arg(tr("edit"), tr("delete"), t.edited ? tr(" <i>(edited)</i>") : QString());
+                        .arg(tr("edit"), tr("delete"),
+                             t.edited ? QStringLiteral(" <a href=\"note:history:%1\">%2</a>").arg(t.noteId).arg(tr("(edited: earlier texts)")) : QString());
         const QString colour = t.kind == TimelineItem::Kind::Note ? QStringLiteral("#1565c0") : t.kind == TimelineItem::Kind::Change ? QStringLiteral("#6a1b9a") : QStringLiteral("#555");
         html += QStringLiteral("<p><tt>%1</tt> <b style=\"color:%2\">[%3]</b> <b>%4</b>: %5%6</p>")
                     .arg(time, colour, t.tag.toHtmlEscaped(), t.who.toHtmlEscaped(), body, extra);
@@ -295,6 +304,8 @@ void IncidentView::onLink(const QUrl& link)
         const QString text = QInputDialog::getMultiLineText(this, tr("Edit note"), tr("The earlier text is kept in the note's history."), it->what, &ok);
         if (ok && text != it->what && !text.trimmed().isEmpty())
             m_desk.editNote(m_incident.id, noteId, text);
+    } else if (parts[1] == QLatin1String("history")) {
+        m_desk.loadNoteHistory(noteId);
     } else if (parts[1] == QLatin1String("delete")
                && QMessageBox::question(this, tr("Delete note"), tr("Delete this note? It stays in the database, marked deleted.")) == QMessageBox::Yes) {
         m_desk.deleteNote(m_incident.id, noteId);

@@ -42,6 +42,7 @@ public:
     void addNote(std::int64_t id, const QString& body);
     void editNote(std::int64_t incidentId, std::int64_t noteId, const QString& body);
     void deleteNote(std::int64_t incidentId, std::int64_t noteId);
+    void loadNoteHistory(std::int64_t noteId);  ///< noteHistoryLoaded()
     void addEvent(const incidents::Event& event);
     void recordPlayers(const incidents::RegionRef& where, std::int64_t timeMs, std::uint32_t players);
     void computeKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs);
@@ -54,6 +55,8 @@ signals:
     void incidentLoaded(const lv::incidents::Incident& incident, const std::vector<lv::incidents::TimelineItem>& timeline, double playerMinutes);
     void incidentCreated(std::int64_t id);
     void noteSaved(std::int64_t incidentId, std::int64_t noteId);
+    /// The earlier texts of a note, oldest first.
+    void noteHistoryLoaded(std::int64_t noteId, const std::vector<lv::incidents::NoteRevision>& revisions);
     /// An event was stored that belongs to these regions (open views reload if they touch them).
     void eventAdded(const lv::incidents::Event& event);
     void kpisReady(const lv::incidents::KpiReport& report);
