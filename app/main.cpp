@@ -42,6 +42,8 @@ void addOptions(QCommandLineParser& parser)
          QStringLiteral("file")},
         {QStringLiteral("replay"), QCoreApplication::translate("main", "Start the sandbox replaying a recording file (instead of a new sandbox)."),
          QStringLiteral("file")},
+        {QStringLiteral("record"),
+         QCoreApplication::translate("main", "When the console quits, save the sandbox session's recording to this file."), QStringLiteral("file")},
         {QStringLiteral("verify-recording"),
          QCoreApplication::translate("main", "Re-run a recording as fast as possible, print whether the traffic is identical, exit 0 if so, 1 if not."),
          QStringLiteral("file")},
@@ -79,6 +81,26 @@ bool connectClusters(const QCommandLineParser& parser, ConsoleSession& session, 
     }
     return true;
 }
+/// --record FILE: the sandbox session as it was when the console quit.
+int saveRecordingOnExit(const QCommandLineParser& parser, ConsoleSession& session, int code)
+{
+    if (!parser.isSet(QStringLiteral("record")))
+        return code;
+    QString error;
+    if (!session.sandbox()) {
+        std::fprintf(stderr, "liveops-console: --record: no sandbox was running\n");
+        return code ? code : 1;
+    }
+    const auto recording = session.sandbox()->recording();
+    if (!saveRecording(parser.value(QStringLiteral("record")), recording, error)) {
+        std::fprintf(stderr, "liveops-console: %s\n", qPrintable(error));
+        return code ? code : 1;
+    }
+    std::printf("sandbox recording saved to %s: %.1f s, %zu change(s), digest %016llx\n", qPrintable(parser.value(QStringLiteral("record"))),
+                double(recording.world.duration) / 1e6, recording.world.changes.size(), static_cast<unsigned long long>(recording.world.digest));
+    return code;
+}
+
 /// --verify-recording: the QA bug report's check that this build still behaves as recorded.
 int verifyRecording(const QString& path)
 {
@@ -148,10 +170,10 @@ int main(int argc, char** argv)
                 report.printNow();
                 QCoreApplication::quit();
             });
-        return app->exec();
+        return saveRecordingOnExit(parser, session, app->exec());
     }
     MainWindow window(session);
     window.clustersPage()->reconnectSaved();
     window.show();
-    return app->exec();
+    return saveRecordingOnExit(parser, session, app->exec());
 }

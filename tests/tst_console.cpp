@@ -588,6 +588,25 @@ private slots:
         QCOMPARE(again.readAll(), QByteArray(8192, 'x'));
     }
 
+    void headlessSandboxRecordsForVerification()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("headless.lvrec.json"));
+        QProcess run;
+        run.start(QStringLiteral(CONSOLE_PATH), {QStringLiteral("--headless"), QStringLiteral("--sandbox"), QStringLiteral("--seconds"), QStringLiteral("3"),
+                                                 QStringLiteral("--incidents-db"), dir.filePath(QStringLiteral("i.db")), QStringLiteral("--record"), path});
+        QVERIFY(run.waitForFinished(60000));
+        const QString out = QString::fromUtf8(run.readAllStandardOutput());
+        QVERIFY2(run.exitCode() == 0, qPrintable(out + QString::fromUtf8(run.readAllStandardError())));
+        QVERIFY(out.contains(QStringLiteral("ap-south")));  // the region table was printed
+        QVERIFY(out.contains(QStringLiteral("sandbox recording saved to")));
+        QProcess verify;
+        verify.start(QStringLiteral(CONSOLE_PATH), {QStringLiteral("--verify-recording"), path});
+        QVERIFY(verify.waitForFinished(60000));
+        const QString verdict = QString::fromUtf8(verify.readAllStandardOutput());
+        QVERIFY2(verify.exitCode() == 0 && verdict.contains(QStringLiteral("identical")), qPrintable(verdict));
+    }
+
     void viewerSeesAReadOnlyBoard()
     {
         ApiFixture api;
