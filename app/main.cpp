@@ -7,6 +7,7 @@
 #include "console/exportcommand.h"
 #include "console/recordingfile.h"
 #include "mainwindow.h"
+#include "version.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -146,7 +147,7 @@ int main(int argc, char** argv)
     std::unique_ptr<QCoreApplication> app(headless ? new QCoreApplication(argc, argv) : new QApplication(argc, argv));
     QCoreApplication::setOrganizationName(QStringLiteral("LifeVerse"));
     QCoreApplication::setApplicationName(QStringLiteral("liveops-console"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(LV_VERSION));
+    QCoreApplication::setApplicationVersion(QStringLiteral(LV_VERSION " (%1)").arg(QLatin1String(lv::gitRevision())));
     QCommandLineParser parser;
     addOptions(parser);
     parser.process(*app);

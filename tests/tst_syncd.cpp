@@ -3,6 +3,8 @@
 #include "liveops/config.h"
 #include "syncdprocess.h"
 
+#include "agones/dev/sdk/sdk.grpc.pb.h"
+
 #include <httplib.h>
 
 #include <QElapsedTimer>
@@ -28,6 +30,30 @@ QJsonObject lastJsonLine(const QByteArray& output)
 }
 
 } // namespace
+
+/// A stand-in for the Agones SDK sidecar, built from the SDK's public service definition: it
+/// records what the game server tells it.
+class StandInAgonesSdk final : public agones::dev::sdk::SDK::Service {
+public:
+    std::atomic<int> ready{0}, shutdown{0}, pings{0};
+    grpc::Status Ready(grpc::ServerContext*, const agones::dev::sdk::Empty*, agones::dev::sdk::Empty*) override
+    {
+        ++ready;
+        return grpc::Status::OK;
+    }
+    grpc::Status Shutdown(grpc::ServerContext*, const agones::dev::sdk::Empty*, agones::dev::sdk::Empty*) override
+    {
+        ++shutdown;
+        return grpc::Status::OK;
+    }
+    grpc::Status Health(grpc::ServerContext*, grpc::ServerReader<agones::dev::sdk::Empty>* reader, agones::dev::sdk::Empty*) override
+    {
+        agones::dev::sdk::Empty ping;
+        while (reader->Read(&ping))
+            ++pings;
+        return grpc::Status::OK;
+    }
+};
 
 class TestSyncd : public QObject {
     Q_OBJECT
@@ -170,6 +196,54 @@ private slots:
         const QJsonObject last = lastJsonLine(output);
         QCOMPARE(last.value(QStringLiteral("final")).toBool(), true);
         QCOMPARE(last.value(QStringLiteral("connected")).toInt(), 0);  // the server is gone
+    }
+
+    void speaksTheAgonesSdkWhenAgonesIsThere()
+    {
+        StandInAgonesSdk sdk;
+        int sdkPort = 0;
+        grpc::ServerBuilder builder;
+        builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &sdkPort);
+        builder.RegisterService(&sdk);
+        auto server = builder.BuildAndStart();
+        QVERIFY(server && sdkPort > 0);
+
+        // Under Agones (the variables set): Ready once serving, Health pings, Shutdown after the drain.
+        {
+            State state;
+            Syncd syncd(state.path());
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("AGONES_SDK_GRPC_HOST"), QStringLiteral("127.0.0.1"));
+            env.insert(QStringLiteral("AGONES_SDK_GRPC_PORT"), QString::number(sdkPort));
+            syncd.process().setProcessEnvironment(env);
+            QVERIFY2(syncd.start(), qPrintable(syncd.log()));
+            QVERIFY(QTest::qWaitFor([&] { return sdk.ready == 1 && sdk.pings >= 2; }, 10000));
+            QCOMPARE(sdk.shutdown.load(), 0);
+            QVERIFY(syncd.log().contains(QStringLiteral("Agones SDK at 127.0.0.1:%1: Ready").arg(sdkPort)));
+            syncd.process().terminate();
+            QVERIFY(syncd.process().waitForFinished(15000));
+            QCOMPARE(syncd.process().exitCode(), 0);
+            QCOMPARE(sdk.shutdown.load(), 1);
+            QVERIFY(syncd.log().contains(QStringLiteral("Agones SDK: Shutdown")));
+        }
+        // Without them, plain syncd: the SDK hears nothing.
+        {
+            const int pingsBefore = sdk.pings;
+            State state;
+            Syncd syncd(state.path());
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.remove(QStringLiteral("AGONES_SDK_GRPC_PORT"));
+            syncd.process().setProcessEnvironment(env);
+            QVERIFY2(syncd.start(), qPrintable(syncd.log()));
+            QTest::qWait(2500);
+            syncd.process().terminate();
+            QVERIFY(syncd.process().waitForFinished(15000));
+            QCOMPARE(sdk.ready.load(), 1);
+            QCOMPARE(sdk.shutdown.load(), 1);
+            QCOMPARE(sdk.pings.load(), pingsBefore);
+            QVERIFY(!syncd.log().contains(QStringLiteral("Agones")));
+        }
+        server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     }
 
     void demoServesThreeRegionsWithDifferentNetworks()

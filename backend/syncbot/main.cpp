@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+
+#include "version.h"
 #include <sstream>
 
 using namespace lv;
@@ -25,6 +27,7 @@ int usage(int code)
                  "  --server HOST:PORT  a region's UDP endpoint (ListRegions shows it)\n"
                  "  --key-file FILE     the cluster's connect-token key (syncd's token_key_file)\n"
                  "  --clients N         bot clients, each with its own socket (default 100)\n"
+                 "  --version           print the version and git revision\n"
                  "  --duration S        stop after S seconds (default: run until Ctrl-C)\n"
                  "  --every S           print figures every S seconds (default 5)\n"
                  "  --latency-ms X --jitter-ms X --loss-percent X   condition the bots' network both ways\n"
@@ -72,6 +75,10 @@ int main(int argc, char** argv)
         };
         double v = 0.0;
         bool ok = true;
+        if (arg == "--version") {
+            std::cout << "syncbot " << LV_VERSION << " (" << lv::gitRevision() << ")\n";
+            return 0;
+        }
         if (arg == "--server" && next) {
             server = next;
             ++i;

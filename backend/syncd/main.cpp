@@ -1,5 +1,6 @@
 // syncd: hosts regions of sync-core, lets UDP game clients in, serves the liveops.v1 API.
 // Usage: syncd --config syncd.toml | syncd --demo [--state-dir DIR] [--grpc HOST:PORT] [--metrics HOST:PORT]
+#include "liveops/agones.h"
 #include "liveops/apiserver.h"
 #include "liveops/cluster.h"
 #include "liveops/config.h"
@@ -16,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+
+#include "version.h"
 #include <sstream>
 
 using namespace lv;
@@ -116,7 +119,8 @@ int usage(int code)
                  "  --metrics HOST:PORT  Prometheus /metrics address (overrides the config)\n"
                  "  --store PATH       SQLite store for toggles and audit (overrides the config)\n"
                  "  --tokens FILE      API token file (overrides the config)\n"
-                 "  --print-port FILE  write the bound API port to FILE once serving (for scripts and tests)\n";
+                 "  --print-port FILE  write the bound API port to FILE once serving (for scripts and tests)\n"
+                 "  --version          print the version and git revision\n";
     return code;
 }
 
@@ -153,6 +157,10 @@ int main(int argc, char** argv)
             ok = value(tokensOverride);
         else if (arg == "--help" || arg == "-h")
             return usage(0);
+        else if (arg == "--version") {
+            std::cout << "syncd " << LV_VERSION << " (" << lv::gitRevision() << ")\n";
+            return 0;
+        }
         else
             ok = false;
         if (!ok) {
@@ -278,6 +286,15 @@ int main(int argc, char** argv)
     }
     if (!portFile.empty())
         writeText(portFile, std::to_string(api->port()) + "\n", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    // Under Agones: serving now, so Ready (the GameServer becomes allocatable), then Health pings.
+    auto agones = AgonesSdk::fromEnvironment();
+    if (agones) {
+        if (agones->ready(error))
+            log("Agones SDK at " + agones->target() + ": Ready");
+        else
+            log(error + " (continuing; Agones will mark this server Unhealthy if it stays unreachable)");
+        agones->startHealth();
+    }
 
     int signal = 0;
     sigwait(&stopSignals, &signal);
@@ -302,6 +319,13 @@ int main(int argc, char** argv)
         metricsThread.join();
     }
     cluster.reset();  // regions disconnect whoever is left; the store is closed (every change was already on disk)
+    if (agones) {
+        agones->stopHealth();
+        if (agones->shutdown(error))
+            log("Agones SDK: Shutdown");
+        else
+            log(error);
+    }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - drainStart).count();
     log("stopped in " + std::to_string(took) + " ms; " + std::to_string(remaining) + " players were still connected and were disconnected");
     return 0;
