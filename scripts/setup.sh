@@ -10,7 +10,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlite3-dev libsodium-dev libbenchmark-dev qtkeychain-qt6-dev
   libtomlplusplus-dev libcpp-httplib-dev python3-grpcio python3-protobuf openssl
-  libqt6svg6 poppler-utils desktop-file-utils appstream python3-yaml dpkg-dev
+  libqt6svg6 poppler-utils desktop-file-utils appstream python3-yaml dpkg-dev clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

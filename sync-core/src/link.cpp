@@ -23,6 +23,18 @@ struct PacketAead {
 };
 } // namespace
 
+std::vector<std::uint8_t> sealConnected(std::uint64_t protocolId, const Key& key, std::uint64_t sequence, std::span<const std::uint8_t> plain)
+{
+    std::vector<std::uint8_t> out(kConnectedHeaderSize + plain.size() + kTagSize);
+    out[0] = static_cast<std::uint8_t>(PacketType::Connected);
+    putU64(&out[1], sequence);
+    const PacketAead aead(protocolId, out[0], sequence);
+    unsigned long long cipherLen = 0;
+    crypto_aead_chacha20poly1305_ietf_encrypt(&out[kConnectedHeaderSize], &cipherLen, plain.data(), plain.size(), aead.ad, sizeof aead.ad,
+                                              nullptr, aead.nonce, key.data());
+    return out;
+}
+
 void ensureSodium()
 {
     static const int once = sodium_init();
@@ -121,13 +133,7 @@ std::vector<std::uint8_t> Link::seal(PacketKind kind, std::span<const std::uint8
     plain[countAt] = count;
     plain.insert(plain.end(), payload.begin(), payload.end());
 
-    std::vector<std::uint8_t> out(kConnectedHeaderSize + plain.size() + kTagSize);
-    out[0] = static_cast<std::uint8_t>(PacketType::Connected);
-    putU64(&out[1], sequence);
-    const PacketAead aead(m_protocolId, out[0], sequence);
-    unsigned long long cipherLen = 0;
-    crypto_aead_chacha20poly1305_ietf_encrypt(&out[kConnectedHeaderSize], &cipherLen, plain.data(), plain.size(), aead.ad,
-                                              sizeof aead.ad, nullptr, aead.nonce, m_sendKey.data());
+    std::vector<std::uint8_t> out = sealConnected(m_protocolId, m_sendKey, sequence, plain);
     m_unresolved.push_back(sequence);
     ++m_stats.packetsSent;
     m_stats.bytesSent += out.size();

@@ -28,6 +28,10 @@ void ensureSodium();
 void putU64(std::uint8_t* out, std::uint64_t v);
 std::uint64_t getU64(const std::uint8_t* in);
 
+/// A Connected datagram carrying `plain` (kind, ack header, reliable section, payload) sealed for
+/// `sequence` under `key`: what Link::seal sends, and what the fuzz targets forge.
+std::vector<std::uint8_t> sealConnected(std::uint64_t protocolId, const Key& key, std::uint64_t sequence, std::span<const std::uint8_t> plain);
+
 /// Why a datagram was refused by a Link (for the transport's counters).
 enum class Refusal : std::uint8_t { None, Malformed, AuthFailed, Replayed };
 
