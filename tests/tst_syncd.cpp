@@ -177,6 +177,12 @@ private slots:
         QCOMPARE(syncd.process().exitCode(), 0);
         QVERIFY2(took < 2000 + 3000, qPrintable(QString::number(took)));  // drain_timeout_s = 2, plus shutdown
         QVERIFY(syncd.log().contains(QStringLiteral("stopped in")));
+        // Secrets stay out of the log: neither the API tokens nor the cluster key appear in it.
+        QVERIFY(!syncd.log().contains(QLatin1String(kAdmin)));
+        QVERIFY(!syncd.log().contains(QStringLiteral("viewer-token-0123456789")));
+        QFile keyFile(state.dir.filePath(QStringLiteral("cluster.key")));
+        QVERIFY(keyFile.open(QIODevice::ReadOnly));
+        QVERIFY(!syncd.log().contains(QString::fromLatin1(keyFile.readAll().trimmed())));
 
         syncbot.terminate();
         QVERIFY(syncbot.waitForFinished(10000));
