@@ -3,6 +3,11 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include <future>
+
 #include <barrier>
 
 using namespace lv;
@@ -93,6 +98,102 @@ private slots:
         QVERIFY(api.stub->WhoAmI(ApiFixture::context(kProducerToken).get(), {}, &me).ok());
         QCOMPARE(me.name(), std::string("paula"));
         QCOMPARE(me.role(), pb::ROLE_PRODUCER);
+    }
+
+    void everyMethodChecksTheCaller()
+    {
+        // Walks the service's own descriptor, so a method added later is covered without editing
+        // this test: with no token or an unknown one, every method answers UNAUTHENTICATED.
+        ApiFixture api;
+        grpc::GenericStub generic(api.channel);
+        const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("liveops.v1.LiveOps");
+        QVERIFY(service);
+        QCOMPARE(service->method_count(), 12);
+        for (int i = 0; i < service->method_count(); ++i) {
+            const auto* method = service->method(i);
+            const std::string path = "/" + std::string(service->full_name()) + "/" + std::string(method->name());
+            for (const char* token : {static_cast<const char*>(nullptr), "not-a-real-token-at-all"}) {
+                auto ctx = ApiFixture::context(token, std::chrono::seconds(5));
+                grpc::Slice empty("", 0);
+                grpc::ByteBuffer request(&empty, 1), response;
+                std::promise<grpc::Status> done;
+                generic.UnaryCall(ctx.get(), path, grpc::StubOptions(), &request, &response,
+                                  [&done](grpc::Status status) { done.set_value(std::move(status)); });
+                const grpc::Status status = done.get_future().get();
+                QVERIFY2(status.error_code() == grpc::StatusCode::UNAUTHENTICATED,
+                         qPrintable(QString::fromStdString(path + ": " + std::to_string(status.error_code()) + " " + status.error_message())));
+            }
+        }
+        QVERIFY(api.audit().empty());
+    }
+
+    void oversizedRequestsAreRefused()
+    {
+        ApiFixture api;
+        // Over the 64 KiB request limit: refused by gRPC before any handler runs.
+        QCOMPARE(api.setInt(kAdminToken, "snapshot_hz", "*", 10, 0, std::string(100 * 1024, 'x')).error_code(),
+                 grpc::StatusCode::RESOURCE_EXHAUSTED);
+        // Within it, but a reason longer than the audit keeps: refused with a reason.
+        const auto status = api.setInt(kAdminToken, "snapshot_hz", "*", 10, 0, std::string(2000, 'y'));
+        QCOMPARE(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        QVERIFY2(status.error_message().find("at most 1024") != std::string::npos, status.error_message().c_str());
+        pb::DrainRegionRequest drain;
+        drain.set_region("eu-west");
+        drain.set_reason(std::string(5000, 'z'));
+        pb::OperationResponse op;
+        QCOMPARE(api.stub->DrainRegion(ApiFixture::context(kAdminToken).get(), drain, &op).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        // Nothing changed, and the server still answers.
+        QVERIFY(api.audit().empty());
+        QCOMPARE(api.setInt(kAdminToken, "snapshot_hz", "*", 10, 0, std::string(1024, 'r')).error_code(), grpc::StatusCode::OK);
+        QCOMPARE(api.audit().size(), std::size_t{1});
+    }
+
+    void aStalledWatcherIsEndedNotBuffered()
+    {
+        lv::liveops::ApiServerOptions options;
+        options.streamQueueLimit = 16;
+        ApiFixture api(std::chrono::milliseconds(200), options);
+        // A watcher that stops reading, with a small HTTP/2 window so gRPC's own buffers fill
+        // quickly (the situation of a console on a congested link), and one that keeps reading.
+        grpc::ChannelArguments args;
+        args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+        args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+        auto slowChannel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(api.server->port()), grpc::InsecureChannelCredentials(), args);
+        auto slowStub = pb::LiveOps::NewStub(slowChannel);
+        auto slowCtx = ApiFixture::context(kViewerToken, std::chrono::seconds(30));
+        auto slow = slowStub->WatchToggles(slowCtx.get(), {});
+        auto readerCtx = ApiFixture::context(kViewerToken, std::chrono::seconds(30));
+        auto reader = api.stub->WatchToggles(readerCtx.get(), {});
+        std::atomic<int> seen{0};
+        std::jthread reading([&] {
+            pb::ToggleEvent event;
+            while (reader->Read(&event))
+                ++seen;
+        });
+        auto stopReading = qScopeGuard([&] { readerCtx->TryCancel(); });
+        constexpr int kChanges = 60;
+        for (int i = 0; i < kChanges; ++i)
+            QVERIFY(api.setInt(kOperatorToken, "interest_radius_m", "eu-west", 30 + i, std::uint64_t(i)).ok());
+        QVERIFY(eventually([&] { return seen.load() == 36 + kChanges; }));
+        QVERIFY(eventually([&] { return api.server->stats().slowWatchersClosed == 1; }));
+        const auto stats = api.server->stats();
+        qInfo("stalled watcher: %llu watcher(s) ended, deepest queue %llu messages (36 replayed + at most 16)",
+              static_cast<unsigned long long>(stats.slowWatchersClosed), static_cast<unsigned long long>(stats.queueHighWater));
+        QVERIFY(stats.queueHighWater <= 36 + 16);
+        // The stalled watcher, reading at last, gets what was already on its way and then the
+        // status that tells it to resume; the reading one was never cut.
+        pb::ToggleEvent event;
+        int late = 0;
+        while (slow->Read(&event))
+            ++late;
+        const grpc::Status ended = slow->Finish();
+        QCOMPARE(ended.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+        QVERIFY(late < 36 + kChanges);
+        QCOMPARE(api.server->stats().slowWatchersClosed, std::uint64_t{1});
+        stopReading.dismiss();
+        readerCtx->TryCancel();
+        reading.join();
+        reader->Finish();
     }
 
     void badArgumentsGetTheirStatus()

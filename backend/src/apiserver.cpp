@@ -5,6 +5,7 @@
 #pragma GCC diagnostic ignored "-Woverloaded-virtual"
 
 #include "convert.h"
+#include "handlers.h"
 #include "liveops/cluster.h"
 #include "liveops/v1/liveops.grpc.pb.h"
 
@@ -12,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <atomic>
 #include <deque>
 #include <fstream>
 #include <set>
@@ -22,66 +24,6 @@ namespace lv::liveops {
 namespace pb = ::liveops::v1;
 
 namespace {
-
-// ---- conversions: plain structs to proto (the enums share their numbers) ----
-
-using convert::fromProto;
-using convert::setTime;
-using convert::toProto;
-
-void toProto(const ToggleState& t, pb::Toggle& out)
-{
-    const ToggleDefinition& d = *t.definition;
-    out.set_key(d.key);
-    out.set_scope(t.scope);
-    out.set_type(static_cast<pb::ToggleType>(d.type));
-    toProto(t.value, d.type, *out.mutable_value());
-    toProto(d.defaultValue, d.type, *out.mutable_default_value());
-    out.set_min(d.min);
-    out.set_max(d.max);
-    for (const std::string& a : d.allowed)
-        out.add_allowed(a);
-    out.set_description(d.description);
-    out.set_owner(d.owner);
-    out.set_runbook_url(d.runbook);
-    out.set_version(t.version);
-    out.set_required_role(static_cast<pb::Role>(d.requiredRole));
-    if (t.lastChange)
-        toProto(*t.lastChange, *out.mutable_last_change());
-}
-
-void toProto(const TelemetryRecord& r, pb::TelemetrySample& out)
-{
-    const RegionSample& s = r.sample;
-    out.set_sequence(r.sequence);
-    out.set_region(s.region);
-    setTime(*out.mutable_time(), r.timeMs);
-    out.set_rtt_p50_ms(s.rttP50Ms);
-    out.set_rtt_p95_ms(s.rttP95Ms);
-    out.set_rtt_p99_ms(s.rttP99Ms);
-    out.set_loss_percent(s.lossPercent);
-    out.set_players(static_cast<std::uint32_t>(s.players));
-    out.set_bandwidth_in_kbps(s.kbpsIn);
-    out.set_bandwidth_out_kbps(s.kbpsOut);
-    out.set_tick_time_p99_ms(s.tickP99Ms);
-    out.set_corrections(s.corrections);
-    out.set_errors(s.errors);
-    out.set_status(static_cast<pb::RegionStatus>(r.state));
-}
-
-grpc::Status toStatus(const OperationResult& r)
-{
-    switch (r.outcome) {
-    case Outcome::Ok: return grpc::Status::OK;
-    case Outcome::InvalidArgument: return {grpc::StatusCode::INVALID_ARGUMENT, r.message};
-    case Outcome::NotFound: return {grpc::StatusCode::NOT_FOUND, r.message};
-    case Outcome::PermissionDenied: return {grpc::StatusCode::PERMISSION_DENIED, r.message};
-    case Outcome::Aborted: return {grpc::StatusCode::ABORTED, r.message};
-    case Outcome::FailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, r.message};
-    case Outcome::Internal: break;
-    }
-    return {grpc::StatusCode::INTERNAL, r.message};
-}
 
 std::string readFile(const std::string& path, std::string& error)
 {
@@ -95,21 +37,48 @@ std::string readFile(const std::string& path, std::string& error)
     return text.str();
 }
 
-/// A server stream fed from another thread: push() queues (dropping the oldest past a bound, so a
-/// slow watcher never holds the server's memory hostage) and keeps one write in flight.
+/// What the API has done about its watchers, for /metrics and the tests.
+struct StreamCounters {
+    std::atomic<std::uint64_t> opened{0};
+    std::atomic<std::uint64_t> slowClosed{0};
+    std::atomic<std::uint64_t> queuedHighWater{0};
+};
+
+/// A server stream fed from another thread: push() queues and keeps one write in flight. A
+/// watcher that falls `maxQueue` messages behind (it stopped reading, or its link is too slow) is
+/// ended with RESOURCE_EXHAUSTED rather than buffered without bound; it resumes where it was
+/// (telemetry after its last sequence, audit after its last id, toggles with a fresh state), so
+/// nothing is lost and the server's memory per watcher stays bounded. What a watch replays when it
+/// opens (the toggles' state, the audit after the client's last id) is on top of that bound.
 template <typename Message>
 class StreamWriter : public grpc::ServerWriteReactor<Message> {
 public:
-    explicit StreamWriter(std::size_t maxQueue) : m_maxQueue(maxQueue) {}
+    StreamWriter(std::size_t maxQueue, StreamCounters& counters) : m_maxQueue(maxQueue), m_counters(counters) {}
+
+    /// The replay is queued: from now on, at most `maxQueue` more may wait.
+    void live()
+    {
+        std::lock_guard lock(m_mutex);
+        m_limit = m_queue.size() + m_maxQueue;
+    }
 
     void push(Message message)
     {
         std::unique_lock lock(m_mutex);
         if (m_finishing)
             return;
-        if (m_queue.size() >= m_maxQueue)
-            m_queue.pop_front();
+        if (m_queue.size() >= m_limit) {
+            ++m_counters.slowClosed;
+            const std::string why = "watcher fell " + std::to_string(m_queue.size()) + " messages behind; resume from the last one received";
+            m_queue.clear();
+            lock.unlock();
+            finish({grpc::StatusCode::RESOURCE_EXHAUSTED, why});
+            return;
+        }
         m_queue.push_back(std::move(message));
+        std::uint64_t high = m_counters.queuedHighWater.load();
+        while (m_queue.size() > high && !m_counters.queuedHighWater.compare_exchange_weak(high, m_queue.size())) {
+        }
         if (m_writing)
             return;
         m_writing = true;
@@ -172,6 +141,8 @@ private:
     std::deque<Message> m_queue;
     Message m_current;
     std::size_t m_maxQueue;
+    std::size_t m_limit = SIZE_MAX;  // no bound while the opening replay is queued
+    StreamCounters& m_counters;
     bool m_writing = false;
     bool m_finishing = false;
     grpc::Status m_status;
@@ -220,11 +191,18 @@ private:
 template <typename Message, typename Event>
 class FeedStream final : public StreamWriter<Message> {
 public:
-    FeedStream(StreamRegistry& registry, std::size_t maxQueue) : StreamWriter<Message>(maxQueue), m_registry(registry)
+    FeedStream(StreamRegistry& registry, std::size_t maxQueue, StreamCounters& counters)
+        : StreamWriter<Message>(maxQueue, counters), m_registry(registry)
     {
+        ++counters.opened;
         m_registryId = registry.add([this] { this->finish({grpc::StatusCode::UNAVAILABLE, "syncd is shutting down"}); });
     }
-    void hold(typename Feed<Event>::Subscription subscription) { m_subscription = std::move(subscription); }
+    /// Keeps the feed's subscription (made after the stream opened: its replay is queued by now).
+    void hold(typename Feed<Event>::Subscription subscription)
+    {
+        m_subscription = std::move(subscription);
+        this->live();
+    }
 
 private:
     void release() override
@@ -239,8 +217,12 @@ private:
 
 class LiveOpsService final : public pb::LiveOps::CallbackService {
 public:
-    LiveOpsService(Cluster& cluster, TokenTable tokens) : m_cluster(cluster), m_tokens(std::move(tokens)) {}
+    LiveOpsService(Cluster& cluster, TokenTable tokens, std::size_t streamQueue)
+        : m_cluster(cluster), m_handlers(cluster), m_tokens(std::move(tokens)), m_streamQueue(streamQueue)
+    {
+    }
     StreamRegistry& streams() { return m_streams; }
+    const StreamCounters& counters() const { return m_counters; }
 
 private:
     /// Who is calling, if their token is known and their role suffices.
@@ -260,139 +242,63 @@ private:
         return grpc::Status::OK;
     }
 
-    template <typename Body>
-    grpc::ServerUnaryReactor* unary(grpc::CallbackServerContext* context, Role needed, Body&& body)
+    /// Every unary method: authenticate (any role may call; what a role may change is the
+    /// Cluster's check), then the handler.
+    template <typename Request, typename Response>
+    grpc::ServerUnaryReactor* unary(grpc::CallbackServerContext* context, const Request* request, Response* response,
+                                    grpc::Status (RequestHandlers::*handler)(const Identity&, const Request&, Response&))
     {
         auto* reactor = context->DefaultReactor();
         Identity who;
-        grpc::Status status = authorize(context, needed, who);
+        grpc::Status status = authorize(context, Role::Viewer, who);
         if (status.ok())
-            status = body(who);
+            status = (m_handlers.*handler)(who, *request, *response);
         reactor->Finish(status);
         return reactor;
     }
 
-    template <typename Response>
-    grpc::ServerUnaryReactor* operation(grpc::CallbackServerContext* context, Response* response,
-                                        const std::function<OperationResult(const Identity&)>& run)
+    grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* c, const pb::WhoAmIRequest* q, pb::WhoAmIResponse* r) override
     {
-        return unary(context, Role::Viewer, [&](const Identity& who) {
-            const OperationResult result = run(who);
-            if (result.audit)
-                toProto(*result.audit, *response->mutable_audit());
-            return toStatus(result);
-        });
+        return unary(c, q, r, &RequestHandlers::whoAmI);
     }
-
-    grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* context, const pb::WhoAmIRequest*, pb::WhoAmIResponse* response) override
+    grpc::ServerUnaryReactor* ListRegions(grpc::CallbackServerContext* c, const pb::ListRegionsRequest* q, pb::ListRegionsResponse* r) override
     {
-        return unary(context, Role::Viewer, [&](const Identity& who) {
-            response->set_name(who.name);
-            response->set_role(static_cast<pb::Role>(who.role));
-            return grpc::Status::OK;
-        });
+        return unary(c, q, r, &RequestHandlers::listRegions);
     }
-
-    grpc::ServerUnaryReactor* ListRegions(grpc::CallbackServerContext* context, const pb::ListRegionsRequest*,
-                                          pb::ListRegionsResponse* response) override
+    grpc::ServerUnaryReactor* ListToggles(grpc::CallbackServerContext* c, const pb::ListTogglesRequest* q, pb::ListTogglesResponse* r) override
     {
-        return unary(context, Role::Viewer, [&](const Identity&) {
-            for (const RegionInfo& r : m_cluster.regions()) {
-                pb::Region* out = response->add_regions();
-                out->set_name(r.name);
-                out->set_endpoint(r.endpoint);
-                out->set_status(static_cast<pb::RegionStatus>(r.state));
-                out->set_players(static_cast<std::uint32_t>(r.players));
-                out->set_capacity(static_cast<std::uint32_t>(r.capacity));
-                out->set_active_drill(r.activeDrill);
-            }
-            return grpc::Status::OK;
-        });
+        return unary(c, q, r, &RequestHandlers::listToggles);
     }
-
-    grpc::ServerUnaryReactor* ListToggles(grpc::CallbackServerContext* context, const pb::ListTogglesRequest* request,
-                                          pb::ListTogglesResponse* response) override
+    grpc::ServerUnaryReactor* SetToggle(grpc::CallbackServerContext* c, const pb::SetToggleRequest* q, pb::SetToggleResponse* r) override
     {
-        return unary(context, Role::Viewer, [&](const Identity&) {
-            const auto names = m_cluster.regionNames();
-            if (!request->scope().empty() && request->scope() != "*"
-                && std::find(names.begin(), names.end(), request->scope()) == names.end())
-                return grpc::Status(grpc::StatusCode::NOT_FOUND, "no region named '" + request->scope() + "'");
-            for (const ToggleState& t : m_cluster.toggles(request->scope()))
-                toProto(t, *response->add_toggles());
-            return grpc::Status::OK;
-        });
+        return unary(c, q, r, &RequestHandlers::setToggle);
     }
-
-    grpc::ServerUnaryReactor* SetToggle(grpc::CallbackServerContext* context, const pb::SetToggleRequest* request,
-                                        pb::SetToggleResponse* response) override
+    grpc::ServerUnaryReactor* DrainRegion(grpc::CallbackServerContext* c, const pb::DrainRegionRequest* q, pb::OperationResponse* r) override
     {
-        return unary(context, Role::Viewer, [&](const Identity& who) {
-            auto value = fromProto(request->value());
-            if (!value)
-                return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "value is required");
-            const OperationResult result
-                = m_cluster.setToggle(who, request->key(), request->scope(), *value, request->expected_version(), request->reason());
-            if (result.toggle)
-                toProto(*result.toggle, *response->mutable_toggle());
-            if (result.audit)
-                toProto(*result.audit, *response->mutable_audit());
-            return toStatus(result);
-        });
+        return unary(c, q, r, &RequestHandlers::drainRegion);
     }
-
-    grpc::ServerUnaryReactor* DrainRegion(grpc::CallbackServerContext* context, const pb::DrainRegionRequest* request,
-                                          pb::OperationResponse* response) override
+    grpc::ServerUnaryReactor* Failover(grpc::CallbackServerContext* c, const pb::FailoverRequest* q, pb::OperationResponse* r) override
     {
-        return operation(context, response, [&](const Identity& who) {
-            return m_cluster.drain(who, request->region(), request->failover_region(), request->reason());
-        });
+        return unary(c, q, r, &RequestHandlers::failover);
     }
-
-    grpc::ServerUnaryReactor* Failover(grpc::CallbackServerContext* context, const pb::FailoverRequest* request,
-                                       pb::OperationResponse* response) override
+    grpc::ServerUnaryReactor* StartDrill(grpc::CallbackServerContext* c, const pb::StartDrillRequest* q, pb::OperationResponse* r) override
     {
-        return operation(context, response, [&](const Identity& who) {
-            return m_cluster.failover(who, request->from_region(), request->to_region(), request->reason());
-        });
+        return unary(c, q, r, &RequestHandlers::startDrill);
     }
-
-    grpc::ServerUnaryReactor* StartDrill(grpc::CallbackServerContext* context, const pb::StartDrillRequest* request,
-                                         pb::OperationResponse* response) override
+    grpc::ServerUnaryReactor* CancelDrill(grpc::CallbackServerContext* c, const pb::CancelDrillRequest* q, pb::OperationResponse* r) override
     {
-        return operation(context, response, [&](const Identity& who) {
-            if (request->kind() == pb::DRILL_KIND_UNSPECIFIED || !pb::DrillKind_IsValid(request->kind()))
-                return OperationResult{Outcome::InvalidArgument, "kind must be LATENCY, LOSS or OUTAGE", {}, {}};
-            return m_cluster.startDrill(who, request->region(), static_cast<DrillKind>(request->kind()), request->latency_ms(),
-                                        request->loss_percent(), std::chrono::seconds(request->duration_s()), request->reason());
-        });
+        return unary(c, q, r, &RequestHandlers::cancelDrill);
     }
-
-    grpc::ServerUnaryReactor* CancelDrill(grpc::CallbackServerContext* context, const pb::CancelDrillRequest* request,
-                                          pb::OperationResponse* response) override
+    grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* c, const pb::ListAuditRequest* q, pb::ListAuditResponse* r) override
     {
-        return operation(context, response,
-                         [&](const Identity& who) { return m_cluster.cancelDrill(who, request->region(), request->reason()); });
-    }
-
-    grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* context, const pb::ListAuditRequest* request,
-                                        pb::ListAuditResponse* response) override
-    {
-        return unary(context, Role::Viewer, [&](const Identity&) {
-            if (request->limit() > 1000)
-                return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit must be within 1..1000 (0 = 100)");
-            const std::size_t limit = request->limit() == 0 ? 100 : request->limit();
-            for (const AuditEntry& e : m_cluster.audit(request->after_id(), limit, request->target()))
-                toProto(e, *response->add_entries());
-            return grpc::Status::OK;
-        });
+        return unary(c, q, r, &RequestHandlers::listAudit);
     }
 
     /// Starts a stream, or ends it at once with the auth/argument status.
     template <typename Message, typename Event>
     FeedStream<Message, Event>* openStream(grpc::CallbackServerContext* context, Role needed, const grpc::Status& argumentStatus, bool& ok)
     {
-        auto* stream = new FeedStream<Message, Event>(m_streams, 256);
+        auto* stream = new FeedStream<Message, Event>(m_streams, m_streamQueue, m_counters);
         Identity who;
         grpc::Status status = authorize(context, needed, who);
         if (status.ok())
@@ -412,15 +318,8 @@ private:
     grpc::ServerWriteReactor<pb::TelemetrySample>* WatchTelemetry(grpc::CallbackServerContext* context,
                                                                   const pb::WatchTelemetryRequest* request) override
     {
-        grpc::Status argument = grpc::Status::OK;
-        const auto names = m_cluster.regionNames();
-        for (const std::string& r : request->regions())
-            if (std::find(names.begin(), names.end(), r) == names.end())
-                argument = {grpc::StatusCode::NOT_FOUND, "no region named '" + r + "'"};
-        if (request->interval_ms() != 0 && (request->interval_ms() < 100 || request->interval_ms() > 60000))
-            argument = {grpc::StatusCode::INVALID_ARGUMENT, "interval_ms must be 0 or within 100..60000"};
         bool ok = false;
-        auto* stream = openStream<pb::TelemetrySample, TelemetryRecord>(context, Role::Viewer, argument, ok);
+        auto* stream = openStream<pb::TelemetrySample, TelemetryRecord>(context, Role::Viewer, m_handlers.checkWatchTelemetry(*request), ok);
         if (!ok)
             return stream;
         // A longer interval than the server's thins the stream: at most one sample per region per
@@ -470,15 +369,18 @@ private:
             return stream;
         stream->hold(m_cluster.watchAudit(request->after_id(), [stream](const AuditEntry& entry) {
             pb::AuditEntry out;
-            toProto(entry, out);
+            convert::toProto(entry, out);
             stream->push(std::move(out));
         }));
         return stream;
     }
 
     Cluster& m_cluster;
+    RequestHandlers m_handlers;
     TokenTable m_tokens;
+    std::size_t m_streamQueue;
     StreamRegistry m_streams;
+    StreamCounters m_counters;
 };
 
 } // namespace
@@ -502,7 +404,7 @@ ApiServer::~ApiServer()
 std::unique_ptr<ApiServer> ApiServer::start(Cluster& cluster, TokenTable tokens, const ApiServerOptions& options, std::string& error)
 {
     auto impl = std::make_unique<Impl>();
-    impl->service = std::make_unique<LiveOpsService>(cluster, std::move(tokens));
+    impl->service = std::make_unique<LiveOpsService>(cluster, std::move(tokens), options.streamQueueLimit);
 
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
     if (!options.tlsCertFile.empty() || !options.tlsKeyFile.empty()) {
@@ -524,6 +426,12 @@ std::unique_ptr<ApiServer> ApiServer::start(Cluster& cluster, TokenTable tokens,
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
+    // Requests are a few names and a reason: anything bigger is refused (RESOURCE_EXHAUSTED)
+    // before a handler sees it. Keepalive finds peers that vanished without closing.
+    builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 15000);
     if (!options.address.empty())
         builder.AddListeningPort(options.address, credentials, &impl->port);
     builder.RegisterService(impl->service.get());
@@ -544,6 +452,12 @@ std::unique_ptr<ApiServer> ApiServer::start(Cluster& cluster, TokenTable tokens,
 }
 
 int ApiServer::port() const { return m_impl->port; }
+
+ApiServer::Stats ApiServer::stats() const
+{
+    const StreamCounters& c = m_impl->service->counters();
+    return {c.opened.load(), c.slowClosed.load(), c.queuedHighWater.load()};
+}
 
 std::shared_ptr<grpc::Channel> ApiServer::inProcessChannel() { return m_impl->server->InProcessChannel(grpc::ChannelArguments()); }
 

@@ -242,8 +242,19 @@ int main(int argc, char** argv)
         const auto colon = config->metricsAddress.rfind(':');
         const std::string host = config->metricsAddress.substr(0, colon);
         const int port = colon == std::string::npos ? -1 : std::atoi(config->metricsAddress.c_str() + colon + 1);
-        metricsServer.Get("/metrics", [&exporter](const httplib::Request&, httplib::Response& response) {
-            response.set_content(exporter.render(), "text/plain; version=0.0.4");
+        metricsServer.Get("/metrics", [&exporter, &api](const httplib::Request&, httplib::Response& response) {
+            const ApiServer::Stats s = api->stats();
+            std::string text = exporter.render();
+            text += "# HELP syncd_api_watches_opened_total liveops.v1 watch streams opened.\n"
+                    "# TYPE syncd_api_watches_opened_total counter\nsyncd_api_watches_opened_total "
+                + std::to_string(s.streamsOpened)
+                + "\n# HELP syncd_api_slow_watchers_closed_total Watches ended for falling too far behind (they resume).\n"
+                  "# TYPE syncd_api_slow_watchers_closed_total counter\nsyncd_api_slow_watchers_closed_total "
+                + std::to_string(s.slowWatchersClosed)
+                + "\n# HELP syncd_api_watch_queue_high_water Deepest any watch's send queue has been.\n"
+                  "# TYPE syncd_api_watch_queue_high_water gauge\nsyncd_api_watch_queue_high_water "
+                + std::to_string(s.queueHighWater) + "\n";
+            response.set_content(text, "text/plain; version=0.0.4");
         });
         const int bound = port == 0 ? metricsServer.bind_to_any_port(host) : (metricsServer.bind_to_port(host, port) ? port : -1);
         if (port < 0 || bound < 0) {

@@ -32,7 +32,7 @@ struct ApiFixture {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<pb::LiveOps::Stub> stub;
 
-    explicit ApiFixture(std::chrono::milliseconds telemetryInterval = std::chrono::milliseconds(200))
+    explicit ApiFixture(std::chrono::milliseconds telemetryInterval = std::chrono::milliseconds(200), liveops::ApiServerOptions options = {})
     {
         liveops::ClusterConfig config;
         config.storePath = dir.filePath(QStringLiteral("syncd.db")).toStdString();
@@ -51,7 +51,7 @@ struct ApiFixture {
         tokens.add(kOperatorToken, {"oscar", liveops::Role::Operator});
         tokens.add(kProducerToken, {"paula", liveops::Role::Producer});
         tokens.add(kViewerToken, {"victor", liveops::Role::Viewer});
-        server = liveops::ApiServer::start(*cluster, std::move(tokens), {}, error);
+        server = liveops::ApiServer::start(*cluster, std::move(tokens), options, error);
         QVERIFY2(server, error.c_str());
         channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials());
         stub = pb::LiveOps::NewStub(channel);

@@ -3,6 +3,8 @@
 #include "liveops/auth.h"
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,6 +23,9 @@ struct ApiServerOptions {
     std::string tlsCertFile;
     std::string tlsKeyFile;
     std::string tlsClientCaFile;
+    /// Messages a watch may fall behind before syncd ends it (RESOURCE_EXHAUSTED; the client
+    /// resumes where it was). Bounds the memory a slow or stalled watcher can hold.
+    std::size_t streamQueueLimit = 256;
 };
 
 /// The liveops.v1 gRPC service over a Cluster, with grpc.health.v1 (overall and one entry per
@@ -34,6 +39,15 @@ public:
     ApiServer& operator=(const ApiServer&) = delete;
 
     int port() const;
+
+    /// What the watches did since start: streams opened, watchers ended for falling
+    /// `streamQueueLimit` behind, and the deepest any watcher's queue got.
+    struct Stats {
+        std::uint64_t streamsOpened = 0;
+        std::uint64_t slowWatchersClosed = 0;
+        std::uint64_t queueHighWater = 0;
+    };
+    Stats stats() const;
     std::shared_ptr<grpc::Channel> inProcessChannel();
     /// Health reports NOT_SERVING from now on (load balancers stop sending); calls still work.
     void setNotServing();
