@@ -148,6 +148,79 @@ private slots:
         }
     }
 
+    void aRestartedServerSendsItsClientsBackAtOnce()
+    {
+        MemoryNetwork net{7};
+        auto clientSocket = net.createSocket();
+        ClientTransport client(TransportConfig{}, *clientSocket);
+        TimeUs now = 0;
+        TimeUs disconnectedAt = -1;
+        DisconnectReason reason = DisconnectReason::None;
+        const std::vector<std::uint8_t> input{0xC1};
+        auto run = [&](ServerTransport& server, TimeUs until) {
+            while (now < until) {
+                now += millis(1);
+                client.receive(now);
+                while (auto e = client.pollEvent())
+                    if (e->kind == TransportEvent::Kind::Disconnected) {
+                        disconnectedAt = now;
+                        reason = e->reason;
+                    }
+                if (client.state() == ClientState::Connected && now % millis(33) == 0)
+                    (void)client.send(input, now);  // the player's input keeps flowing
+                client.update(now);
+                server.receive(now);
+                while (server.pollEvent()) {
+                }
+                server.update(now);
+            }
+        };
+        TimeUs died = 0;
+        {
+            auto socket = net.createSocket(7000);
+            ServerTransport first(TransportConfig{}, test::testKey(), *socket);
+            client.connect(test::token(5), socket->localAddress(), now);
+            run(first, seconds(1));
+            QCOMPARE(client.state(), ClientState::Connected);
+            died = now;
+        }  // kill -9: the process and every session it knew are gone
+        auto socket = net.createSocket(7000);
+        ServerTransport second(TransportConfig{}, test::testKey(), *socket);
+        // Restarted at once. While the session has been quiet only briefly, "no such session" is
+        // not believed (anyone could send it): the client carries on.
+        run(second, died + millis(300));
+        QCOMPARE(client.state(), ClientState::Connected);
+        QVERIFY(client.counters().resetsIgnored > 0);
+        run(second, died + seconds(2));
+        QCOMPARE(client.state(), ClientState::Disconnected);
+        QCOMPARE(reason, DisconnectReason::ServerReset);
+        qInfo("session ended %lld ms after the server died (its timeout is %lld ms)", static_cast<long long>((disconnectedAt - died) / 1000),
+              static_cast<long long>(TransportConfig{}.timeout / 1000));
+        QVERIFY(disconnectedAt - died < millis(700));
+        QVERIFY(second.counters().resetsSent > 0);
+        QCOMPARE(client.counters().timeouts, std::uint64_t{0});
+        // Back in with a fresh token from the matchmaker.
+        client.connect(test::token(6), socket->localAddress(), now);
+        run(second, now + millis(300));
+        QCOMPARE(client.state(), ClientState::Connected);
+        QCOMPARE(second.connectedClients().size(), std::size_t{1});
+    }
+
+    void sessionUnknownRepliesNeverAmplifyAndAreCapped()
+    {
+        Fixture f;
+        auto attacker = f.net.createSocket();
+        std::vector<std::uint8_t> stale(1 + 8 + 16 + 12, 0x22);
+        stale[0] = 2;  // looks like a Connected packet from a session the server does not know
+        for (int i = 0; i < 1000; ++i)
+            attacker->send(f.serverSocket->localAddress(), stale, 0);
+        f.server.receive(0);
+        const TransportCounters& c = f.server.counters();
+        QCOMPARE(c.malformed, std::uint64_t{1000});
+        QCOMPARE(c.resetsSent, std::uint64_t(TransportConfig{}.maxResetsPerSecond));
+        QVERIFY(c.bytesOut < c.bytesIn / 3);  // 9-byte replies to 37-byte packets, and only 256 of them
+    }
+
     void garbageIsCountedAndDropped()
     {
         Fixture f;

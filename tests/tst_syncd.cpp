@@ -1,6 +1,9 @@
 // syncd and syncbot as processes: config errors, kill -9 durability, SIGTERM drain, /metrics,
 // syncbot's JSON, and a client not written in C++ (Python's grpcio).
+#include "liveops/client.h"
 #include "liveops/config.h"
+#include "liveops/swarm.h"
+#include "eventually.h"
 #include "syncdprocess.h"
 
 #include "agones/dev/sdk/sdk.grpc.pb.h"
@@ -132,6 +135,134 @@ private slots:
             if (t.key() == "interest_radius_m")
                 QCOMPARE(t.value().int_value(), std::int64_t{20 + 10});
         }
+    }
+
+    void killNineUnderLoadEveryoneIsBackWithinFiveSeconds()
+    {
+        // syncd with players on both regions, a console's client watching, toggles changed; then
+        // SIGKILL and a restart on the same ports (as systemd or Kubernetes would do it).
+        State state;
+        auto syncd = std::make_unique<Syncd>(state.path());
+        QVERIFY2(syncd->start(), qPrintable(syncd->log()));
+        const auto regions = syncd->regions();
+        QCOMPARE(regions.size(), std::size_t{2});
+        // The restart must come back on the same addresses: pin what port 0 gave us.
+        state.write(QStringLiteral("syncd.toml"),
+                    QStringLiteral("[syncd]\ngrpc_address = \"127.0.0.1:%1\"\ntoken_file = \"tokens.txt\"\ntoken_key_file = \"cluster.key\"\n"
+                                   "telemetry_interval_ms = 200\n\n[[region]]\nname = \"eu-west\"\nudp = \"%2\"\n\n"
+                                   "[[region]]\nname = \"us-east\"\nudp = \"%3\"\n")
+                        .arg(syncd->port())
+                        .arg(QString::fromStdString(regions[0].endpoint()), QString::fromStdString(regions[1].endpoint())));
+        QFile keyFile(state.dir.filePath(QStringLiteral("cluster.key")));
+        QVERIFY(keyFile.open(QIODevice::ReadOnly));
+        const auto key = lv::liveops::parseKey(keyFile.readAll().toStdString());
+        QVERIFY(key);
+        std::vector<std::unique_ptr<lv::liveops::BotSwarm>> swarms;
+        for (std::size_t r = 0; r < regions.size(); ++r) {
+            lv::liveops::SwarmConfig config;
+            config.server = *Address::parse(regions[r].endpoint());
+            config.count = 25;
+            config.tokenKey = *key;
+            config.firstClientId = 1 + 1000 * r;
+            std::string error;
+            swarms.push_back(lv::liveops::BotSwarm::start(config, error));
+            QVERIFY2(swarms.back(), error.c_str());
+        }
+        auto connectedBots = [&] {
+            std::size_t n = 0;
+            for (const auto& s : swarms)
+                n += s->report().connected;
+            return n;
+        };
+        auto botDisconnects = [&] {
+            std::uint64_t n = 0;
+            for (const auto& s : swarms)
+                n += s->report().disconnects;
+            return n;
+        };
+        lv::liveops::client::ClientOptions options;
+        options.target = "127.0.0.1:" + std::to_string(syncd->port());
+        options.token = kAdmin;
+        lv::liveops::client::LiveOpsClient console(options);
+        std::mutex mutex;
+        std::map<std::string, bool> watchUp;
+        std::map<std::string, std::int64_t> togglesSeen;  // key@scope -> value, as the console shows it
+        std::uint64_t lastAudit = 0;
+        auto onState = [&](const char* name) {
+            return [&mutex, &watchUp, name](const lv::liveops::client::StreamState& s) {
+                std::lock_guard lock(mutex);
+                watchUp[name] = s.connected;
+            };
+        };
+        console.watchTelemetry({}, 0, [](const lv::liveops::client::Telemetry&) {}, onState("telemetry"));
+        console.watchToggles(
+            [&](const lv::liveops::client::Toggle& t) {
+                std::lock_guard lock(mutex);
+                if (const auto* v = std::get_if<std::int64_t>(&t.value))
+                    togglesSeen[t.key + "@" + t.scope] = *v;
+            },
+            onState("toggles"));
+        console.watchAudit(
+            0,
+            [&](const lv::liveops::AuditEntry& e) {
+                std::lock_guard lock(mutex);
+                lastAudit = std::max(lastAudit, e.id);
+            },
+            onState("audit"));
+        auto watchesUp = [&] {
+            std::lock_guard lock(mutex);
+            return watchUp.size() == 3 && watchUp["telemetry"] && watchUp["toggles"] && watchUp["audit"];
+        };
+        QVERIFY(eventually([&] { return connectedBots() == 50 && watchesUp(); }, std::chrono::seconds(20)));
+
+        // Acknowledged changes, under load.
+        constexpr int kChanges = 6;
+        for (int i = 0; i < kChanges; ++i) {
+            pb::SetToggleRequest request;
+            request.set_key("interest_radius_m");
+            request.set_scope(i % 2 ? "eu-west" : "us-east");
+            request.mutable_value()->set_int_value(40 + i);
+            request.set_expected_version(std::uint64_t(i / 2));
+            request.set_reason("under load " + std::to_string(i));
+            pb::SetToggleResponse response;
+            const auto status = syncd->stub->SetToggle(Syncd::context().get(), request, &response);
+            QVERIFY2(status.ok(), status.error_message().c_str());
+        }
+        QVERIFY(eventually([&] { std::lock_guard lock(mutex); return lastAudit == kChanges; }));
+
+        syncd->process().kill();
+        QVERIFY(syncd->process().waitForFinished(5000));
+        QVERIFY(eventually([&] { return !watchesUp(); }));
+        syncd.reset();
+        auto again = std::make_unique<Syncd>(state.path());
+        QVERIFY2(again->start(), qPrintable(again->log()));
+        QElapsedTimer sinceRestart;
+        sinceRestart.start();
+        qint64 botsBack = -1, consoleBack = -1;
+        while (sinceRestart.elapsed() < 15000 && (botsBack < 0 || consoleBack < 0)) {
+            if (botsBack < 0 && botDisconnects() == 50 && connectedBots() == 50)  // each lost its session, and is back
+                botsBack = sinceRestart.elapsed();
+            if (consoleBack < 0 && watchesUp())
+                consoleBack = sinceRestart.elapsed();
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        qInfo("after kill -9 and restart: 50 bots back in %lld ms, the console's three watches in %lld ms", botsBack, consoleBack);
+        QVERIFY2(botsBack >= 0 && botsBack <= 5000, qPrintable(QString::number(botsBack)));
+        QVERIFY2(consoleBack >= 0 && consoleBack <= 5000, qPrintable(QString::number(consoleBack)));
+
+        // Toggles and audit intact, and the console, resumed, shows the acknowledged values.
+        pb::ListAuditRequest list;
+        list.set_limit(100);
+        pb::ListAuditResponse audit;
+        QVERIFY(again->stub->ListAudit(Syncd::context().get(), list, &audit).ok());
+        QCOMPARE(audit.entries_size(), kChanges);
+        for (int i = 0; i < kChanges; ++i)
+            QCOMPARE(audit.entries(i).reason(), "under load " + std::to_string(i));
+        QVERIFY(eventually([&] {
+            std::lock_guard lock(mutex);
+            return togglesSeen["interest_radius_m@eu-west"] == 45 && togglesSeen["interest_radius_m@us-east"] == 44;
+        }));
+        QCOMPARE(botDisconnects(), std::uint64_t{50});  // each bot lost its session once, and only once
     }
 
     void syncbotReportsAndSigtermDrainsInBoundedTime()

@@ -15,11 +15,12 @@
 
 namespace lv::detail {
 
-enum class PacketType : std::uint8_t { ConnectionRequest = 1, Connected = 2 };
+enum class PacketType : std::uint8_t { ConnectionRequest = 1, Connected = 2, SessionUnknown = 3 };
 enum class PacketKind : std::uint8_t { Accept = 1, Deny = 2, Payload = 3, KeepAlive = 4, Disconnect = 5 };
 
 constexpr std::size_t kRequestSize = 1 + 8 + 8 + 24 + kSealedTokenSize;
 constexpr std::size_t kConnectedHeaderSize = 1 + 8;
+constexpr std::size_t kSessionUnknownSize = 1 + 8;  // type, protocol id
 constexpr std::size_t kTagSize = 16;
 constexpr std::size_t kReliableBudgetPerPacket = 300;
 constexpr std::size_t kMaxReliableQueue = 1024;

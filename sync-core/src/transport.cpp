@@ -219,6 +219,26 @@ void ServerTransport::handleConnected(const Datagram& d, TimeUs now)
     auto it = m_byAddress.find(d.from);
     if (it == m_byAddress.end()) {
         ++m_counters.malformed;  // not from anyone we know
+        // Perhaps a client of this server's previous life (a restart forgets every session): say
+        // so, so it reconnects now rather than after its timeout. Smaller than what came in, and
+        // capped per second.
+        if (d.data.size() >= detail::kConnectedHeaderSize + detail::kTagSize) {
+            const TimeUs window = now / kMicrosPerSecond;
+            if (window != m_resetWindow) {
+                m_resetWindow = window;
+                m_resetsInWindow = 0;
+            }
+            if (m_resetsInWindow < m_config.maxResetsPerSecond) {
+                ++m_resetsInWindow;
+                std::vector<std::uint8_t> reply(detail::kSessionUnknownSize);
+                reply[0] = static_cast<std::uint8_t>(PacketType::SessionUnknown);
+                detail::putU64(&reply[1], m_config.protocolId);
+                m_socket.send(d.from, reply, now);
+                ++m_counters.packetsOut;
+                m_counters.bytesOut += reply.size();
+                ++m_counters.resetsSent;
+            }
+        }
         return;
     }
     const int client = it->second;
@@ -409,6 +429,16 @@ void ClientTransport::receive(TimeUs now)
         m_counters.bytesIn += d->data.size();
         if (!m_link || d->from != m_server) {
             ++m_counters.malformed;
+            continue;
+        }
+        if (!d->data.empty() && d->data[0] == static_cast<std::uint8_t>(PacketType::SessionUnknown)) {
+            if (d->data.size() != detail::kSessionUnknownSize || detail::getU64(&d->data[1]) != m_config.protocolId) {
+                ++m_counters.malformed;
+            } else if (m_state == ClientState::Connected && now - m_link->lastReceive() >= m_config.resetSilence) {
+                fail(DisconnectReason::ServerReset);
+            } else {
+                ++m_counters.resetsIgnored;  // the session is alive: whoever sent this is wrong
+            }
             continue;
         }
         Refusal refusal;

@@ -2,6 +2,7 @@
 
 // A real liveops.v1 server for tests: two regions, a store in a temporary folder, one token per
 // role, gRPC on 127.0.0.1 port 0 reached over TCP.
+#include "eventually.h"
 #include "liveops/apiserver.h"
 #include "liveops/cluster.h"
 #include "liveops/swarm.h"
@@ -130,18 +131,5 @@ struct ApiFixture {
         return {response.entries().begin(), response.entries().end()};
     }
 };
-
-/// Waits (bounded) for a condition that real time brings about.
-template <typename Condition>
-bool eventually(Condition condition, std::chrono::milliseconds limit = std::chrono::seconds(10))
-{
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < end) {
-        if (condition())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return condition();
-}
 
 } // namespace lv::test

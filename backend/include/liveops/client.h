@@ -93,7 +93,9 @@ struct ClientOptions {
     std::string tlsClientKeyFile;
     std::chrono::milliseconds deadline{5000}; ///< every unary call
     std::chrono::milliseconds backoffInitial{250};
-    std::chrono::milliseconds backoffMax{10000};
+    /// Capped so that, jitter included (4.8 s), a console is back within 5 s of syncd's return
+    /// however long syncd was away (docs/decisions.md).
+    std::chrono::milliseconds backoffMax{4000};
     double backoffMultiplier = 2.0;
     double backoffJitter = 0.2;               ///< +-20 %: clients that dropped together do not return together
 };

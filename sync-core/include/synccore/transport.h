@@ -53,6 +53,13 @@ struct TransportConfig {
     TimeUs connectRetryInterval = millis(100);
     TimeUs connectTimeout = seconds(5);
     TimeUs reliableResendInterval = millis(100);  ///< floor; grows to 1.25 x RTT
+    /// A client believes its server's "no such session" reply (unauthenticated: anyone can send
+    /// one) only after this long without an authenticated packet, i.e. when the session already
+    /// looks dead; then it ends the session at once instead of waiting out `timeout`.
+    TimeUs resetSilence = millis(500);
+    /// Server side: at most this many "no such session" replies per second (each smaller than the
+    /// packet that caused it, so they never amplify; the cap keeps them from becoming a flood).
+    int maxResetsPerSecond = 256;
     int maxClients = 4096;
     /// Added to the host's `now` to get the clock tokens expire in. Hosts that tick on a monotonic
     /// clock set it to (Unix time - monotonic time) so that tokens carry Unix time and can be
@@ -61,7 +68,8 @@ struct TransportConfig {
 };
 
 enum class DisconnectReason : std::uint8_t {
-    None = 0, Timeout, ClosedByPeer, ClosedLocally, Denied, ConnectTimeout
+    None = 0, Timeout, ClosedByPeer, ClosedLocally, Denied, ConnectTimeout,
+    ServerReset  ///< the server no longer knows the session (it restarted); reconnect with a new token
 };
 
 /// Why a server denied a connection request (sent to the client, authenticated).
@@ -98,6 +106,8 @@ struct TransportCounters {
     std::uint64_t connects = 0;
     std::uint64_t disconnects = 0;
     std::uint64_t timeouts = 0;
+    std::uint64_t resetsSent = 0;       ///< server: "no such session" replies to Connected packets from unknown addresses
+    std::uint64_t resetsIgnored = 0;    ///< client: such replies while the session was alive (spoofed or stray)
 };
 
 /// What a transport reports to its host, polled after receive().
@@ -161,6 +171,8 @@ private:
     std::vector<std::unique_ptr<Slot>> m_slots;
     std::map<Address, int> m_byAddress;
     std::map<std::array<std::uint8_t, 16>, std::pair<Address, TimeUs>> m_usedTokens;  // tag -> first address, expiry
+    TimeUs m_resetWindow = -1;  // the second the "no such session" replies are being counted in
+    int m_resetsInWindow = 0;
     std::deque<TransportEvent> m_events;
     TransportCounters m_counters;
     std::function<void(int, TimeUs)> m_rttObserver;
