@@ -4,6 +4,8 @@
 
 #include <QtTest>
 
+#include <cmath>
+
 #include <map>
 
 using namespace lv;
@@ -80,6 +82,105 @@ private slots:
         // No client ever received a delta against a baseline it did not hold.
         QCOMPARE(decodeErrors, std::uint64_t{0});
         QVERIFY(late > 0);  // the jitter did reorder snapshots, and they were handled
+    }
+
+    void extremeConditionsStayBoundedAndRecover()
+    {
+        // 50 % loss, 1 s of jitter, heavy reordering and a 64 kbit/s cap, both ways, for 30 s;
+        // then a normal network again. What a player sees of the others ("divergence": the
+        // distance between where a client draws a remote player and where the server has them)
+        // must stay bounded, memory must not grow, and everything must recover.
+        auto config = test::crowd(10, 77);
+        config.uplink = test::lossy(30, 5, 1);
+        config.downlink = test::lossy(30, 5, 1);
+        LocalSession session(config);
+        session.runFor(seconds(3));
+        QVERIFY(test::allConnected(session));
+
+        auto divergence = [&session] {  // mean over clients and the remote players they draw, metres
+            double sum = 0.0;
+            int n = 0;
+            for (std::size_t i = 0; i < session.clientCount(); ++i) {
+                const Client& c = session.client(i);
+                const SnapshotRecord* latest = c.latestSnapshot();
+                if (!c.connected() || !latest)
+                    continue;
+                for (const PlayerState& s : latest->entities) {
+                    if (c.localPlayer() && s.id == *c.localPlayer())
+                        continue;
+                    const PlayerState* truth = session.server().world().state(s.id);
+                    const auto drawn = c.renderPosition(s.id.index, session.now());
+                    if (!truth || !drawn)
+                        continue;
+                    const double dx = (*drawn)[0] - double(truth->position.x);  // position units
+                    const double dy = (*drawn)[1] - double(truth->position.y);
+                    sum += std::sqrt(dx * dx + dy * dy) / kPositionUnitsPerMetre;
+                    ++n;
+                }
+            }
+            return n ? sum / n : 0.0;
+        };
+        struct Phase {
+            double meanDivergence = 0.0, worstDivergence = 0.0;
+            std::size_t mostInFlight = 0;
+            std::uint64_t corrections = 0;
+        };
+        auto corrections = [&session] {
+            std::uint64_t n = 0;
+            for (std::size_t i = 0; i < session.clientCount(); ++i)
+                n += session.client(i).prediction().corrections();
+            return n;
+        };
+        auto run = [&](TimeUs duration) {
+            Phase p;
+            const std::uint64_t before = corrections();
+            const int samples = static_cast<int>(duration / millis(100));
+            for (int k = 0; k < samples; ++k) {
+                session.runFor(millis(100));
+                const double d = divergence();
+                p.meanDivergence += d / samples;
+                p.worstDivergence = std::max(p.worstDivergence, d);
+                p.mostInFlight = std::max(p.mostInFlight, session.network().pending());
+            }
+            p.corrections = corrections() - before;
+            return p;
+        };
+        const Phase calm = run(seconds(5));
+
+        ConditionerSettings awful;
+        awful.latencyMs = 80;
+        awful.jitterMs = 1000;
+        awful.lossPercent = 50;
+        awful.reorderPercent = 30;
+        awful.reorderDelayMs = 150;
+        awful.duplicatePercent = 5;
+        awful.bandwidthKbps = 64;
+        awful.maxQueueMs = 500;
+        session.setConditions(awful, awful);
+        const Phase firstHalf = run(seconds(15));
+        const Phase secondHalf = run(seconds(15));
+
+        session.setConditions(test::lossy(30, 5, 1), test::lossy(30, 5, 1));
+        const Phase settling = run(seconds(5));
+        const Phase recovered = run(seconds(5));
+        for (const auto& [name, p] : {std::pair{"calm", calm}, {"awful 0-15 s", firstHalf}, {"awful 15-30 s", secondHalf},
+                                      {"normal again 0-5 s", settling}, {"normal again 5-10 s", recovered}})
+            qInfo("%-20s divergence mean %5.2f m, worst %5.2f m; in flight at most %4zu datagrams; %llu corrections", name,
+                  p.meanDivergence, p.worstDivergence, p.mostInFlight, static_cast<unsigned long long>(p.corrections));
+
+        // Bounded: the second 15 s of the awful network are no worse than the first (nothing
+        // accumulates), and what is in flight is capped by the bandwidth model's queue.
+        QVERIFY(secondHalf.worstDivergence < 2.0 * firstHalf.worstDivergence + 1.0);
+        QVERIFY(secondHalf.mostInFlight <= firstHalf.mostInFlight * 3 / 2 + 20);
+        // Recovering: back on a normal network, everyone is connected and what they see is as
+        // close to the truth as before the storm.
+        QVERIFY(test::allConnected(session));
+        QVERIFY2(recovered.meanDivergence < calm.meanDivergence * 1.5 + 0.1,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(recovered.meanDivergence).arg(calm.meanDivergence)));
+        QVERIFY(recovered.mostInFlight <= calm.mostInFlight * 2 + 20);
+        QCOMPARE(recovered.corrections, std::uint64_t{0});  // prediction agrees with the server again
+        for (std::size_t i = 0; i < session.clientCount(); ++i)
+            QCOMPARE(session.client(i).stats().decodeErrors, std::uint64_t{0});
     }
 
     void sameSeedGivesByteIdenticalTraffic()

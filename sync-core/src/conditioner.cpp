@@ -172,6 +172,14 @@ ConditionerStats MemoryNetwork::linkStats(const Address& from, const Address& to
     return it == m_links.end() ? ConditionerStats{} : it->second.stats();
 }
 
+std::size_t MemoryNetwork::pending() const
+{
+    std::size_t n = 0;
+    for (const auto& [ends, link] : m_links)
+        n += link.pending();
+    return n;
+}
+
 Conditioner& MemoryNetwork::linkFor(const Address& from, const Address& to)
 {
     auto it = m_links.find({from, to});

@@ -108,6 +108,8 @@ public:
     /// Statistics of one directed link (zeros when it carried nothing).
     ConditionerStats linkStats(const Address& from, const Address& to) const;
     std::uint64_t undeliverable() const { return m_undeliverable; }
+    /// Datagrams in flight over every link (sent, not yet delivered or dropped).
+    std::size_t pending() const;
 
 private:
     friend class MemorySocket;
