@@ -1,6 +1,7 @@
 // The console against in-process syncd services, offscreen: what on-call staff, producers and QA
 // see and do. Saves a screenshot of each main screen (docs/user-guide.md uses them).
 #include "apifixture.h"
+#include "rogueserver.h"
 #include "console/session.h"
 #include "clusterspage.h"
 #include "controllers.h"
@@ -29,6 +30,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -628,6 +630,54 @@ private slots:
         for (QLabel* label : board.findChildren<QLabel*>())
             noted = noted || label->text().contains(QStringLiteral("Read-only"));
         QVERIFY(noted);
+    }
+
+    void aSilentClusterIsReportedAndTheUiKeepsGoing()
+    {
+        // A cluster that takes the connection and never answers (hung, overloaded, or not syncd).
+        RogueServer rogue(RogueServer::Mode::Silent);
+        ConsoleSession session;
+        auto options = optionsFor(rogue.port(), kAdminToken);
+        options.openTimeout = std::chrono::milliseconds(1000);
+        options.deadline = std::chrono::milliseconds(1000);
+        ClusterConnection* c = session.addCluster(QStringLiteral("rogue"), options);
+        // The UI thread never waits on it: a 20 ms timer keeps firing all along.
+        QElapsedTimer sinceTick;
+        sinceTick.start();
+        qint64 longestGap = 0;
+        QTimer ticker;
+        QObject::connect(&ticker, &QTimer::timeout, [&] {
+            longestGap = std::max(longestGap, sinceTick.restart());
+        });
+        ticker.start(20);
+        QVERIFY(waitFor([&] { return c->state() == ClusterConnection::State::Reconnecting; }, 8000));
+        QVERIFY2(c->stateText().contains(QStringLiteral("did not answer within 1.0 s")), qPrintable(c->stateText()));
+        QVERIFY(waitFor([&] { return c->stateText().contains(QStringLiteral("listing regions failed")); }, 5000));
+        qInfo("silent cluster: \"%s\"; longest gap between UI timer ticks %lld ms", qPrintable(c->stateText()), longestGap);
+        QVERIFY(longestGap < 1000);
+        QCOMPARE(session.regions().rowCount(), 0);
+        // It wakes up: the console is connected again and the failures are history.
+        rogue.setMode(RogueServer::Mode::Sane);
+        QVERIFY(waitFor([&] { return c->state() == ClusterConnection::State::Connected; }, 10000));
+        QVERIFY(waitFor([&] { return session.regions().rowCount() == 1; }));
+        QVERIFY2(!c->stateText().contains(QStringLiteral("failed")), qPrintable(c->stateText()));
+    }
+
+    void nonsenseFromAClusterIsIgnoredAndSaid()
+    {
+        RogueServer rogue(RogueServer::Mode::Nonsense);
+        ConsoleSession session;
+        ClusterConnection* c = session.addCluster(QStringLiteral("rogue"), optionsFor(rogue.port(), kAdminToken));
+        // 2 regions (each time the regions are listed), 5 telemetry samples, 1 toggle and 1 audit
+        // entry that cannot be true.
+        QVERIFY(waitFor([&] { return c->nonsenseCount() >= 9; }));
+        QCOMPARE(c->state(), ClusterConnection::State::Connected);
+        QVERIFY2(c->stateText().contains(QStringLiteral("malformed messages from syncd, the latest:")), qPrintable(c->stateText()));
+        qInfo("nonsense cluster: \"%s\"", qPrintable(c->stateText()));
+        // Only what is sane is shown: one region, its one sane sample, one toggle.
+        QCOMPARE(session.regions().rowCount(), 1);
+        QVERIFY(rowOfToggle(session, "snapshot_hz", "*", QStringLiteral("rogue")) >= 0);
+        QCOMPARE(rowOfToggle(session, "bogus_toggle", "*", QStringLiteral("rogue")), -1);
     }
 
     void lostServerShowsReconnectingAndRecovers()

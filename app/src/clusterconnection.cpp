@@ -6,8 +6,42 @@
 namespace lv::console {
 
 ClusterConnection::ClusterConnection(QString name, lc::ClientOptions options, QObject* parent)
-    : QObject(parent), m_name(std::move(name)), m_client(std::move(options)), m_stateText(tr("connecting…"))
+    : QObject(parent), m_name(std::move(name)), m_client(withReporting(std::move(options), this)), m_stateText(tr("connecting…"))
 {
+}
+
+lc::ClientOptions ClusterConnection::withReporting(lc::ClientOptions options, ClusterConnection* self)
+{
+    options.onNonsense = [self](const std::string& what) {
+        self->post([self, what = QString::fromStdString(what)] {
+            ++self->m_nonsense;
+            self->m_lastNonsense = what;
+            emit self->stateChanged();
+        });
+    };
+    return options;
+}
+
+QString ClusterConnection::stateText() const
+{
+    QString text = m_stateText;
+    if (!m_callProblem.isEmpty())
+        text += tr("; %1").arg(m_callProblem);
+    if (m_nonsense > 0)
+        text += (m_nonsense == 1 ? tr("; ignored 1 malformed message from syncd, the latest: %2")
+                                 : tr("; ignored %1 malformed messages from syncd, the latest: %2"))
+                    .arg(m_nonsense)
+                    .arg(m_lastNonsense);
+    return text;
+}
+
+void ClusterConnection::noteCall(const char* what, const lc::CallStatus& status)
+{
+    const QString problem = status.ok() ? QString() : tr("%1 failed: %2").arg(QLatin1String(what), QString::fromStdString(status.message));
+    if (problem == m_callProblem)
+        return;
+    m_callProblem = problem;
+    emit stateChanged();
 }
 
 ClusterConnection::~ClusterConnection()
@@ -41,19 +75,28 @@ void ClusterConnection::setState(State state, QString text)
     emit stateChanged();
 }
 
-void ClusterConnection::start()
+void ClusterConnection::askIdentity()
 {
     m_client.whoAmI(onThread<lc::Identity>([this](const lc::Reply<lc::Identity>& reply) {
+        noteCall("who am I", reply.status);
         if (!reply.status.ok())
             return;
         m_identity = reply.value;
         emit identityChanged();
     }));
+}
+
+void ClusterConnection::start()
+{
+    askIdentity();
     refreshRegions();
     auto onState = [this](const lc::StreamState& s) {
         post([this, s] {
             if (s.connected) {
+                m_callProblem.clear();  // a new connection: earlier failures are history
                 setState(State::Connected, tr("connected"));
+                if (m_identity.name.empty())
+                    askIdentity();  // it failed while syncd was away
                 refreshRegions();  // players and endpoints may have changed while we were away
                 return;
             }
@@ -89,6 +132,7 @@ void ClusterConnection::flushTelemetry()
 void ClusterConnection::refreshRegions()
 {
     m_client.listRegions(onThread<std::vector<lc::Region>>([this](const lc::Reply<std::vector<lc::Region>>& reply) {
+        noteCall("listing regions", reply.status);
         if (reply.status.ok())
             emit regionsListed(reply.value);
     }));

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -73,6 +74,77 @@ Telemetry fromProto(const pb::TelemetrySample& s)
     return t;
 }
 
+// ---- what a sane syncd sends: anything else is refused, never shown ----
+// The console draws charts and tables from these values and an operator acts on them; a value
+// that cannot be true (a NaN latency, 250 % loss, a status from a newer protocol) is dropped
+// with a reason, and the reason reaches the user (ClientOptions::onNonsense).
+
+bool sensibleName(const std::string& s) { return !s.empty() && s.size() <= 128; }
+bool within(double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; }
+
+std::optional<std::string> problemWith(const pb::Region& r)
+{
+    if (!sensibleName(r.name()))
+        return "a region with " + std::string(r.name().empty() ? "no name" : "a name of " + std::to_string(r.name().size()) + " bytes");
+    if (!pb::RegionStatus_IsValid(r.status()) || r.status() == pb::REGION_STATUS_UNSPECIFIED)
+        return "region " + r.name() + " has status " + std::to_string(r.status());
+    if (r.capacity() > 10'000'000 || r.players() > 10'000'000)
+        return "region " + r.name() + " claims " + std::to_string(r.players()) + " players of " + std::to_string(r.capacity());
+    return std::nullopt;
+}
+
+std::optional<std::string> problemWith(const pb::TelemetrySample& s)
+{
+    const std::string where = "telemetry for " + (sensibleName(s.region()) ? s.region() : std::string("an unnamed region"));
+    if (!sensibleName(s.region()))
+        return where;
+    for (auto [name, v] : {std::pair{"rtt_p50_ms", s.rtt_p50_ms()}, {"rtt_p95_ms", s.rtt_p95_ms()}, {"rtt_p99_ms", s.rtt_p99_ms()},
+                           {"tick_time_p99_ms", s.tick_time_p99_ms()}})
+        if (!within(v, 0.0, 600'000.0))
+            return where + ": " + name + " is " + std::to_string(v);
+    if (s.rtt_p50_ms() > s.rtt_p95_ms() + 1e-6 || s.rtt_p95_ms() > s.rtt_p99_ms() + 1e-6)
+        return where + ": percentiles out of order (p50 " + std::to_string(s.rtt_p50_ms()) + ", p99 " + std::to_string(s.rtt_p99_ms()) + ")";
+    if (!within(s.loss_percent(), 0.0, 100.0))
+        return where + ": loss_percent is " + std::to_string(s.loss_percent());
+    if (!within(s.bandwidth_in_kbps(), 0.0, 1e9) || !within(s.bandwidth_out_kbps(), 0.0, 1e9))
+        return where + ": bandwidth is " + std::to_string(s.bandwidth_in_kbps()) + "/" + std::to_string(s.bandwidth_out_kbps()) + " kbps";
+    if (s.players() > 10'000'000)
+        return where + ": " + std::to_string(s.players()) + " players";
+    if (!pb::RegionStatus_IsValid(s.status()))
+        return where + ": status " + std::to_string(s.status());
+    const std::int64_t t = convert::unixMs(s.time());
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (t < now - 7LL * 24 * 3600 * 1000 || t > now + 3600LL * 1000)
+        return where + ": sample time is more than an hour ahead or a week behind this machine's clock";
+    return std::nullopt;
+}
+
+std::optional<std::string> problemWith(const pb::Toggle& t)
+{
+    if (!sensibleName(t.key()) || !sensibleName(t.scope()))
+        return std::string("a toggle without a sensible key or scope");
+    if (!pb::ToggleType_IsValid(t.type()) || t.type() == pb::TOGGLE_TYPE_UNSPECIFIED)
+        return "toggle " + t.key() + " has type " + std::to_string(t.type());
+    if (!fromProto(t.value()))
+        return "toggle " + t.key() + " has no value";
+    return std::nullopt;
+}
+
+std::optional<std::string> problemWith(const pb::AuditEntry& e)
+{
+    if (e.id() == 0)
+        return std::string("an audit entry without an id");
+    if (e.actor().empty() || e.target().empty())
+        return "audit entry " + std::to_string(e.id()) + " has no actor or target";
+    return std::nullopt;
+}
+
+void reportNonsense(const ClientOptions& options, const std::string& what)
+{
+    if (options.onNonsense)
+        options.onNonsense(what);
+}
+
 std::string readFile(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -85,7 +157,7 @@ std::string readFile(const std::string& path)
 /// with "liveops-stream", so "connected" means accepted, not merely "has data" (audit may be quiet
 /// for hours).
 template <typename Reader>
-bool opened(grpc::ClientContext& context, Reader& reader, const LiveOpsClient::StateCallback& onState)
+bool streamOpened(grpc::ClientContext& context, Reader& reader, const LiveOpsClient::StateCallback& onState)
 {
     reader.WaitForInitialMetadata();
     const bool open = context.GetServerInitialMetadata().count("liveops-stream") > 0;
@@ -97,11 +169,14 @@ bool opened(grpc::ClientContext& context, Reader& reader, const LiveOpsClient::S
 /// One long-lived server stream, re-opened after every drop until stopped.
 class Watch {
 public:
-    using Body = std::function<grpc::Status(grpc::ClientContext&, bool& accepted)>;
+    /// Opens the stream and reads it until it ends; calls `onState` (connected) once the server
+    /// accepted it and sets `accepted`.
+    using Body = std::function<grpc::Status(grpc::ClientContext&, const LiveOpsClient::StateCallback& onState, bool& accepted)>;
     Watch(const ClientOptions& options, Body body, LiveOpsClient::StateCallback onState)
         : m_options(options), m_body(std::move(body)), m_onState(std::move(onState))
     {
         m_thread = std::thread([this] { run(); });
+        m_watchdog = std::thread([this] { watchdog(); });
     }
     ~Watch()
     {
@@ -113,6 +188,7 @@ public:
         }
         m_wake.notify_all();
         m_thread.join();
+        m_watchdog.join();
     }
 
 private:
@@ -121,6 +197,15 @@ private:
         std::mt19937_64 random(std::random_device{}());
         std::uniform_real_distribution<double> unit(0.0, 1.0);
         int attempt = 0;
+        // Marks the stream open for the watchdog, then tells the user.
+        const LiveOpsClient::StateCallback opened = [this](const StreamState& state) {
+            {
+                std::lock_guard lock(m_mutex);
+                m_opening = false;
+            }
+            if (m_onState)
+                m_onState(state);
+        };
         while (true) {
             grpc::ClientContext context;
             context.AddMetadata("authorization", "Bearer " + m_options.token);
@@ -129,14 +214,25 @@ private:
                 if (m_stopping)
                     return;
                 m_context = &context;
+                m_opening = true;
+                m_openTimedOut = false;
+                m_openDeadline = std::chrono::steady_clock::now() + m_options.openTimeout;
             }
+            m_wake.notify_all();
             bool accepted = false;
-            const grpc::Status status = m_body(context, accepted);  // returns when the stream ends
+            grpc::Status status = m_body(context, opened, accepted);  // returns when the stream ends
             {
                 std::lock_guard lock(m_mutex);
                 m_context = nullptr;
+                m_opening = false;
                 if (m_stopping)
                     return;
+                if (m_openTimedOut) {
+                    char seconds[32];
+                    std::snprintf(seconds, sizeof seconds, "%.1f", double(m_options.openTimeout.count()) / 1000.0);
+                    status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                          std::string("syncd took the connection but did not answer within ") + seconds + " s");
+                }
             }
             if (accepted)
                 attempt = 0;  // it was up: start the backoff again from the bottom
@@ -150,6 +246,24 @@ private:
         }
     }
 
+    /// A server that takes the connection but never answers (hung, overloaded, or not syncd)
+    /// would hold the watch forever: past `openTimeout` without the server's headers, cancel.
+    void watchdog()
+    {
+        std::unique_lock lock(m_mutex);
+        while (!m_stopping) {
+            if (m_opening && m_context && std::chrono::steady_clock::now() >= m_openDeadline) {
+                m_openTimedOut = true;
+                m_opening = false;
+                m_context->TryCancel();
+            }
+            if (m_opening)
+                m_wake.wait_until(lock, m_openDeadline);
+            else
+                m_wake.wait(lock);
+        }
+    }
+
     ClientOptions m_options;
     Body m_body;
     LiveOpsClient::StateCallback m_onState;
@@ -157,7 +271,11 @@ private:
     std::condition_variable m_wake;
     grpc::ClientContext* m_context = nullptr;
     bool m_stopping = false;
-    std::thread m_thread;  // last: starts after everything above exists
+    bool m_opening = false;
+    bool m_openTimedOut = false;
+    std::chrono::steady_clock::time_point m_openDeadline;
+    std::thread m_thread;  // last: they start after everything above exists
+    std::thread m_watchdog;
 };
 
 } // namespace
@@ -265,10 +383,14 @@ void LiveOpsClient::listRegions(std::function<void(Reply<std::vector<Region>>)> 
 {
     m_impl->call<pb::ListRegionsRequest, pb::ListRegionsResponse, std::vector<Region>>(
         &pb::LiveOps::StubInterface::async_interface::ListRegions, {},
-        [](const pb::ListRegionsResponse& r) {
+        [options = m_impl->options](const pb::ListRegionsResponse& r) {
             std::vector<Region> out;
-            for (const auto& region : r.regions())
-                out.push_back(fromProto(region));
+            for (const auto& region : r.regions()) {
+                if (auto problem = problemWith(region))
+                    reportNonsense(options, *problem);
+                else
+                    out.push_back(fromProto(region));
+            }
             return out;
         },
         std::move(done));
@@ -280,10 +402,14 @@ void LiveOpsClient::listToggles(const std::string& scope, std::function<void(Rep
     request.set_scope(scope);
     m_impl->call<pb::ListTogglesRequest, pb::ListTogglesResponse, std::vector<Toggle>>(
         &pb::LiveOps::StubInterface::async_interface::ListToggles, std::move(request),
-        [](const pb::ListTogglesResponse& r) {
+        [options = m_impl->options](const pb::ListTogglesResponse& r) {
             std::vector<Toggle> out;
-            for (const auto& t : r.toggles())
-                out.push_back(fromProto(t));
+            for (const auto& t : r.toggles()) {
+                if (auto problem = problemWith(t))
+                    reportNonsense(options, *problem);
+                else
+                    out.push_back(fromProto(t));
+            }
             return out;
         },
         std::move(done));
@@ -375,8 +501,8 @@ void LiveOpsClient::watchTelemetry(std::vector<std::string> regions, std::uint32
                                    StateCallback onState)
 {
     auto lastSequence = std::make_shared<std::uint64_t>(0);  // only the watch thread touches it
-    auto body = [stub = m_impl->stub.get(), regions = std::move(regions), intervalMs, lastSequence, onSample = std::move(onSample),
-                 onState](grpc::ClientContext& context, bool& sawData) {
+    auto body = [stub = m_impl->stub.get(), options = m_impl->options, regions = std::move(regions), intervalMs, lastSequence,
+                 onSample = std::move(onSample)](grpc::ClientContext& context, const StateCallback& opened, bool& sawData) {
         pb::WatchTelemetryRequest request;
         for (const auto& r : regions)
             request.add_regions(r);
@@ -384,12 +510,16 @@ void LiveOpsClient::watchTelemetry(std::vector<std::string> regions, std::uint32
         // First connection: everything the server still holds (fills a chart); later: resume.
         request.set_resume_after_sequence(*lastSequence);
         auto reader = stub->WatchTelemetry(&context, request);
-        sawData = opened(context, *reader, onState);
+        sawData = streamOpened(context, *reader, opened);
         pb::TelemetrySample sample;
         while (reader->Read(&sample)) {
             if (sample.sequence() <= *lastSequence)
                 continue;  // already delivered before the drop
             *lastSequence = sample.sequence();
+            if (auto problem = problemWith(sample)) {
+                reportNonsense(options, *problem);
+                continue;
+            }
             onSample(fromProto(sample));
         }
         return reader->Finish();
@@ -401,11 +531,16 @@ void LiveOpsClient::watchTelemetry(std::vector<std::string> regions, std::uint32
 
 void LiveOpsClient::watchToggles(std::function<void(const Toggle&)> onToggle, StateCallback onState)
 {
-    auto body = [stub = m_impl->stub.get(), onToggle = std::move(onToggle), onState](grpc::ClientContext& context, bool& sawData) {
+    auto body = [stub = m_impl->stub.get(), options = m_impl->options, onToggle = std::move(onToggle)](
+                    grpc::ClientContext& context, const StateCallback& opened, bool& sawData) {
         auto reader = stub->WatchToggles(&context, pb::WatchTogglesRequest{});
-        sawData = opened(context, *reader, onState);
+        sawData = streamOpened(context, *reader, opened);
         pb::ToggleEvent event;
         while (reader->Read(&event)) {
+            if (auto problem = problemWith(event.toggle())) {
+                reportNonsense(options, *problem);
+                continue;
+            }
             Toggle toggle = fromProto(event.toggle());
             toggle.initial = event.initial();
             onToggle(toggle);
@@ -420,13 +555,18 @@ void LiveOpsClient::watchToggles(std::function<void(const Toggle&)> onToggle, St
 void LiveOpsClient::watchAudit(std::uint64_t afterId, std::function<void(const AuditEntry&)> onEntry, StateCallback onState)
 {
     auto lastId = std::make_shared<std::uint64_t>(afterId);
-    auto body = [stub = m_impl->stub.get(), lastId, onEntry = std::move(onEntry), onState](grpc::ClientContext& context, bool& sawData) {
+    auto body = [stub = m_impl->stub.get(), options = m_impl->options, lastId, onEntry = std::move(onEntry)](
+                    grpc::ClientContext& context, const StateCallback& opened, bool& sawData) {
         pb::WatchAuditRequest request;
         request.set_after_id(*lastId);
         auto reader = stub->WatchAudit(&context, request);
-        sawData = opened(context, *reader, onState);
+        sawData = streamOpened(context, *reader, opened);
         pb::AuditEntry entry;
         while (reader->Read(&entry)) {
+            if (auto problem = problemWith(entry)) {
+                reportNonsense(options, *problem);
+                continue;
+            }
             if (entry.id() <= *lastId)
                 continue;
             *lastId = entry.id();

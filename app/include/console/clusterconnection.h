@@ -27,8 +27,12 @@ public:
 
     const QString& name() const { return m_name; }
     State state() const { return m_state; }
-    /// "connected", "connecting…", "reconnecting in 1.2 s (attempt 3): <error>"
-    QString stateText() const { return m_stateText; }
+    /// "connected", "connecting…", "reconnecting in 1.2 s (attempt 3): <error>", followed by what
+    /// went wrong meanwhile: a call that failed ("regions: Deadline Exceeded") and messages
+    /// ignored because no sane syncd would send them.
+    QString stateText() const;
+    /// Messages from this cluster dropped as nonsense since the connection was made.
+    int nonsenseCount() const { return m_nonsense; }
     /// The caller's identity once WhoAmI answered (role Viewer until then: read-only by default).
     const lc::Identity& identity() const { return m_identity; }
 
@@ -64,11 +68,17 @@ private:
     std::function<void(lc::Reply<T>)> onThread(Done<T> done);
     void setState(State state, QString text);
     void flushTelemetry();
+    void noteCall(const char* what, const lc::CallStatus& status);
+    void askIdentity();
+    static lc::ClientOptions withReporting(lc::ClientOptions options, ClusterConnection* self);
 
     QString m_name;
     lc::LiveOpsClient m_client;
     State m_state = State::Connecting;
     QString m_stateText;
+    QString m_callProblem;                  // the last of our own calls that failed, until one succeeds
+    int m_nonsense = 0;
+    QString m_lastNonsense;
     lc::Identity m_identity;
     std::mutex m_mutex;                     // guards the pending telemetry
     std::vector<lc::Telemetry> m_pending;

@@ -92,6 +92,12 @@ struct ClientOptions {
     std::string tlsClientCertFile;            ///< client certificate and key (PEM), when syncd asks for one
     std::string tlsClientKeyFile;
     std::chrono::milliseconds deadline{5000}; ///< every unary call
+    /// A watch whose server has not accepted it (sent its headers) by then is cancelled and retried:
+    /// a hung or impostor server cannot hold it.
+    std::chrono::milliseconds openTimeout{5000};
+    /// Called (on a gRPC or watch thread) with a description of each message dropped because no
+    /// sane syncd would send it: a NaN latency, an unknown status, a toggle without a type.
+    std::function<void(const std::string& what)> onNonsense;
     std::chrono::milliseconds backoffInitial{250};
     /// Capped so that, jitter included (4.8 s), a console is back within 5 s of syncd's return
     /// however long syncd was away (docs/decisions.md).
