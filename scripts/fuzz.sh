@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with clang (libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer)
-# into build-fuzz/ and runs each for a bounded time. A crash stops the run and leaves the input in
+# in build-asan/ (the tree scripts/sanitize.sh asan tests in) and runs each for a bounded time. A crash stops the run and leaves the input in
 # tests/fuzz/crashers/<target>/ (commit it: it becomes a regression test).
 #   bash scripts/fuzz.sh [SECONDS per target, default 20] [TARGET...]
 #   FUZZ_RUNS=10000000 bash scripts/fuzz.sh 0 messages   # a run of a fixed number of executions
@@ -12,21 +12,19 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(datagram link messages token config api)
 
-flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
-cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DLV_SERVER_ONLY=ON -DLV_FUZZ=ON -DLV_WERROR=OFF -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build build-fuzz -j2 --target $(printf 'fuzz_%s ' "${targets[@]}")
+bash scripts/sanitize.sh asan-tree
+cmake --build build-asan -j"${JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}")
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 for t in "${targets[@]}"; do
-  work=build-fuzz/corpus/$t
+  work=build-asan/corpus/$t
   mkdir -p "$work" "tests/fuzz/crashers/$t"
   limit=(-max_total_time="$seconds")
   [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
-  log=build-fuzz/fuzz_$t.log
-  if build-fuzz/tests/fuzz/fuzz_$t "${limit[@]}" -print_final_stats=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  log=build-asan/fuzz_$t.log
+  if build-asan/tests/fuzz/fuzz_$t "${limit[@]}" -print_final_stats=1 -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="tests/fuzz/crashers/$t/" "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
@@ -37,7 +35,7 @@ for t in "${targets[@]}"; do
     status=1
   fi
   if [ -n "${FUZZ_MERGE:-}" ]; then
-    build-fuzz/tests/fuzz/fuzz_$t -merge=1 -max_len=4096 "tests/fuzz/corpus/$t" "$work" >/dev/null 2>&1
+    build-asan/tests/fuzz/fuzz_$t -merge=1 -max_len=4096 "tests/fuzz/corpus/$t" "$work" >/dev/null 2>&1
   fi
 done
 exit $status

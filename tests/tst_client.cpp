@@ -124,7 +124,8 @@ private slots:
             "printf 'subjectAltName=IP:127.0.0.1' > san.ext && "
             "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile san.ext 2>/dev/null && "
             "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=console 2>/dev/null && "
-            "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 2>/dev/null")));
+            "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 2>/dev/null && "
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.crt -days 2 -subj /CN=other-ca 2>/dev/null")));
         const auto file = [&](const char* name) { return dir.filePath(QLatin1String(name)).toStdString(); };
         ApiFixture api;
         lv::liveops::TokenTable tokens;
@@ -155,6 +156,26 @@ private slots:
         QCOMPARE(listRegions(noCertificate).code, int(grpc::StatusCode::UNAVAILABLE));  // handshake refused
         lc::ClientOptions plaintext = optionsFor(secure->port(), kViewerToken);
         QVERIFY(!listRegions(plaintext).ok());
+        lc::ClientOptions wrongCa = o;  // a server this client has no reason to trust
+        wrongCa.tlsRootCertFile = file("other-ca.crt");
+        QCOMPARE(listRegions(wrongCa).code, int(grpc::StatusCode::UNAVAILABLE));
+
+        // TLS without client certificates: any client that trusts the CA gets in (the token is
+        // what identifies it); plaintext and an untrusted server still fail.
+        lv::liveops::TokenTable moreTokens;
+        moreTokens.add(kViewerToken, {"victor", lv::liveops::Role::Viewer});
+        options.tlsClientCaFile.clear();
+        auto tlsOnly = lv::liveops::ApiServer::start(*api.cluster, std::move(moreTokens), options, error);
+        QVERIFY2(tlsOnly, error.c_str());
+        lc::ClientOptions serverOnly = optionsFor(tlsOnly->port(), kViewerToken);
+        serverOnly.tlsRootCertFile = file("ca.crt");
+        QVERIFY(listRegions(serverOnly).ok());
+        QVERIFY(!listRegions(optionsFor(tlsOnly->port(), kViewerToken)).ok());
+        serverOnly.tlsRootCertFile = file("other-ca.crt");
+        QCOMPARE(listRegions(serverOnly).code, int(grpc::StatusCode::UNAVAILABLE));
+        serverOnly.tlsRootCertFile = file("ca.crt");
+        serverOnly.token = "not-a-real-token-at-all";
+        QCOMPARE(listRegions(serverOnly).code, int(grpc::StatusCode::UNAUTHENTICATED));
     }
 
     void watchesResumeAfterTheServerComesBack()

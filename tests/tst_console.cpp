@@ -166,7 +166,7 @@ private slots:
         QVERIFY2(euP50 > 10.0 && euP50 < 40.0, qPrintable(QString::number(euP50)));  // 2 x 8 ms each way, plus jitter
         QCOMPARE(regions.index(eu, RegionModel::Status).data().toString(), QStringLiteral("Serving"));
         QVERIFY(!regions.index(eu, RegionModel::Status).data(Qt::DecorationRole).value<QIcon>().isNull());
-        QCOMPARE(window.regionsPage()->chart()->seriesCount(), 3);
+        QVERIFY(waitFor([&] { return window.regionsPage()->chart()->seriesCount() == 3; }));
         QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("sandbox: connected")); }));
         // ap-south sits past the 150 ms p99 threshold on purpose: the SLO alert is raised, with its runbook.
         QVERIFY(waitFor([&] { return window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")); }));

@@ -157,8 +157,8 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
                                                                        {tr("Postmortem (PDF)…"), IncidentDesk::ExportFormat::Pdf},
                                                                        {tr("Timeline (CSV)…"), IncidentDesk::ExportFormat::Csv},
                                                                        {tr("Incident (JSON)…"), IncidentDesk::ExportFormat::Json}};
-    for (const auto& [label, format] : formats)
-        exportMenu->addAction(label, this, [this, format] {
+    for (const auto& [label, kind] : formats)
+        exportMenu->addAction(label, this, [this, format = kind] {
             static const char* const suffix[] = {"md", "csv", "json", "pdf"};
             const QString suggested = QStringLiteral("incident-%1.%2").arg(m_incident.id).arg(QLatin1String(suffix[static_cast<int>(format)]));
             const QString path = QFileDialog::getSaveFileName(this, tr("Export incident"), suggested);

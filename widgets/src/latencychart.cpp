@@ -39,7 +39,9 @@ LatencyChart::LatencyChart(QWidget* parent) : QChartView(parent), m_threshold(ne
     chart->addSeries(m_threshold);
     m_threshold->attachAxis(m_time);
     m_threshold->attachAxis(m_latency);
+    QChart* made = QChartView::chart();  // QChartView makes one of its own, and setChart() lets go of it
     setChart(chart);
+    delete made;
     setRenderHint(QPainter::Antialiasing, false);  // 24 antialiased polylines cost half a frame
     setAccessibleName(tr("Latency chart"));
     m_refresh.setSingleShot(true);

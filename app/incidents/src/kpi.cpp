@@ -106,7 +106,8 @@ KpiReport computeKpis(const std::vector<Incident>& incidents, const std::vector<
     for (const Event* c : madeInPeriod)
         if (c->where.region != QLatin1String("*"))
             scopes[c->where] = true;
-    for (const auto& [where, _] : scopes) {
+    for (const auto& scope : scopes) {
+        const RegionRef& where = scope.first;  // a plain reference: lambdas may capture it (clang 14 cannot capture bindings)
         const auto mine = [&](const Incident& i) {
             return std::any_of(i.regions.begin(), i.regions.end(), [&](const RegionRef& r) { return r == where; });
         };
