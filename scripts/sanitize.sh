@@ -40,10 +40,13 @@ asan)
   QT_QPA_PLATFORM=offscreen ctest -LE 'packaging|bench' --output-on-failure -j2 --timeout 900
   ;;
 tsan)
-  # The threads of our own: region hosts (socket + tick loop), the cluster's feeds and store,
-  # bot swarms, the simulated world, the console's client library (watch threads, callbacks)
-  # and its Qt side. gRPC, Qt and SQLite themselves are not instrumented.
-  tests=(tst_udpsocket tst_regionhost tst_store tst_toggles tst_simworld tst_api tst_client tst_incidents)
+  # The threads of our own that synchronise through our own code: UDP sockets, region hosts
+  # (socket and tick threads, bot swarms), the store and the cluster's feeds, the simulated world.
+  # Not here: the API server and the console's client library (their threads are gRPC's, whose
+  # hand-offs TSan cannot see in Debian's uninstrumented build: every call reports a race inside
+  # grpcpp's own templates) and the incident desk (Qt threads and QProcess; clang 14's TSan aborts
+  # on QProcess's fork). ASan covers those. docs/reliability.md.
+  tests=(tst_udpsocket tst_regionhost tst_store tst_toggles tst_simworld)
   configure build-tsan "-fsanitize=thread -fno-omit-frame-pointer -gline-tables-only" "-fsanitize=thread"
   cmake --build build-tsan -j"${JOBS:-2}" --target "${tests[@]}"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
