@@ -666,8 +666,20 @@ private slots:
     void nonsenseFromAClusterIsIgnoredAndSaid()
     {
         RogueServer rogue(RogueServer::Mode::Nonsense);
+        RogueServer silent(RogueServer::Mode::Silent);
         ConsoleSession session;
-        ClusterConnection* c = session.addCluster(QStringLiteral("rogue"), optionsFor(rogue.port(), kAdminToken));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        window.tabs()->setCurrentWidget(window.clustersPage());
+        // Added as an operator would, on the Clusters page (default timeouts: 5 s).
+        window.clustersPage()->addCluster({QStringLiteral("rogue"), QStringLiteral("127.0.0.1:%1").arg(rogue.port()), QString()},
+                                          QString::fromLatin1(kAdminToken));
+        window.clustersPage()->addCluster({QStringLiteral("hung"), QStringLiteral("127.0.0.1:%1").arg(silent.port()), QString()},
+                                          QString::fromLatin1(kAdminToken));
+        QVERIFY(waitFor([&] { return session.cluster(QStringLiteral("rogue")) && session.cluster(QStringLiteral("hung")); }));
+        ClusterConnection* c = session.cluster(QStringLiteral("rogue"));
+        ClusterConnection* quiet = session.cluster(QStringLiteral("hung"));
         // 2 regions (each time the regions are listed), 5 telemetry samples, 1 toggle and 1 audit
         // entry that cannot be true.
         QVERIFY(waitFor([&] { return c->nonsenseCount() >= 9; }));
@@ -678,6 +690,15 @@ private slots:
         QCOMPARE(session.regions().rowCount(), 1);
         QVERIFY(rowOfToggle(session, "snapshot_hz", "*", QStringLiteral("rogue")) >= 0);
         QCOMPARE(rowOfToggle(session, "bogus_toggle", "*", QStringLiteral("rogue")), -1);
+        // What the operator sees: each cluster's state on the Clusters page and in the status bar.
+        QVERIFY(waitFor([&] { return quiet->stateText().contains(QStringLiteral("did not answer within 5.0 s")); }, 12000));
+        QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("ignored")); }));
+        QTest::qWait(300);
+        screenshot(&window, QStringLiteral("clusters-unwell"));
+        for (const QString& name : {QStringLiteral("rogue"), QStringLiteral("hung")}) {  // the page remembered them
+            ClusterDirectory().remove(name);
+            session.removeCluster(name);
+        }
     }
 
     void lostServerShowsReconnectingAndRecovers()
