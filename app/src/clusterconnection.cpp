@@ -25,22 +25,25 @@ lc::ClientOptions ClusterConnection::withReporting(lc::ClientOptions options, Cl
 QString ClusterConnection::stateText() const
 {
     QString text = m_stateText;
-    if (!m_callProblem.isEmpty())
-        text += tr("; %1").arg(m_callProblem);
-    if (m_nonsense > 0)
-        text += (m_nonsense == 1 ? tr("; ignored 1 malformed message from syncd, the latest: %2")
-                                 : tr("; ignored %1 malformed messages from syncd, the latest: %2"))
-                    .arg(m_nonsense)
-                    .arg(m_lastNonsense);
+    for (const QString& problem : m_callProblems)
+        text += tr("; %1").arg(problem);
+    if (m_nonsense == 1)
+        text += tr("; ignored 1 malformed message from syncd: %1").arg(m_lastNonsense);
+    else if (m_nonsense > 1)
+        text += tr("; ignored %1 malformed messages from syncd, the latest: %2").arg(m_nonsense).arg(m_lastNonsense);
     return text;
 }
 
 void ClusterConnection::noteCall(const char* what, const lc::CallStatus& status)
 {
-    const QString problem = status.ok() ? QString() : tr("%1 failed: %2").arg(QLatin1String(what), QString::fromStdString(status.message));
-    if (problem == m_callProblem)
+    const QString key = QLatin1String(what);
+    const QString problem = status.ok() ? QString() : tr("%1 failed: %2").arg(key, QString::fromStdString(status.message));
+    if (problem == m_callProblems.value(key))
         return;
-    m_callProblem = problem;
+    if (problem.isEmpty())
+        m_callProblems.remove(key);
+    else
+        m_callProblems.insert(key, problem);
     emit stateChanged();
 }
 
@@ -93,7 +96,7 @@ void ClusterConnection::start()
     auto onState = [this](const lc::StreamState& s) {
         post([this, s] {
             if (s.connected) {
-                m_callProblem.clear();  // a new connection: earlier failures are history
+                m_callProblems.clear();  // a new connection: earlier failures are history
                 setState(State::Connected, tr("connected"));
                 if (m_identity.name.empty())
                     askIdentity();  // it failed while syncd was away

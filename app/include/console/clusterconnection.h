@@ -2,6 +2,7 @@
 
 #include "liveops/client.h"
 
+#include <QMap>
 #include <QObject>
 #include <QString>
 
@@ -76,7 +77,7 @@ private:
     lc::LiveOpsClient m_client;
     State m_state = State::Connecting;
     QString m_stateText;
-    QString m_callProblem;                  // the last of our own calls that failed, until one succeeds
+    QMap<QString, QString> m_callProblems;  // our own calls that failed, by call, until it succeeds
     int m_nonsense = 0;
     QString m_lastNonsense;
     lc::Identity m_identity;
