@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sanitizer builds, and the test suite under them (docs/reliability.md). clang 14.
 #   bash scripts/sanitize.sh asan   # AddressSanitizer + UndefinedBehaviorSanitizer, everything (console
-#                                   # included) into build-asan/, then the whole CTest suite there
-#                                   # (not the packaging and bench labels: they test files and figures,
-#                                   # not code). The libFuzzer targets are built in the same tree.
+#                                   # included; not the benchmarks) into build-asan/, then the whole
+#                                   # CTest suite there (not the packaging label: it tests files, not
+#                                   # code). The libFuzzer targets are built in the same tree.
 #   bash scripts/sanitize.sh tsan   # ThreadSanitizer, the threaded parts into build-tsan/, and their tests
 #   bash scripts/sanitize.sh asan-tree   # only configure build-asan/ (scripts/fuzz.sh builds its targets there)
 # Any finding fails the test that caused it (halt_on_error; no recovery from UB).
@@ -17,7 +17,7 @@ configure() {  # dir, compile flags, link flags, extra cmake arguments...
   shift 3
   cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" -DLV_WERROR=OFF -DCMAKE_CXX_FLAGS="$cflags" \
-    -DCMAKE_EXE_LINKER_FLAGS="$lflags" -DCMAKE_SHARED_LINKER_FLAGS="$lflags" "$@" >/dev/null
+    -DCMAKE_EXE_LINKER_FLAGS="$lflags" -DCMAKE_SHARED_LINKER_FLAGS="$lflags" -DLV_BENCH=OFF "$@" >/dev/null
 }
 
 asan_tree() {
