@@ -180,14 +180,16 @@ private slots:
                 n += s->report().disconnects;
             return n;
         };
-        lv::liveops::client::ClientOptions options;
-        options.target = "127.0.0.1:" + std::to_string(syncd->port());
-        options.token = kAdmin;
-        lv::liveops::client::LiveOpsClient console(options);
+        // What the console's watches report; declared before the client, so that it outlives
+        // the client's threads.
         std::mutex mutex;
         std::map<std::string, bool> watchUp;
         std::map<std::string, std::int64_t> togglesSeen;  // key@scope -> value, as the console shows it
         std::uint64_t lastAudit = 0;
+        lv::liveops::client::ClientOptions options;
+        options.target = "127.0.0.1:" + std::to_string(syncd->port());
+        options.token = kAdmin;
+        lv::liveops::client::LiveOpsClient console(options);
         auto onState = [&](const char* name) {
             return [&mutex, &watchUp, name](const lv::liveops::client::StreamState& s) {
                 std::lock_guard lock(mutex);
