@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(datagram link messages token config api)
+[ ${#targets[@]} -eq 0 ] && targets=(datagram link messages token handshake config api)
 
 bash scripts/sanitize.sh asan-tree
 cmake --build build-asan -j"${JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}")

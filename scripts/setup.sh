@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev libsodium-dev libbenchmark-dev qtkeychain-qt6-dev
   libtomlplusplus-dev libcpp-httplib-dev python3-grpcio python3-protobuf openssl
   libqt6svg6 poppler-utils desktop-file-utils appstream python3-yaml dpkg-dev clang libclang-rt-14-dev
+  etcd-server golang-etcd-server-dev prometheus postgresql libqt6sql6-psql libenet-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -19,11 +20,24 @@ for p in "${packages[@]}"; do
   fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+  log=${SETUP_LOG:-/tmp/lifeverse-setup.log}
+  echo "setup: installing ${#missing[@]} packages (${missing[*]}); apt's output goes to $log"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Servers the tests start themselves (etcd, prometheus, postgresql) must not be started by dpkg.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    remove_policy=1
+  fi
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+           --no-install-recommends "${missing[@]}"; } >>"$log" 2>&1; then
+    [ -n "${remove_policy:-}" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+    echo "setup: apt-get failed; the last lines of $log:" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+  [ -n "${remove_policy:-}" ] && $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 
 build_dir=${BUILD_DIR:-build}

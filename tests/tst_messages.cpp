@@ -75,7 +75,7 @@ private slots:
 
     void controlMessagesRoundTripAndRejectGarbage()
     {
-        ControlMessage m{ControlMessage::Kind::Redirect, Address{0x7F000001, 7001}, 0, "failover to eu-west"};
+        ControlMessage m{ControlMessage::Kind::Redirect, Address::v4(0x7F000001, 7001), 0, "failover to eu-west", std::nullopt};
         auto decoded = decodeControl(encodeControl(m));
         QVERIFY(decoded.ok());
         QCOMPARE(decoded->target, m.target);
@@ -85,6 +85,54 @@ private slots:
         auto bytes = encodeControl(m);
         bytes.push_back(0xFF);  // trailing data
         QVERIFY(!decodeControl(bytes).ok());
+    }
+
+    void redirectsCarryEitherFamilyAndAFreshToken()
+    {
+        // The largest redirect there is: an IPv6 target, the longest reason, a token.
+        ControlMessage m;
+        m.kind = ControlMessage::Kind::Redirect;
+        m.target = *Address::parse("[2001:db8::7]:7777");
+        m.text.assign(500, 'x');  // cut to 160
+        Key key{};
+        key[3] = 9;
+        m.token = issueConnectToken(key, TransportConfig{}.protocolId, 42, seconds(100), {}, std::array<std::uint8_t, 32>{});
+        const auto bytes = encodeControl(m);
+        QVERIFY(bytes.size() <= kMaxReliableMessageSize);  // the transport takes it
+        auto decoded = decodeControl(bytes);
+        QVERIFY(decoded.ok());
+        QCOMPARE(decoded->target, m.target);
+        QCOMPARE(decoded->target.toString(), std::string("[2001:db8::7]:7777"));
+        QCOMPARE(decoded->text.size(), std::size_t{160});
+        QVERIFY(decoded->token.has_value());
+        QCOMPARE(decoded->token->clientId, std::uint64_t{42});
+        QCOMPARE(decoded->token->expiresAt, seconds(100));
+        QVERIFY(decoded->token->sealed == m.token->sealed);
+        QVERIFY(decoded->token->clientToServerKey == m.token->clientToServerKey);
+        QVERIFY(decoded->token->serverToClientKey == m.token->serverToClientKey);
+        // Cut anywhere: an error, never a partial message.
+        for (std::size_t n = 0; n < bytes.size(); ++n)
+            QVERIFY(!decodeControl(std::span<const std::uint8_t>(bytes.data(), n)).ok());
+        // A kick carrying a token is not a message anyone sends.
+        ControlMessage kick = m;
+        kick.kind = ControlMessage::Kind::Kick;
+        QVERIFY(!decodeControl(encodeControl(kick)).ok());
+    }
+
+    void addressesParseBothFamilies()
+    {
+        QCOMPARE(Address::parse("10.1.2.3:80")->toString(), std::string("10.1.2.3:80"));
+        QVERIFY(Address::parse("10.1.2.3:80")->isV4());
+        QCOMPARE(Address::parse("[::1]:7777")->toString(), std::string("[::1]:7777"));
+        QVERIFY(Address::parse("[::1]:7777")->isLoopback());
+        QVERIFY(!Address::parse("[::1]:7777")->isV4());
+        QVERIFY(Address::parse("[::]:7777")->isUnspecified());
+        QVERIFY(Address::parse("0.0.0.0:7777")->isUnspecified());
+        QVERIFY(!Address::parse("192.0.2.1:7777")->isUnspecified());
+        // An IPv4-mapped IPv6 address is the IPv4 address: one value, one spelling.
+        QCOMPARE(*Address::parse("[::ffff:10.0.0.1]:9"), *Address::parse("10.0.0.1:9"));
+        for (const char* bad : {"::1:7777", "[::1]", "[::1]:", "[::1]:70000", "[zz::1]:1", "[fe80::1%eth0]:1", "1.2.3:4", "[]:1"})
+            QVERIFY2(!Address::parse(bad).ok(), bad);
     }
 
     void snapshotHeaderRejectsWrongType()

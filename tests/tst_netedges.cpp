@@ -118,7 +118,7 @@ private slots:
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_port = htons((*b)->localAddress().port);
-        to.sin_addr.s_addr = htonl((*b)->localAddress().ip);
+        to.sin_addr.s_addr = htonl((*b)->localAddress().v4Bits());
         const std::vector<std::uint8_t> big(kMaxDatagramSize + 1, 0xAB), small{7};
         for (const auto* d : {&big, &small})
             QCOMPARE(::sendto(raw, d->data(), d->size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to), ssize_t(d->size()));

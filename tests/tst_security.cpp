@@ -1,13 +1,64 @@
 #include "synccore/conditioner.h"
+#include "synccore/messages.h"
 #include "synccore/transport.h"
 
+#include "link.h"  // detail::setSealTap: sync-core's internal test seam
 #include "links.h"
 
 #include <QtTest>
 
+#include <set>
+
 using namespace lv;
 
 namespace {
+/// Every (key, sequence) a Connected packet was sealed with, and whether any came twice.
+struct SealLog {
+    static SealLog& get()
+    {
+        static SealLog log;
+        return log;
+    }
+    std::set<std::pair<Key, std::uint64_t>> seen;
+    std::size_t repeats = 0;
+    std::size_t sealed = 0;
+    static void tap(const Key& key, std::uint64_t sequence)
+    {
+        ++get().sealed;
+        if (!get().seen.insert({key, sequence}).second)
+            ++get().repeats;
+    }
+    void start()
+    {
+        seen.clear();
+        repeats = 0;
+        sealed = 0;
+        detail::setSealTap(&SealLog::tap);
+    }
+    ~SealLog() { detail::setSealTap(nullptr); }
+};
+
+/// The handshake packet a client holding `token` sends first, as an attacker would build it.
+std::vector<std::uint8_t> requestBytes(const ConnectToken& token, const Address& server, TransportConfig config = {})
+{
+    MemoryNetwork scratch;  // built aside: nothing reaches the server under test
+    test::RecordingSocket socket(scratch.createSocket());
+    ClientTransport forger(config, socket);
+    forger.connect(token, server, 0);
+    return socket.sent.front().data;
+}
+
+std::uint64_t serverRefusals(const TransportCounters& c)
+{
+    return c.malformed + c.authFailed + c.replayed + c.tokensForged + c.tokensExpired + c.tokensReplayed + c.cookiesRejected
+        + c.challengesReplayed + c.rateLimited + c.requestsWhileConnected;
+}
+
+std::uint64_t clientRefusals(const TransportCounters& c)
+{
+    return c.malformed + c.authFailed + c.replayed + c.handshakeIgnored + c.resetsIgnored;
+}
+
 struct Fixture {
     MemoryNetwork net{7};
     std::unique_ptr<DatagramSocket> serverSocket = net.createSocket(7000);
@@ -221,6 +272,240 @@ private slots:
         QVERIFY(c.bytesOut < c.bytesIn / 3);  // 9-byte replies to 37-byte packets, and only 256 of them
     }
 
+    void reconnectingWithTheSameTokenNeverRepeatsAKeyNoncePair()
+    {
+        SealLog& log = SealLog::get();
+        log.start();
+        Fixture f;
+        f.pump->serverInterval = millis(50);
+        const ConnectToken t = test::token(5);
+        const Address server = f.serverSocket->localAddress();
+        auto connectAndPlay = [&] {
+            f.client->connect(t, server, f.pump->now);
+            f.pump->run(seconds(1));
+            QCOMPARE(f.client->state(), ClientState::Connected);
+        };
+        connectAndPlay();
+        // 1. The client leaves and comes back with the same token (a redirect back, a reconnect).
+        f.client->disconnect(f.pump->now);
+        f.pump->run(millis(200));
+        connectAndPlay();
+        // 2. The server ends the session; the client retries with the same token.
+        f.server.disconnect(f.server.connectedClients().front(), f.pump->now);
+        f.pump->run(millis(200));
+        QCOMPARE(f.client->state(), ClientState::Disconnected);
+        connectAndPlay();
+        // 3. A Deny, then a retry with the same token.
+        f.client->disconnect(f.pump->now);
+        f.pump->run(millis(200));
+        f.server.setDenyReason(DenyReason::Full);
+        f.client->connect(t, server, f.pump->now);
+        f.pump->run(millis(500));
+        QCOMPARE(f.client->state(), ClientState::Disconnected);
+        f.server.setDenyReason(DenyReason::None);
+        connectAndPlay();
+        // 4. The game restarts on the same port after a crash (no goodbye): once the old session
+        //    has timed out, a new client process presents the same token again.
+        f.pump->clients.clear();
+        f.client.reset();
+        f.pump->run(seconds(6));
+        QCOMPARE(f.server.connectedClients().size(), std::size_t{0});
+        f.client = std::make_unique<ClientTransport>(TransportConfig{}, *f.clientSocket);
+        f.pump->clients = {f.client.get()};
+        connectAndPlay();
+        qInfo("%zu packets sealed over five sessions of one token, %zu distinct (key, nonce) pairs", log.sealed, log.seen.size());
+        QVERIFY(log.sealed > 300);
+        QCOMPARE(log.repeats, std::size_t{0});
+        detail::setSealTap(nullptr);
+    }
+
+    void datagramsOfOneSessionAreRejectedInTheNext()
+    {
+        MemoryNetwork net{9};
+        test::RecordingSocket serverSocket(net.createSocket(7000));
+        test::RecordingSocket clientSocket(net.createSocket());
+        ServerTransport server(TransportConfig{}, test::testKey(), serverSocket);
+        ClientTransport client(TransportConfig{}, clientSocket);
+        test::Pump pump(server, {&client});
+        pump.clientInterval = millis(33);
+        pump.serverInterval = millis(50);
+        const ConnectToken t = test::token(5);
+        client.connect(t, serverSocket.localAddress(), 0);
+        pump.run(seconds(1));
+        QCOMPARE(client.state(), ClientState::Connected);
+        // Session 1 ends with what an attacker would most like to replay: a Redirect elsewhere, then
+        // the server's Disconnect.
+        ControlMessage redirect;
+        redirect.kind = ControlMessage::Kind::Redirect;
+        redirect.target = Address::v4(0xC0000201, 9);
+        redirect.text = "go away";
+        QVERIFY(server.sendReliable(0, encodeControl(redirect)).ok());
+        pump.run(millis(300));
+        QCOMPARE(pump.clientCount(0, TransportEvent::Kind::Reliable), std::size_t{1});
+        const std::size_t disconnectAt = serverSocket.sent.size();
+        server.disconnect(0, pump.now);
+        pump.run(millis(100));
+        QCOMPARE(client.state(), ClientState::Disconnected);
+        QVERIFY(serverSocket.sent.size() >= disconnectAt + 3);  // the three Disconnect copies are captured
+        const std::vector<Datagram> toClient = serverSocket.sent;
+        const std::vector<Datagram> toServer = clientSocket.sent;
+
+        // Session 2: same token, same address.
+        client.connect(t, serverSocket.localAddress(), pump.now);
+        pump.run(seconds(1));
+        QCOMPARE(client.state(), ClientState::Connected);
+        pump.clientInterval = 0;
+        pump.serverInterval = 0;
+        const std::uint64_t clientBefore = clientRefusals(client.counters());
+        const std::uint64_t serverBefore = serverRefusals(server.counters());
+        const std::size_t reliableBefore = pump.clientCount(0, TransportEvent::Kind::Reliable);
+        const std::size_t messagesBefore = pump.serverCount(TransportEvent::Kind::Message);
+        for (const Datagram& d : toClient)
+            serverSocket.inject(clientSocket.localAddress(), d.data, pump.now);
+        for (const Datagram& d : toServer)
+            clientSocket.inject(serverSocket.localAddress(), d.data, pump.now);
+        pump.run(millis(20));
+        qInfo("replayed %zu datagrams to the client and %zu to the server", toClient.size(), toServer.size());
+        QCOMPARE(client.state(), ClientState::Connected);  // no old Disconnect took
+        QCOMPARE(pump.clientCount(0, TransportEvent::Kind::Reliable), reliableBefore);  // no old Redirect either
+        QCOMPARE(pump.clientCount(0, TransportEvent::Kind::Disconnected), std::size_t{1});  // only session 1's real end
+        QCOMPARE(pump.serverCount(TransportEvent::Kind::Message), messagesBefore);
+        QCOMPARE(server.connectedClients().size(), std::size_t{1});
+        // Every one of them refused, and counted.
+        QCOMPARE(clientRefusals(client.counters()) - clientBefore, std::uint64_t(toClient.size()));
+        QCOMPARE(serverRefusals(server.counters()) - serverBefore, std::uint64_t(toServer.size()));
+    }
+
+    void aRequestFromAConnectedAddressNeverEndsItsSession()
+    {
+        Fixture f;
+        f.client->connect(test::token(5), f.serverSocket->localAddress(), 0);
+        f.pump->run(seconds(1));
+        QCOMPARE(f.client->state(), ClientState::Connected);
+        const Address victim = f.clientSocket->localAddress();
+        const Address server = f.serverSocket->localAddress();
+        // An attacker holding a valid token of its own spoofs the player's address: requests, and
+        // the response to a challenge it got at its own address.
+        const ConnectToken own = test::token(9);
+        const auto request = requestBytes(own, server);
+        test::RecordingSocket attackerSocket(f.net.createSocket());
+        ClientTransport attacker(TransportConfig{}, attackerSocket);
+        attacker.connect(own, server, f.pump->now);
+        f.pump->clients.push_back(&attacker);
+        f.server.setDenyReason(DenyReason::None);
+        f.pump->run(millis(300));
+        f.pump->clients.pop_back();
+        auto answered = std::find_if(attackerSocket.sent.begin(), attackerSocket.sent.end(),
+                                     [](const Datagram& d) { return d.data.size() == detail::kResponseSize; });
+        QVERIFY(answered != attackerSocket.sent.end());
+        const auto response = answered->data;  // a response with a cookie for the attacker's own address
+        const std::uint64_t before = serverRefusals(f.server.counters());
+        for (int i = 0; i < 100; ++i) {
+            f.net.sendAs(victim, server, request, f.pump->now);
+            f.net.sendAs(victim, server, response, f.pump->now);
+        }
+        f.pump->run(seconds(1));
+        QCOMPARE(f.client->state(), ClientState::Connected);
+        QCOMPARE(f.pump->clientCount(0, TransportEvent::Kind::Disconnected), std::size_t{0});
+        QCOMPARE(f.server.clientId(f.server.connectedClients().front()), std::uint64_t{5});
+        QCOMPARE(serverRefusals(f.server.counters()) - before, std::uint64_t{200});
+        QVERIFY(f.server.counters().requestsWhileConnected >= 100);
+    }
+
+    void aFloodOfValidTokensFromSpoofedAddressesLeavesPlayersUntouched()
+    {
+        MemoryNetwork net{11};
+        auto serverSocket = net.createSocket(7000);
+        ServerTransport server(TransportConfig{}, test::testKey(), *serverSocket);
+        std::vector<std::unique_ptr<DatagramSocket>> sockets;
+        std::vector<std::unique_ptr<ClientTransport>> players;
+        std::vector<ClientTransport*> raw;
+        for (int i = 0; i < 8; ++i) {
+            sockets.push_back(net.createSocket());
+            players.push_back(std::make_unique<ClientTransport>(TransportConfig{}, *sockets.back()));
+            players.back()->connect(test::token(static_cast<std::uint64_t>(10 + i)), serverSocket->localAddress(), 0);
+            raw.push_back(players.back().get());
+        }
+        test::Pump pump(server, raw);
+        pump.clientInterval = millis(33);
+        pump.serverInterval = millis(50);
+        pump.run(seconds(1));
+        QCOMPARE(server.connectedClients().size(), std::size_t{8});
+        const std::size_t inputsBefore = pump.serverCount(TransportEvent::Kind::Message);
+        // 200 valid tokens, 100,000 requests over 2 s from 20,000 spoofed addresses, a tenth of
+        // them from the players' own.
+        std::vector<std::vector<std::uint8_t>> requests;
+        for (int i = 0; i < 200; ++i)
+            requests.push_back(requestBytes(test::token(static_cast<std::uint64_t>(1000 + i)), serverSocket->localAddress()));
+        Rng rng(5);
+        std::size_t sent = 0;
+        const TimeUs floodStart = pump.now;
+        while (pump.now < floodStart + seconds(2)) {
+            for (int i = 0; i < 50; ++i, ++sent) {
+                const Address from = rng.chancePercent(10) ? sockets[static_cast<std::size_t>(rng.range(0, 7))]->localAddress()
+                                                           : Address::v4(0x0A000000u + static_cast<std::uint32_t>(rng.range(0, 19999)), 4000);
+                net.sendAs(from, serverSocket->localAddress(), requests[static_cast<std::size_t>(rng.range(0, 199))], pump.now);
+            }
+            pump.run(millis(1));
+        }
+        pump.run(millis(200));
+        const TransportCounters& c = server.counters();
+        qInfo("flood: %zu requests; %llu challenges sent, %llu rate-limited, %llu from players' addresses ignored, %llu sessions made",
+              sent, static_cast<unsigned long long>(c.challengesSent), static_cast<unsigned long long>(c.rateLimited),
+              static_cast<unsigned long long>(c.requestsWhileConnected), static_cast<unsigned long long>(c.connects));
+        for (auto* p : raw)
+            QCOMPARE(p->state(), ClientState::Connected);
+        QCOMPARE(pump.serverCount(TransportEvent::Kind::Disconnected), std::size_t{0});
+        QCOMPARE(server.connectedClients().size(), std::size_t{8});
+        QCOMPARE(c.connects, std::uint64_t{8});  // no spoofed address ever got a session
+        // The players' inputs kept arriving at their rate (8 x 30/s over 2.2 s, less a margin).
+        QVERIFY(pump.serverCount(TransportEvent::Kind::Message) - inputsBefore > 8 * 30 * 2 * 9 / 10);
+        // Unauthenticated work stayed within the global budget (2 s of it, plus its burst).
+        QVERIFY(c.challengesSent <= std::uint64_t(3 * TransportConfig{}.handshakesPerSecond));
+        QVERIFY(c.rateLimited > 0);
+        // No reply is larger than what caused it.
+        QVERIFY(detail::kChallengeSize < detail::kRequestSize);
+    }
+
+    void refusedRequestsCostNoSession()
+    {
+        SealLog& log = SealLog::get();
+        log.start();
+        MemoryNetwork net{12};
+        auto serverSocket = net.createSocket(7000);
+        ServerTransport server(TransportConfig{}, test::testKey(), *serverSocket);
+        server.setDenyReason(DenyReason::AdmissionsClosed);
+        for (int i = 0; i < 1000; ++i)
+            net.sendAs(Address::v4(0x0A000000u + static_cast<std::uint32_t>(i), 5000), serverSocket->localAddress(),
+                       requestBytes(test::token(static_cast<std::uint64_t>(2000 + i)), serverSocket->localAddress()), 0);
+        server.receive(0);
+        QCOMPARE(server.counters().refused, std::uint64_t{1000});
+        QCOMPARE(log.sealed, std::size_t{0});  // no session crypto, no Link: a MAC'd 18-byte Deny each
+        QVERIFY(server.counters().bytesOut <= 1000 * detail::kDenySize);
+        detail::setSealTap(nullptr);
+    }
+
+    void aClientOfAnotherGameVersionIsToldWhy()
+    {
+        MemoryNetwork net{13};
+        auto serverSocket = net.createSocket(7000);
+        TransportConfig serverConfig;
+        serverConfig.gameVersion = 0xAAAA;
+        ServerTransport server(serverConfig, test::testKey(), *serverSocket);
+        auto clientSocket = net.createSocket();
+        TransportConfig clientConfig;
+        clientConfig.gameVersion = 0xBBBB;
+        ClientTransport client(clientConfig, *clientSocket);
+        test::Pump pump(server, {&client});
+        client.connect(test::token(5), serverSocket->localAddress(), 0);
+        pump.run(millis(500));
+        QCOMPARE(client.state(), ClientState::Disconnected);
+        QCOMPARE(pump.clientEvents[0].back().reason, DisconnectReason::Denied);
+        QCOMPARE(pump.clientEvents[0].back().denyReason, DenyReason::VersionMismatch);
+        QVERIFY(server.counters().versionMismatch >= 1);
+        QVERIFY(std::string(denyReasonText(DenyReason::VersionMismatch)).find("version") != std::string::npos);
+    }
+
     void garbageIsCountedAndDropped()
     {
         Fixture f;
@@ -235,12 +520,15 @@ private slots:
             if (!junk.empty() && rng.chancePercent(50))
                 junk[0] = static_cast<std::uint8_t>(rng.range(1, 2));  // plausible packet types
             if (rng.chancePercent(10))
-                junk.resize(1 + 8 + 8 + 24 + kSealedTokenSize, 0x11);  // request-sized
+                junk.resize(detail::kRequestSize, 0x11);  // request-sized
+            if (rng.chancePercent(5))
+                junk.resize(detail::kResponseSize, 0x12);  // response-sized
             attacker->send(f.serverSocket->localAddress(), junk, f.pump->now);
         }
         f.pump->run(millis(10));
         const TransportCounters& c = f.server.counters();
-        QCOMPARE(c.malformed + c.tokensForged + c.authFailed + c.replayed + c.tokensExpired, std::uint64_t{5000});
+        QCOMPARE(c.malformed + c.tokensForged + c.authFailed + c.replayed + c.tokensExpired + c.rateLimited + c.cookiesRejected,
+                 std::uint64_t{5000});
         QCOMPARE(f.server.connectedClients().size(), std::size_t{1});
         f.pump->run(seconds(1));
         QCOMPARE(f.client->state(), ClientState::Connected);

@@ -273,7 +273,7 @@ int main(int argc, char** argv)
             continue;
         SwarmConfig swarm;
         auto endpoint = Address::parse(regions[i].endpoint);
-        swarm.server = endpoint->ip == 0 ? Address::loopback(endpoint->port) : *endpoint;
+        swarm.server = endpoint->isUnspecified() ? (endpoint->isV4() ? Address::loopback(endpoint->port) : Address::loopback6(endpoint->port)) : *endpoint;
         swarm.count = config->bots[i].count;
         swarm.tokenKey = *key;
         swarm.network = config->bots[i].network;

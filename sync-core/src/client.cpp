@@ -78,8 +78,11 @@ void Client::handleControl(std::span<const std::uint8_t> data, TimeUs now)
     }
     if (message->kind == ControlMessage::Kind::Redirect) {
         ++m_stats.redirects;
-        // Same token, another server of the cluster: a fresh session there.
-        // Leave politely so the old region frees the slot at once, not after a timeout.
+        // A fresh session at the target, with the token the server gave for it (our own may have
+        // expired by now); the handshake gives the session keys of its own either way. Leave
+        // politely so the old region frees the slot at once, not after a timeout.
+        if (message->token)
+            m_token = *message->token;
         m_transport.disconnect(now);
         resetSession();
         m_transport.connect(m_token, message->target, now);

@@ -186,7 +186,11 @@ Conditioner& MemoryNetwork::linkFor(const Address& from, const Address& to)
     if (it != m_links.end())
         return it->second;
     // The seed depends on the network seed and the link's ends only, not on creation order.
-    const std::uint64_t key = (std::uint64_t{from.ip} << 16 | from.port) * 0x9E3779B97F4A7C15ULL ^ (std::uint64_t{to.ip} << 16 | to.port);
+    // (IPv4 ends keep the key they always had, so seeded runs replay as before.)
+    auto part = [](const Address& a) {
+        return a.isV4() ? (std::uint64_t{a.v4Bits()} << 16 | a.port) : std::uint64_t{AddressHash{}(a)};
+    };
+    const std::uint64_t key = part(from) * 0x9E3779B97F4A7C15ULL ^ part(to);
     std::uint64_t mix = m_seed ^ key;
     const std::uint64_t seed = splitMix(mix);
     auto settings = m_linkSettings.find({from, to});

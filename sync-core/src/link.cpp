@@ -10,7 +10,8 @@ namespace {
 bool seqLess16(std::uint16_t a, std::uint16_t b) { return static_cast<std::int16_t>(a - b) < 0; }
 
 /// The per-packet AEAD inputs besides the key: nonce = sequence ‖ 0⁴, additional data =
-/// protocol id ‖ packet type.
+/// protocol id ‖ packet type. The key is the session's own (deriveSessionKey), never reused by
+/// another session, and the sequence never repeats within one: no (key, nonce) pair twice.
 struct PacketAead {
     std::uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = {};
     std::uint8_t ad[9] = {};
@@ -23,8 +24,51 @@ struct PacketAead {
 };
 } // namespace
 
+namespace {
+SealTap g_sealTap = nullptr;
+} // namespace
+
+void setSealTap(SealTap tap) { g_sealTap = tap; }
+
+Key deriveSessionKey(const Key& tokenKey, bool clientToServer, std::span<const std::uint8_t> clientNonce,
+                     std::span<const std::uint8_t> serverNonce)
+{
+    // Domain-separated: the direction is in the context, so the two keys of a session differ even
+    // if the token's two keys were equal.
+    static constexpr char kContext[] = "LVSYNC v2 session";
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, tokenKey.data(), tokenKey.size(), 32);
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(kContext), sizeof kContext);
+    const unsigned char direction = clientToServer ? 'C' : 'S';
+    crypto_generichash_update(&state, &direction, 1);
+    crypto_generichash_update(&state, clientNonce.data(), clientNonce.size());
+    crypto_generichash_update(&state, serverNonce.data(), serverNonce.size());
+    Key out{};
+    crypto_generichash_final(&state, out.data(), out.size());
+    return out;
+}
+
+std::array<std::uint8_t, kMacSize> handshakeMac(const Key& serverToClientKey, std::uint64_t protocolId,
+                                                std::span<const std::uint8_t> packet, std::span<const std::uint8_t> clientNonce)
+{
+    static constexpr char kContext[] = "LVSYNC v2 handshake";
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, serverToClientKey.data(), serverToClientKey.size(), kMacSize);
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(kContext), sizeof kContext);
+    std::uint8_t id[8];
+    putU64(id, protocolId);
+    crypto_generichash_update(&state, id, sizeof id);
+    crypto_generichash_update(&state, packet.data(), packet.size());
+    crypto_generichash_update(&state, clientNonce.data(), clientNonce.size());
+    std::array<std::uint8_t, kMacSize> mac{};
+    crypto_generichash_final(&state, mac.data(), mac.size());
+    return mac;
+}
+
 std::vector<std::uint8_t> sealConnected(std::uint64_t protocolId, const Key& key, std::uint64_t sequence, std::span<const std::uint8_t> plain)
 {
+    if (g_sealTap)
+        g_sealTap(key, sequence);
     std::vector<std::uint8_t> out(kConnectedHeaderSize + plain.size() + kTagSize);
     out[0] = static_cast<std::uint8_t>(PacketType::Connected);
     putU64(&out[1], sequence);
@@ -87,7 +131,7 @@ std::vector<std::uint8_t> Link::seal(PacketKind kind, std::span<const std::uint8
     const std::uint64_t sequence = m_nextSequence++;
     // Plaintext: kind, ack header, reliable section, payload.
     std::vector<std::uint8_t> plain;
-    plain.reserve(16 + payload.size() + kReliableBudgetPerPacket);
+    plain.reserve(kMaxDatagramSize);
     plain.push_back(static_cast<std::uint8_t>(kind));
     std::uint32_t ackBits = 0;
     if (m_haveReceived) {
@@ -115,8 +159,12 @@ std::vector<std::uint8_t> Link::seal(PacketKind kind, std::span<const std::uint8
     std::size_t used = 0;
     std::uint8_t count = 0;
     const TimeUs interval = resendInterval();
+    // Reliable messages fill what the payload leaves of the largest datagram (a snapshot leaves
+    // room for the largest message; an empty keep-alive carries several).
+    const std::size_t overhead = kConnectedHeaderSize + kPlainHeaderSize + kTagSize;
+    const std::size_t budget = kMaxDatagramSize > overhead + payload.size() ? kMaxDatagramSize - overhead - payload.size() : 0;
     for (Outgoing& o : m_reliableOut) {
-        if (count == 32 || used + o.data.size() + 4 > kReliableBudgetPerPacket)
+        if (count == 32 || used + o.data.size() + 4 > budget)
             break;
         if (o.lastSent >= 0 && now - o.lastSent < interval)
             continue;
@@ -239,7 +287,7 @@ std::optional<Opened> Link::open(std::span<const std::uint8_t> d, TimeUs now, Re
     std::size_t p = 0;
     auto need = [&](std::size_t n) { return p + n <= plain.size(); };
     const std::uint8_t kindByte = plain[p++];
-    if (kindByte < 1 || kindByte > 5) {
+    if (kindByte < 1 || kindByte > 5 || kindByte == 2) {
         refusal = Refusal::Malformed;
         return std::nullopt;
     }

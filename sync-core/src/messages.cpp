@@ -5,7 +5,7 @@
 namespace lv {
 
 namespace {
-constexpr std::size_t kMaxControlText = 200;
+constexpr std::size_t kMaxControlText = 160;
 
 void writeCommandBody(BitWriter& w, const InputCommand& c)
 {
@@ -151,12 +151,28 @@ std::vector<std::uint8_t> encodeControl(const ControlMessage& m)
 {
     BitWriter w;
     w.writeRanged(static_cast<std::uint8_t>(m.kind), 1, 3);
-    w.writeBits(m.target.ip, 32);
+    const bool v4 = m.target.isV4();
+    w.writeBool(v4);
+    if (v4)
+        w.writeBits(m.target.v4Bits(), 32);
+    else
+        w.writeBytes(m.target.ip);
     w.writeBits(m.target.port, 16);
     w.writeBits(m.seconds, 32);
     const std::size_t len = std::min(m.text.size(), kMaxControlText);
     w.writeRanged(static_cast<std::int64_t>(len), 0, kMaxControlText);
     w.writeBytes({reinterpret_cast<const std::uint8_t*>(m.text.data()), len});
+    w.writeBool(m.token.has_value());
+    if (m.token) {
+        const ConnectToken& t = *m.token;
+        w.writeBits(t.protocolId, 64);
+        w.writeBits(t.clientId, 64);
+        w.writeBits(static_cast<std::uint64_t>(t.expiresAt), 64);
+        w.writeBytes(t.nonce);
+        w.writeBytes(t.sealed);
+        w.writeBytes(t.clientToServerKey);
+        w.writeBytes(t.serverToClientKey);
+    }
     return w.finish();
 }
 
@@ -164,19 +180,52 @@ Result<ControlMessage> decodeControl(std::span<const std::uint8_t> bytes)
 {
     BitReader r(bytes);
     auto kind = r.readRanged(1, 3);
-    auto ip = r.readBits(32);
+    auto v4 = r.readBool();
+    if (!kind || !v4)
+        return r.failed() ? ErrorCode::EndOfData : ErrorCode::OutOfRange;
+    ControlMessage m;
+    if (*v4) {
+        auto ip = r.readBits(32);
+        if (!ip)
+            return ip.error();
+        m.target = Address::v4(static_cast<std::uint32_t>(*ip), 0);
+    } else if (auto s = r.readBytes(m.target.ip); !s) {
+        return s.error();
+    } else if (m.target.isV4()) {
+        return ErrorCode::Malformed;  // one spelling per address: IPv4 goes the short way
+    }
     auto port = r.readBits(16);
     auto secs = r.readBits(32);
     auto len = r.readRanged(0, kMaxControlText);
-    if (!kind || !ip || !port || !secs || !len)
+    if (!port || !secs || !len)
         return r.failed() ? ErrorCode::EndOfData : ErrorCode::OutOfRange;
-    ControlMessage m;
     m.kind = static_cast<ControlMessage::Kind>(*kind);
-    m.target = {static_cast<std::uint32_t>(*ip), static_cast<std::uint16_t>(*port)};
+    m.target.port = static_cast<std::uint16_t>(*port);
     m.seconds = static_cast<std::uint32_t>(*secs);
     m.text.resize(static_cast<std::size_t>(*len));
     if (auto s = r.readBytes({reinterpret_cast<std::uint8_t*>(m.text.data()), m.text.size()}); !s)
         return s.error();
+    auto hasToken = r.readBool();
+    if (!hasToken)
+        return hasToken.error();
+    if (*hasToken) {
+        ConnectToken t;
+        auto protocol = r.readBits(64);
+        auto client = r.readBits(64);
+        auto expiry = r.readBits(64);
+        if (!protocol || !client || !expiry)
+            return ErrorCode::EndOfData;
+        t.protocolId = *protocol;
+        t.clientId = *client;
+        t.expiresAt = static_cast<TimeUs>(*expiry);
+        for (std::span<std::uint8_t> part : {std::span<std::uint8_t>(t.nonce), std::span<std::uint8_t>(t.sealed),
+                                             std::span<std::uint8_t>(t.clientToServerKey), std::span<std::uint8_t>(t.serverToClientKey)})
+            if (auto s = r.readBytes(part); !s)
+                return s.error();
+        if (m.kind != ControlMessage::Kind::Redirect)
+            return ErrorCode::Malformed;
+        m.token = t;
+    }
     if (!r.atPaddedEnd())
         return ErrorCode::Malformed;
     return m;

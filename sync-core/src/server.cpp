@@ -25,12 +25,32 @@ std::array<std::uint8_t, kTokenUserDataSize> makeUserData(Platform platform, std
 namespace {
 ControlMessage maintenanceNotice()
 {
-    return {ControlMessage::Kind::MaintenanceNotice, {}, 60, "Maintenance is starting; please finish your match."};
+    ControlMessage m;
+    m.kind = ControlMessage::Kind::MaintenanceNotice;
+    m.seconds = 60;
+    m.text = "Maintenance is starting; please finish your match.";
+    return m;
+}
+
+/// The transport gets exactly as many slots as the region admits players.
+ServerConfig withSlots(ServerConfig config)
+{
+    config.transport.maxClients = std::clamp(config.capacity, 1, kMaxCapacity);
+    return config;
 }
 } // namespace
 
+std::string validateServerConfig(const ServerConfig& config)
+{
+    if (config.capacity < 1 || config.capacity > kMaxCapacity)
+        return "capacity " + std::to_string(config.capacity) + " is out of range: a region holds 1.." + std::to_string(kMaxCapacity) + " players";
+    if (std::string knobs = validateKnobs(config.knobs); !knobs.empty())
+        return knobs;
+    return {};
+}
+
 Server::Server(ServerConfig config, DatagramSocket& socket)
-    : m_config(std::move(config)), m_transport(m_config.transport, m_config.tokenKey, socket),
+    : m_config(withSlots(std::move(config))), m_transport(m_config.transport, m_config.tokenKey, socket),
       m_world(m_config.knobs, m_config.world)
 {
     m_transport.setRttObserver([this](int, TimeUs rtt) { m_metrics.rttUs.record(static_cast<std::uint64_t>(std::max<TimeUs>(rtt, 0))); });
@@ -79,7 +99,23 @@ void Server::broadcast(const ControlMessage& message)
 void Server::redirectAll(const Address& target, const std::string& reason)
 {
     m_redirectedTo = target.toString();
-    broadcast({ControlMessage::Kind::Redirect, target, 0, reason});
+    const TimeUs expires = m_lastNow + m_config.transport.tokenClockOffset + m_config.redirectTokenLifetime;
+    for (auto& [client, slot] : m_clients) {
+        ControlMessage m;
+        m.kind = ControlMessage::Kind::Redirect;
+        m.target = target;
+        m.text = reason;
+        std::optional<std::array<std::uint8_t, 32>> seed;
+        if (m_config.transport.randomSeed) {  // deterministic simulations only
+            seed.emplace();
+            for (int i = 0; i < 8; ++i) {
+                (*seed)[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(*m_config.transport.randomSeed >> (8 * i));
+                (*seed)[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(++m_tokensIssued >> (8 * i));
+            }
+        }
+        m.token = issueConnectToken(m_config.tokenKey, m_config.transport.protocolId, slot.clientId, expires, slot.userData, seed);
+        (void)m_transport.sendReliable(client, encodeControl(m));
+    }
 }
 
 void Server::disconnectAll(TimeUs now)
@@ -133,6 +169,7 @@ void Server::handleEvent(TransportEvent& event, TimeUs)
         }
         ClientSlot slot;
         slot.clientId = event.clientId;
+        slot.userData = event.userData;
         slot.player = *player;
         slot.view = std::make_unique<ClientView>(*player);
         m_clients[event.client] = std::move(slot);

@@ -82,6 +82,7 @@ SimCluster::SimCluster(SimClusterConfig config) : m_config(std::move(config)), m
         serverConfig.knobs = rc.knobs;
         serverConfig.world = m_config.world;
         serverConfig.seed = m_config.seed + r;
+        serverConfig.transport.randomSeed = m_config.seed ^ (0x5E55'1017ULL + r);  // reproducible handshakes
         region->server = std::make_unique<Server>(serverConfig, *region->socket);
         m_regions.push_back(std::move(region));
     }
@@ -104,7 +105,9 @@ SimCluster::SimCluster(SimClusterConfig config) : m_config(std::move(config)), m
                 bot->socket = digested(m_network.createSocket());
                 m_network.setLink(bot->socket->localAddress(), region.address, rc.uplink);
                 m_network.setLink(region.address, bot->socket->localAddress(), rc.downlink);
-                bot->client = std::make_unique<Client>(ClientConfig{}, *bot->socket);
+                ClientConfig clientConfig;
+                clientConfig.transport.randomSeed = m_config.seed ^ (0xC11E'0000'0000ULL + bot->clientId);
+                bot->client = std::make_unique<Client>(clientConfig, *bot->socket);
                 // Spawn inside the group's area.
                 const double angle = rng.uniform() * 2.0 * 3.14159265358979323846;
                 const double dist = std::sqrt(rng.uniform()) * group.behaviour.areaRadius;

@@ -110,6 +110,9 @@ public:
     std::uint64_t undeliverable() const { return m_undeliverable; }
     /// Datagrams in flight over every link (sent, not yet delivered or dropped).
     std::size_t pending() const;
+    /// Sends a datagram that claims to come from `from` (a spoofed source address), for attack
+    /// simulations: it crosses the from -> to link like any other.
+    void sendAs(const Address& from, const Address& to, std::span<const std::uint8_t> data, TimeUs now) { send(from, to, data, now); }
 
 private:
     friend class MemorySocket;

@@ -3,6 +3,7 @@
 #include "synccore/bitstream.h"
 #include "synccore/result.h"
 #include "synccore/socket.h"
+#include "synccore/transport.h"
 #include "synccore/types.h"
 
 #include <optional>
@@ -43,9 +44,13 @@ Result<SnapshotHeader> readSnapshotHeader(BitReader& reader);
 struct ControlMessage {
     enum class Kind : std::uint8_t { Redirect = 1, Kick = 2, MaintenanceNotice = 3 };
     Kind kind = Kind::Kick;
-    Address target;          ///< Redirect: where to reconnect with the same token
+    Address target;          ///< Redirect: where to reconnect (IPv4 or IPv6)
     std::uint32_t seconds = 0;  ///< MaintenanceNotice: time until maintenance starts
-    std::string text;        ///< reason shown to the player (<= 200 bytes)
+    std::string text;        ///< reason shown to the player (<= 160 bytes)
+    /// Redirect: a fresh, short-lived token for the target, sealed with the cluster key, so the
+    /// client is admitted there even when the token it came with has expired. Its user data is
+    /// sealed inside (the public copy stays zero). Without one the client keeps its own token.
+    std::optional<ConnectToken> token;
 };
 std::vector<std::uint8_t> encodeControl(const ControlMessage& message);
 Result<ControlMessage> decodeControl(std::span<const std::uint8_t> bytes);

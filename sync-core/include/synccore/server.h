@@ -18,11 +18,18 @@ struct ServerConfig {
     Key tokenKey{};
     RuntimeKnobs knobs;
     WorldConfig world;
-    int capacity = 4096;            ///< players admitted at most
+    int capacity = 4096;            ///< players admitted at most (1..kMaxCapacity; the transport gets as many slots)
+    /// Lifetime of the fresh token a Redirect carries (the target admits the player with it).
+    TimeUs redirectTokenLifetime = seconds(30);
     std::uint64_t seed = 1;         ///< spawn placement when a token carries no spawn point
     /// How late the tick loop may fall behind before it skips ticks instead of catching up.
     TimeUs maxCatchUp = millis(250);
 };
+
+/// The most players one region server can hold (entity indices are 16-bit).
+constexpr int kMaxCapacity = 65535;
+/// An empty string when the configuration can run, else a message naming the problem.
+std::string validateServerConfig(const ServerConfig& config);
 
 /// Token user data layout understood by the server (32 bytes): [0] platform, [1..4] spawn x and
 /// [5..8] spawn y (little-endian int32, position units), [9] 1 if a spawn point is given.
@@ -57,7 +64,8 @@ public:
 
     /// Sends a reliable control message to every connected client.
     void broadcast(const ControlMessage& message);
-    /// Redirects every connected client to `target` (failover, drain).
+    /// Redirects every connected client to `target` (failover, drain), each with a fresh token for
+    /// it (ServerConfig::redirectTokenLifetime), so players whose own token expired are admitted too.
     void redirectAll(const Address& target, const std::string& reason);
     /// Ends every connection (shutdown).
     void disconnectAll(TimeUs now);
@@ -71,6 +79,7 @@ public:
 private:
     struct ClientSlot {
         std::uint64_t clientId = 0;
+        std::array<std::uint8_t, kTokenUserDataSize> userData{};  // from the token: carried into redirect tokens
         EntityId player;
         std::unique_ptr<ClientView> view;
         std::uint32_t correctionsReported = 0;
@@ -94,6 +103,7 @@ private:
     bool m_started = false;
     std::uint64_t m_spawnCounter = 0;
     std::string m_redirectedTo;
+    std::uint64_t m_tokensIssued = 0;
     SnapshotObserver m_snapshotObserver;
 };
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace lv {
@@ -21,8 +22,8 @@ constexpr std::size_t kTokenUserDataSize = 32;
 constexpr std::size_t kSealedTokenSize = 8 + 8 + 32 + 32 + kTokenUserDataSize + 16;  // private part + AEAD tag
 /// Largest unreliable payload one packet carries (the datagram adds type, sequence, header, tag).
 constexpr std::size_t kMaxPayloadSize = 1200;
-/// Largest reliable control message.
-constexpr std::size_t kMaxReliableMessageSize = 256;
+/// Largest reliable control message (a Redirect with a fresh token and a 160-byte reason fits).
+constexpr std::size_t kMaxReliableMessageSize = 432;
 
 /// A new random key (libsodium's CSPRNG).
 Key generateKey();
@@ -47,7 +48,10 @@ ConnectToken issueConnectToken(const Key& tokenKey, std::uint64_t protocolId, st
                                const std::optional<std::array<std::uint8_t, 32>>& seed = std::nullopt);
 
 struct TransportConfig {
-    std::uint64_t protocolId = 0x4C56'5359'4E43'0001ULL;  // "LVSYNC" v1
+    std::uint64_t protocolId = 0x4C56'5359'4E43'0002ULL;  // "LVSYNC" v2: challenge handshake, session keys
+    /// What the game layer above speaks (schema and movement tuning): a client whose version
+    /// differs from the server's is denied with DenyReason::VersionMismatch instead of desyncing.
+    std::uint64_t gameVersion = 0;
     TimeUs timeout = seconds(5);           ///< no packet received for this long: disconnected
     TimeUs keepAliveInterval = millis(100);
     TimeUs connectRetryInterval = millis(100);
@@ -61,6 +65,17 @@ struct TransportConfig {
     /// packet that caused it, so they never amplify; the cap keeps them from becoming a flood).
     int maxResetsPerSecond = 256;
     int maxClients = 4096;
+    /// Handshake: how long a challenge's cookie stays valid (the client answers within this).
+    TimeUs challengeLifetime = seconds(10);
+    /// Unauthenticated work is bounded before any cryptography: handshake packets (requests and
+    /// challenge responses) per source address per second, with this burst...
+    int handshakesPerAddressPerSecond = 20;
+    /// ...and in all, per second, across every address (a spoofed flood from many addresses).
+    int handshakesPerSecond = 20000;
+    /// Randomness of handshake nonces and cookie keys: the CSPRNG when unset; a seed gives a
+    /// reproducible stream for deterministic simulations only (never in production: nonces of
+    /// two runs with the same seed repeat).
+    std::optional<std::uint64_t> randomSeed;
     /// Added to the host's `now` to get the clock tokens expire in. Hosts that tick on a monotonic
     /// clock set it to (Unix time - monotonic time) so that tokens carry Unix time and can be
     /// issued on another machine.
@@ -73,7 +88,9 @@ enum class DisconnectReason : std::uint8_t {
 };
 
 /// Why a server denied a connection request (sent to the client, authenticated).
-enum class DenyReason : std::uint8_t { None = 0, Full = 1, AdmissionsClosed = 2, Maintenance = 3 };
+enum class DenyReason : std::uint8_t { None = 0, Full = 1, AdmissionsClosed = 2, Maintenance = 3, VersionMismatch = 4 };
+/// A sentence a game client can show for a deny reason.
+const char* denyReasonText(DenyReason reason);
 
 /// Per-connection link figures.
 struct LinkStats {
@@ -103,6 +120,13 @@ struct TransportCounters {
     std::uint64_t tokensExpired = 0;
     std::uint64_t tokensReplayed = 0;   ///< a token already used from another address
     std::uint64_t refused = 0;          ///< valid requests denied (full, admissions closed, maintenance)
+    std::uint64_t versionMismatch = 0;  ///< requests from clients of another game version (denied, also in refused)
+    std::uint64_t challengesSent = 0;
+    std::uint64_t cookiesRejected = 0;  ///< responses whose cookie did not open, was for another address, or expired
+    std::uint64_t challengesReplayed = 0;  ///< a response for a challenge already answered
+    std::uint64_t rateLimited = 0;      ///< handshake packets over the per-address or global budget: dropped unread
+    std::uint64_t requestsWhileConnected = 0;  ///< handshakes from an address with a live session: ignored (never end it)
+    std::uint64_t handshakeIgnored = 0; ///< client: challenges or denies that were not for this handshake
     std::uint64_t connects = 0;
     std::uint64_t disconnects = 0;
     std::uint64_t timeouts = 0;
@@ -126,7 +150,10 @@ namespace detail {
 class Link;  // transport-internal: packet protection, acks, RTT/loss, reliable channel
 }
 
-/// The server end: accepts connect tokens, keeps one authenticated connection per client address.
+/// The server end: accepts connect tokens through a challenge round trip (docs/protocol-transport.md),
+/// keeps one authenticated session per client address, each with keys of its own. Nothing a
+/// handshake packet says ever ends a session: only the session's own authenticated packets, its
+/// timeout, or the host.
 class ServerTransport {
 public:
     ServerTransport(TransportConfig config, Key tokenKey, DatagramSocket& socket);
@@ -161,16 +188,20 @@ public:
 
 private:
     struct Slot;
+    struct Handshake;  // rate limits, cookie key, tokens and challenges in use (transport.cpp)
     void handleRequest(const Datagram& datagram, TimeUs now);
+    void handleResponse(const Datagram& datagram, TimeUs now);
     void handleConnected(const Datagram& datagram, TimeUs now);
+    void sendRaw(const Address& to, std::span<const std::uint8_t> bytes, TimeUs now);
     void release(int client, DisconnectReason reason);
     TransportConfig m_config;
     Key m_tokenKey;
     DatagramSocket& m_socket;
     DenyReason m_denyReason = DenyReason::None;
     std::vector<std::unique_ptr<Slot>> m_slots;
-    std::map<Address, int> m_byAddress;
-    std::map<std::array<std::uint8_t, 16>, std::pair<Address, TimeUs>> m_usedTokens;  // tag -> first address, expiry
+    std::vector<int> m_freeSlots;  // free slot indices, a min-heap
+    std::unordered_map<Address, int, AddressHash> m_byAddress;
+    std::unique_ptr<Handshake> m_handshake;
     TimeUs m_resetWindow = -1;  // the second the "no such session" replies are being counted in
     int m_resetsInWindow = 0;
     std::deque<TransportEvent> m_events;
@@ -204,6 +235,7 @@ public:
     const TransportCounters& counters() const { return m_counters; }
 
 private:
+    void sendHandshake(TimeUs now);
     TransportConfig m_config;
     DatagramSocket& m_socket;
     ClientState m_state = ClientState::Disconnected;
@@ -211,6 +243,9 @@ private:
     ConnectToken m_token;
     TimeUs m_connectStarted = 0;
     TimeUs m_lastRequestSent = 0;
+    std::array<std::uint8_t, 16> m_clientNonce{};
+    std::vector<std::uint8_t> m_cookie;  // the server's challenge cookie, once one arrived
+    std::uint64_t m_randomCounter = 0;   // seeded mode: how many nonces drawn
     std::unique_ptr<detail::Link> m_link;
     void fail(DisconnectReason reason, DenyReason deny = DenyReason::None);
     std::deque<TransportEvent> m_events;
