@@ -152,6 +152,74 @@ private slots:
         QVERIFY(!second);
         QVERIFY(error.find("cannot bind") != std::string::npos);
     }
+
+    void regionsAdvertiseWherePlayersCanReachThem()
+    {
+        std::string error;
+        // Bound to every interface: never told to players as 0.0.0.0.
+        RegionConfig any = regionNamed("any");
+        any.bind = Address::v4(0, 0);
+        auto a = RegionHost::start(any, error);
+        QVERIFY2(a, error.c_str());
+        QVERIFY(a->boundAddress().isUnspecified());
+        QVERIFY(!a->endpoint().isUnspecified());
+        QCOMPARE(a->endpoint().port, a->boundAddress().port);
+        qInfo("0.0.0.0:%u advertises %s (%s)", a->boundAddress().port, a->endpoint().toString().c_str(), a->endpointNote().c_str());
+        // A configured public endpoint wins (NAT, a load balancer, a node port).
+        RegionConfig natted = regionNamed("natted");
+        natted.bind = Address::v4(0, 0);
+        natted.publicEndpoint = *Address::parse("203.0.113.7:27015");
+        auto n = RegionHost::start(natted, error);
+        QVERIFY2(n, error.c_str());
+        QCOMPARE(n->endpoint().toString(), std::string("203.0.113.7:27015"));
+        // A public host (the node's address) keeps the bound port.
+        RegionConfig hosted = regionNamed("hosted");
+        hosted.bind = *Address::parse("[::]:0");
+        hosted.publicHost = "2001:db8::9";
+        auto h = RegionHost::start(hosted, error);
+        QVERIFY2(h, error.c_str());
+        QCOMPARE(h->endpoint().toString(), "[2001:db8::9]:" + std::to_string(h->boundAddress().port));
+        // A routable bind address is advertised as it is.
+        auto plain = RegionHost::start(regionNamed("plain"), error);
+        QCOMPARE(plain->endpoint(), plain->boundAddress());
+    }
+
+    void aCapacityIsHonouredOrRefused()
+    {
+        std::string error;
+        RegionConfig huge = regionNamed("huge");
+        huge.capacity = 70000;
+        QVERIFY(!RegionHost::start(huge, error));
+        QVERIFY2(error.find("capacity 70000 is out of range: a region holds 1..65535 players") != std::string::npos, error.c_str());
+    }
+
+    void playersConnectOverIpv6()
+    {
+        RegionConfig config = regionNamed("v6");
+        config.bind = Address::loopback6(0);
+        std::string error;
+        auto region = RegionHost::start(config, error);
+        QVERIFY2(region, error.c_str());
+        QVERIFY(!region->endpoint().isV4());
+        std::vector<std::unique_ptr<UdpSocket>> sockets;
+        std::vector<std::unique_ptr<Client>> clients;
+        for (int i = 0; i < 3; ++i) {
+            sockets.push_back(UdpSocket::bind(Address::loopback6(0)).value());
+            clients.push_back(std::make_unique<Client>(ClientConfig{}, *sockets.back()));
+            clients.back()->connect(issueConnectToken(config.tokenKey, TransportConfig{}.protocolId, static_cast<std::uint64_t>(i + 1),
+                                                      unixNowUs() + seconds(600), makeUserData(Platform::Mobile, std::nullopt)),
+                                    region->endpoint(), wallNow());
+        }
+        const TimeUs end = wallNow() + seconds(3);
+        while (wallNow() < end && region->players() < 3) {
+            for (auto& c : clients)
+                c->advance(wallNow());
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        QCOMPARE(region->players(), std::size_t{3});
+        for (auto& c : clients)
+            QCOMPARE(c->serverAddress(), region->endpoint());
+    }
 };
 
 QTEST_APPLESS_MAIN(TestRegionHost)

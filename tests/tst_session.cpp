@@ -433,6 +433,104 @@ private slots:
         runBoth(seconds(6));  // region A notices the departures by timeout at the latest
         QCOMPARE(session.server().playerCount(), std::size_t{0});
     }
+
+    void aCapacityAbove4096IsHonoured()
+    {
+        MemoryNetwork net(32);
+        auto serverSocket = net.createSocket(7000);
+        ServerConfig config;
+        config.tokenKey[0] = 7;
+        config.capacity = 4200;
+        Server server(config, *serverSocket);
+        std::vector<std::unique_ptr<DatagramSocket>> sockets;
+        std::vector<std::unique_ptr<ClientTransport>> clients;
+        for (int i = 0; i < 4201; ++i) {
+            sockets.push_back(net.createSocket());
+            clients.push_back(std::make_unique<ClientTransport>(TransportConfig{}, *sockets.back()));
+        }
+        TimeUs now = 0;
+        auto run = [&](TimeUs duration) {
+            for (const TimeUs end = now + duration; now < end;) {
+                now += millis(5);
+                server.advance(now);
+                for (auto& c : clients) {
+                    c->receive(now);
+                    while (c->pollEvent()) {
+                    }
+                    c->update(now);
+                }
+            }
+        };
+        for (std::size_t i = 0; i < 4200; ++i)
+            clients[i]->connect(issueConnectToken(config.tokenKey, TransportConfig{}.protocolId, i + 1, seconds(3600), {}), serverSocket->localAddress(), now);
+        run(millis(300));
+        QCOMPARE(server.playerCount(), std::size_t{4200});
+        // The 4,201st is told the region is full.
+        clients.back()->connect(issueConnectToken(config.tokenKey, TransportConfig{}.protocolId, 9999, seconds(3600), {}), serverSocket->localAddress(), now);
+        run(millis(100));
+        QCOMPARE(clients.back()->state(), ClientState::Disconnected);
+        QCOMPARE(server.playerCount(), std::size_t{4200});
+        QVERIFY(server.transportCounters().refused >= 1);
+        // Past what a region can hold: refused at configuration, with the reason.
+        config.capacity = 70000;
+        QVERIFY(validateServerConfig(config).find("1..65535") != std::string::npos);
+    }
+
+    void aSessionOlderThanItsTokenIsFailedOverAndLands()
+    {
+        MemoryNetwork net(31);
+        Key key{};
+        key[0] = 0x42;
+        auto socketA = net.createSocket(7000);
+        auto socketB = net.createSocket(7001);
+        ServerConfig config;
+        config.tokenKey = key;
+        Server regionA(config, *socketA);
+        Server regionB(config, *socketB);
+        std::vector<std::unique_ptr<DatagramSocket>> sockets;
+        std::vector<std::unique_ptr<Client>> clients;
+        for (int i = 0; i < 6; ++i) {
+            sockets.push_back(net.createSocket());
+            clients.push_back(std::make_unique<Client>(ClientConfig{}, *sockets.back()));
+            // Tokens good for one second: long enough to get in, long gone at the failover.
+            clients.back()->connect(issueConnectToken(key, TransportConfig{}.protocolId, static_cast<std::uint64_t>(i + 1), seconds(1),
+                                                      makeUserData(Platform::Pc, std::nullopt)),
+                                    socketA->localAddress(), 0);
+        }
+        TimeUs now = 0;
+        auto run = [&](TimeUs duration) {
+            for (const TimeUs end = now + duration; now < end;) {
+                now += millis(2);
+                regionA.advance(now);
+                regionB.advance(now);
+                for (auto& c : clients) {
+                    c->setInput(100, 0, 0, 0, 0);
+                    c->advance(now);
+                }
+            }
+        };
+        run(seconds(10));
+        QCOMPARE(regionA.playerCount(), std::size_t{6});
+        RuntimeKnobs k = regionA.knobs();
+        k.failoverTarget = socketB->localAddress().toString();
+        regionA.setKnobs(k, now);
+        const TimeUs failedOverAt = now;
+        TimeUs allLandedAt = -1;
+        while (now < failedOverAt + seconds(3) && allLandedAt < 0) {
+            run(millis(10));
+            if (regionB.playerCount() == 6 && std::all_of(clients.begin(), clients.end(), [](const auto& c) { return c->latestSnapshot(); }))
+                allLandedAt = now;
+        }
+        QVERIFY2(allLandedAt >= 0, "players still waiting for the target to admit them");
+        qInfo("6 players with tokens expired 9 s ago landed at the target %lld ms after the failover",
+              static_cast<long long>((allLandedAt - failedOverAt) / 1000));
+        QVERIFY(allLandedAt - failedOverAt < seconds(1));  // not a 5 s connect timeout
+        for (const auto& c : clients) {
+            QCOMPARE(c->serverAddress(), socketB->localAddress());
+            QCOMPARE(c->stats().redirects, std::uint64_t{1});
+        }
+        QCOMPARE(regionB.transportCounters().tokensExpired, std::uint64_t{0});
+    }
 };
 
 QTEST_APPLESS_MAIN(TestSession)

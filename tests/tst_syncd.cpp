@@ -49,6 +49,29 @@ public:
         ++shutdown;
         return grpc::Status::OK;
     }
+    grpc::Status GetGameServer(grpc::ServerContext*, const agones::dev::sdk::Empty*, agones::dev::sdk::GameServer* response) override
+    {
+        // As Agones reports a GameServer on a node: its address and the host ports it mapped.
+        response->mutable_status()->set_state("Scheduled");
+        response->mutable_status()->set_address("198.51.100.20");
+        auto* port = response->mutable_status()->add_ports();
+        port->set_name("eu-west");
+        port->set_port(7031);
+        return grpc::Status::OK;
+    }
+    grpc::Status SetAnnotation(grpc::ServerContext*, const agones::dev::sdk::KeyValue* request, agones::dev::sdk::Empty*) override
+    {
+        std::lock_guard lock(mutex);
+        annotations[request->key()] = request->value();
+        return grpc::Status::OK;
+    }
+    std::map<std::string, std::string> annotationsNow()
+    {
+        std::lock_guard lock(mutex);
+        return annotations;
+    }
+    std::mutex mutex;
+    std::map<std::string, std::string> annotations;
     grpc::Status Health(grpc::ServerContext*, grpc::ServerReader<agones::dev::sdk::Empty>* reader, agones::dev::sdk::Empty*) override
     {
         agones::dev::sdk::Empty ping;
@@ -78,9 +101,43 @@ private slots:
         QVERIFY(!lv::liveops::parseConfig("[[region]]\nname = \"a\"\n[[region]]\nname = \"a\"\n", "x.toml", "/tmp", message));
         QCOMPARE(QString::fromStdString(message), QStringLiteral("x.toml:3: region 'a' is defined twice"));
         QVERIFY(!lv::liveops::parseConfig("[[region]]\nname = \"a\"\nudp = \"nowhere\"\n", "x.toml", "/tmp", message));
-        QCOMPARE(QString::fromStdString(message), QStringLiteral("x.toml:3: 'udp' must be ip:port, e.g. \"0.0.0.0:7777\""));
+        QCOMPARE(QString::fromStdString(message), QStringLiteral("x.toml:3: 'udp' must be ip:port or [ipv6]:port, e.g. \"0.0.0.0:7777\" or \"[::]:7777\""));
+        QVERIFY(!lv::liveops::parseConfig("[[region]]\nname = \"a\"\nudp = \"0.0.0.0:7777\"\npublic_endpoint = \"0.0.0.0:7777\"\n", "x.toml", "/tmp", message));
+        QCOMPARE(QString::fromStdString(message),
+                 QStringLiteral("x.toml:4: 'public_endpoint' must be the ip:port or [ipv6]:port players reach, e.g. \"203.0.113.7:7777\""));
+        QVERIFY(!lv::liveops::parseConfig("[[region]]\nname = \"a\"\ncapacity = 70000\n", "x.toml", "/tmp", message));
+        QCOMPARE(QString::fromStdString(message), QStringLiteral("x.toml:3: 'capacity' must be a number in [1, 65535]"));
+        auto v6 = lv::liveops::parseConfig("[[region]]\nname = \"a\"\nudp = \"[::]:7777\"\npublic_endpoint = \"[2001:db8::5]:7777\"\n", "x.toml", "/tmp", message);
+        QVERIFY2(v6, message.c_str());
+        QCOMPARE(v6->regions[0].publicEndpoint->toString(), std::string("[2001:db8::5]:7777"));
         QVERIFY(!lv::liveops::parseConfig("[syncd\n", "x.toml", "/tmp", message));
         QVERIFY2(message.rfind("x.toml:1:", 0) == 0, message.c_str());
+    }
+
+    void theShippedConfigsAreOnesSyncdAccepts()
+    {
+        // The package's /etc/syncd/syncd.toml and the Kubernetes ConfigMap's syncd.toml, read by
+        // syncd's own parser (they once lacked the [syncd] table, and syncd refused to start).
+        std::string error;
+        const auto installed = lv::liveops::loadConfig(PACKAGING_DIR "/syncd/syncd.toml", error);
+        QVERIFY2(installed, error.c_str());
+        QCOMPARE(installed->regions.size(), std::size_t{1});
+        QFile map(QStringLiteral(PACKAGING_DIR "/k8s/configmap.yaml"));
+        QVERIFY(map.open(QIODevice::ReadOnly));
+        QString toml;
+        bool inside = false;
+        for (const QString& line : QString::fromUtf8(map.readAll()).split(QLatin1Char('\n'))) {
+            if (line.trimmed() == QStringLiteral("syncd.toml: |")) {
+                inside = true;
+                continue;
+            }
+            if (inside)
+                toml += line.mid(4) + QLatin1Char('\n');  // the block is indented by four spaces
+        }
+        QVERIFY(!toml.isEmpty());
+        const auto fleet = lv::liveops::parseConfig(toml.toStdString(), "configmap.yaml", "/tmp", error);
+        QVERIFY2(fleet, error.c_str());
+        QCOMPARE(fleet->grpcAddress, std::string("0.0.0.0:50051"));
     }
 
     void killNineKeepsEveryAcknowledgedChange()
@@ -267,6 +324,94 @@ private slots:
         QCOMPARE(botDisconnects(), std::uint64_t{50});  // each bot lost its session once, and only once
     }
 
+    void failoverToAnotherSyncdMovesEveryPlayer()
+    {
+        // Blue/green between two processes (docs/deployment.md): the same cluster key, each with
+        // its own region; the blue region fails over to the green one's endpoint.
+        State blue, green;
+        QFile blueKey(blue.dir.filePath(QStringLiteral("cluster.key")));
+        QVERIFY(blueKey.open(QIODevice::ReadOnly));
+        green.write(QStringLiteral("cluster.key"), QString::fromLatin1(blueKey.readAll()));
+        Syncd a(blue.path()), b(green.path());
+        QVERIFY2(a.start(), qPrintable(a.log()));
+        QVERIFY2(b.start(), qPrintable(b.log()));
+        const std::string from = a.regions()[0].endpoint(), to = b.regions()[1].endpoint();
+        QProcess syncbot;
+        syncbot.start(QStringLiteral(SYNCBOT_PATH),
+                      {QStringLiteral("--server"), QString::fromStdString(from), QStringLiteral("--key-file"),
+                       blue.dir.filePath(QStringLiteral("cluster.key")), QStringLiteral("--clients"), QStringLiteral("40"),
+                       QStringLiteral("--duration"), QStringLiteral("40"), QStringLiteral("--every"), QStringLiteral("0.5"),
+                       QStringLiteral("--json")});
+        QVERIFY(syncbot.waitForStarted(5000));
+        QVERIFY(QTest::qWaitFor([&] { return a.regions()[0].players() == 40; }, 15000));
+
+        pb::FailoverRequest failover;
+        failover.set_from_region(a.regions()[0].name());
+        failover.set_to_region(to);
+        failover.set_reason("blue/green: onto green");
+        pb::OperationResponse done;
+        const grpc::Status status = a.stub->Failover(Syncd::context().get(), failover, &done);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+        QElapsedTimer moving;
+        moving.start();
+        QVERIFY(QTest::qWaitFor([&] { return b.regions()[1].players() == 40; }, 15000));
+        qInfo("40 players moved from %s (syncd A) to %s (syncd B) in %lld ms", from.c_str(), to.c_str(), moving.elapsed());
+        QTest::qWait(1000);
+        QCOMPARE(b.regions()[1].players(), 40u);
+        QVERIFY(QTest::qWaitFor([&] { return a.regions()[0].players() == 0; }, 10000));
+        // A region of A that points elsewhere refuses to fail over to itself, by name or endpoint.
+        failover.set_to_region(from);
+        QCOMPARE(a.stub->Failover(Syncd::context().get(), failover, &done).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        failover.set_to_region("nowhere");
+        QCOMPARE(a.stub->Failover(Syncd::context().get(), failover, &done).error_code(), grpc::StatusCode::NOT_FOUND);
+
+        syncbot.terminate();
+        QVERIFY(syncbot.waitForFinished(10000));
+        QJsonObject last;
+        for (const QByteArray& line : syncbot.readAllStandardOutput().trimmed().split('\n'))
+            if (!line.isEmpty())
+                last = QJsonDocument::fromJson(line).object();
+        // Every bot is on green, none lost on the way: one redirect each, no timeouts.
+        QCOMPARE(last.value(QStringLiteral("connected")).toInt(), 40);
+        QCOMPARE(last.value(QStringLiteral("redirects")).toInt(), 40);
+        QCOMPARE(last.value(QStringLiteral("servers")).toObject().value(QString::fromStdString(to)).toInt(), 40);
+    }
+
+    void syncbotPlaysOverIpv6AndIsRedirected()
+    {
+        State state(QStringLiteral("udp = \"[::1]:0\"\n"));  // us-east on IPv6 loopback, eu-west on IPv4
+        Syncd syncd(state.path());
+        QVERIFY2(syncd.start(), qPrintable(syncd.log()));
+        const auto regions = syncd.regions();
+        QVERIFY2(regions[1].endpoint().rfind("[::1]:", 0) == 0, regions[1].endpoint().c_str());
+        QProcess syncbot;
+        syncbot.start(QStringLiteral(SYNCBOT_PATH),
+                      {QStringLiteral("--server"), QString::fromStdString(regions[1].endpoint()), QStringLiteral("--key-file"),
+                       state.dir.filePath(QStringLiteral("cluster.key")), QStringLiteral("--clients"), QStringLiteral("20"),
+                       QStringLiteral("--duration"), QStringLiteral("30"), QStringLiteral("--every"), QStringLiteral("0.5"),
+                       QStringLiteral("--json")});
+        QVERIFY(syncbot.waitForStarted(5000));
+        QVERIFY(QTest::qWaitFor([&] { return syncd.regions()[1].players() == 20; }, 15000));
+        pb::FailoverRequest failover;
+        failover.set_from_region("us-east");
+        failover.set_to_region("eu-west");  // across families: IPv6 players to an IPv4 region
+        failover.set_reason("IPv6 test");
+        pb::OperationResponse done;
+        QVERIFY(syncd.stub->Failover(Syncd::context().get(), failover, &done).ok());
+        QVERIFY(QTest::qWaitFor([&] { return syncd.regions()[0].players() == 20; }, 15000));
+        QTest::qWait(1500);
+        syncbot.terminate();
+        QVERIFY(syncbot.waitForFinished(10000));
+        QJsonObject last;
+        for (const QByteArray& line : syncbot.readAllStandardOutput().trimmed().split('\n'))
+            if (!line.isEmpty())
+                last = QJsonDocument::fromJson(line).object();
+        QCOMPARE(last.value(QStringLiteral("connected")).toInt(), 20);
+        QCOMPARE(last.value(QStringLiteral("redirects")).toInt(), 20);
+        QCOMPARE(last.value(QStringLiteral("servers")).toObject().value(QString::fromStdString(regions[0].endpoint())).toInt(), 20);
+        QVERIFY(last.value(QStringLiteral("snapshots")).toInt() > 20 * 20);
+    }
+
     void syncbotReportsAndSigtermDrainsInBoundedTime()
     {
         State state({}, QStringLiteral("127.0.0.1:0"));
@@ -358,6 +503,16 @@ private slots:
             QVERIFY2(syncd.start(), qPrintable(syncd.log()));
             QVERIFY(QTest::qWaitFor([&] { return sdk.ready == 1 && sdk.pings >= 2; }, 10000));
             QCOMPARE(sdk.shutdown.load(), 0);
+            // Each region's advertised endpoint is on the GameServer, as ListRegions shows it: the
+            // node's address and the host port Agones mapped for the region's port.
+            QCOMPARE(syncd.regions()[0].endpoint(), std::string("198.51.100.20:7031"));
+            QVERIFY(syncd.regions()[1].endpoint().rfind("127.0.0.1:", 0) == 0);  // no port of its name: its own bind address
+            const auto annotations = sdk.annotationsNow();
+            for (const pb::Region& region : syncd.regions()) {
+                auto it = annotations.find("endpoint-" + region.name());
+                QVERIFY2(it != annotations.end(), region.name().c_str());
+                QCOMPARE(it->second, region.endpoint());
+            }
             QVERIFY(syncd.log().contains(QStringLiteral("Agones SDK at 127.0.0.1:%1: Ready").arg(sdkPort)));
             syncd.process().terminate();
             QVERIFY(syncd.process().waitForFinished(15000));

@@ -65,6 +65,42 @@ bool AgonesSdk::shutdown(std::string& error, std::chrono::milliseconds deadline)
     });
 }
 
+AgonesSdk::Placement AgonesSdk::placement(std::string& error, std::chrono::milliseconds deadline)
+{
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    context.set_wait_for_ready(true);
+    sdk::GameServer gameServer;
+    const grpc::Status status = m_channel->stub->GetGameServer(&context, sdk::Empty(), &gameServer);
+    Placement out;
+    if (!status.ok()) {
+        error = "Agones SDK GetGameServer: " + status.error_message();
+        return out;
+    }
+    out.address = gameServer.status().address();
+    for (const auto& port : gameServer.status().ports())
+        out.ports[port.name()] = port.port();
+    if (out.address.empty())
+        error = "Agones SDK GetGameServer: the GameServer has no address yet";
+    return out;
+}
+
+bool AgonesSdk::setAnnotation(const std::string& key, const std::string& value, std::string& error, std::chrono::milliseconds deadline)
+{
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    context.set_wait_for_ready(true);
+    sdk::KeyValue request;
+    request.set_key(key);
+    request.set_value(value);
+    sdk::Empty response;
+    const grpc::Status status = m_channel->stub->SetAnnotation(&context, request, &response);
+    if (status.ok())
+        return true;
+    error = "Agones SDK SetAnnotation: " + status.error_message();
+    return false;
+}
+
 void AgonesSdk::startHealth()
 {
     std::lock_guard lock(m_mutex);

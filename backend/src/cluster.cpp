@@ -100,6 +100,17 @@ const Cluster::Region* Cluster::findRegion(const std::string& name) const
     return const_cast<Cluster*>(this)->findRegion(name);
 }
 
+bool Cluster::failsOverToItself(const std::string& region, const std::string& target) const
+{
+    if (target.empty())
+        return false;
+    if (target == region)
+        return true;
+    const Region* r = findRegion(region);
+    auto endpoint = Address::parse(target);
+    return r && endpoint && *endpoint == r->host->endpoint();
+}
+
 std::vector<std::string> Cluster::regionNames() const
 {
     std::vector<std::string> names;
@@ -129,9 +140,13 @@ RuntimeKnobs Cluster::knobsFor(const Region& region) const
     for (const ToggleDefinition& d : engineToggles()) {
         const ToggleValue value = effectiveValue(d, region.config.name);
         std::string failoverAddress;
-        if (d.type == ToggleType::Region)
-            if (const Region* target = findRegion(std::get<std::string>(value)); target && target != &region)
+        if (d.type == ToggleType::Region) {
+            const std::string& name = std::get<std::string>(value);
+            if (const Region* target = findRegion(name); target && target != &region)
                 failoverAddress = target->host->endpoint().toString();
+            else if (auto endpoint = Address::parse(name); endpoint && *endpoint != region.host->endpoint())
+                failoverAddress = endpoint->toString();  // a region of another syncd
+        }
         knobs = applyToggle(knobs, d.key, value, failoverAddress).knobs;
     }
     if (m_shuttingDown) {
@@ -246,7 +261,7 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
         return {Outcome::InvalidArgument, "a reason is required", {}, {}};
     if (std::string problem = validateValue(*d, value, regionNames()); !problem.empty())
         return {Outcome::InvalidArgument, problem, {}, {}};
-    if (d->type == ToggleType::Region && std::get<std::string>(value) == scope)
+    if (d->type == ToggleType::Region && failsOverToItself(scope, std::get<std::string>(value)))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
 
     std::lock_guard lock(m_mutex);
@@ -313,9 +328,10 @@ OperationResult Cluster::drain(const Identity& who, const std::string& region, c
         return {Outcome::InvalidArgument, "a reason is required", {}, {}};
     if (!findRegion(region))
         return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
-    if (!failoverTo.empty() && !findRegion(failoverTo))
-        return {Outcome::NotFound, "no region named '" + failoverTo + "'", {}, {}};
-    if (failoverTo == region)
+    if (!failoverTo.empty())
+        if (std::string problem = validateValue(*findToggle("failover_target"), failoverTo, regionNames()); !problem.empty())
+            return {Outcome::NotFound, problem, {}, {}};
+    if (failsOverToItself(region, failoverTo))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
     std::lock_guard lock(m_mutex);
     std::vector<std::pair<std::string, ToggleChange>> changes{{region, {"admissions_open", false}}};
@@ -331,10 +347,11 @@ OperationResult Cluster::failover(const Identity& who, const std::string& from, 
         return {Outcome::PermissionDenied, "failover needs the operator role", {}, {}};
     if (reason.empty())
         return {Outcome::InvalidArgument, "a reason is required", {}, {}};
-    for (const std::string& name : {from, to})
-        if (!findRegion(name))
-            return {Outcome::NotFound, "no region named '" + name + "'", {}, {}};
-    if (from == to)
+    if (!findRegion(from))
+        return {Outcome::NotFound, "no region named '" + from + "'", {}, {}};
+    if (std::string problem = validateValue(*findToggle("failover_target"), to, regionNames()); !problem.empty() || to.empty())
+        return {Outcome::NotFound, to.empty() ? std::string("a failover needs a target region or endpoint") : problem, {}, {}};
+    if (failsOverToItself(from, to))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
     std::lock_guard lock(m_mutex);
     const std::string before = formatValue(effectiveValue(*findToggle("failover_target"), from));

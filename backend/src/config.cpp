@@ -96,8 +96,10 @@ std::optional<SyncdConfig> parseConfig(const std::string& text, const std::strin
     c.storePath.clear();
     bool ok = r.known(root, {"syncd", "tls", "region"});
     if (const toml::table* s = root["syncd"].as_table(); ok && s) {
-        ok = r.known(*s, {"grpc_address", "metrics_address", "token_file", "token_key_file", "store", "telemetry_interval_ms", "drain_timeout_s"})
+        ok = r.known(*s, {"grpc_address", "metrics_address", "token_file", "token_key_file", "store", "telemetry_interval_ms", "drain_timeout_s",
+                          "public_host"})
              && r.text(*s, "grpc_address", c.grpcAddress) && r.text(*s, "metrics_address", c.metricsAddress)
+             && r.text(*s, "public_host", c.publicHost)
              && r.path(*s, "token_file", c.tokenFile) && r.path(*s, "token_key_file", c.tokenKeyFile) && r.path(*s, "store", c.storePath)
              && r.number(*s, "telemetry_interval_ms", c.telemetryIntervalMs, 100, 60000)
              && r.number(*s, "drain_timeout_s", c.drainTimeoutS, 0, 600);
@@ -122,8 +124,10 @@ std::optional<SyncdConfig> parseConfig(const std::string& text, const std::strin
         RegionConfig region;
         RegionBots bots;
         std::string udp = "127.0.0.1:0";  // loopback unless the config opens it up
-        ok = r.known(*t, {"name", "udp", "capacity", "bots", "bot_network"}) && r.text(*t, "name", region.name) && r.text(*t, "udp", udp)
-             && r.number(*t, "capacity", region.capacity, 1, 100000) && r.number(*t, "bots", bots.count, 0, 10000);
+        std::string publicEndpoint;
+        ok = r.known(*t, {"name", "udp", "public_endpoint", "capacity", "bots", "bot_network"}) && r.text(*t, "name", region.name)
+             && r.text(*t, "udp", udp) && r.text(*t, "public_endpoint", publicEndpoint)
+             && r.number(*t, "capacity", region.capacity, 1, kMaxCapacity) && r.number(*t, "bots", bots.count, 0, 10000);
         if (!ok)
             break;
         if (region.name.empty() || region.name == "*" || region.name.find_first_of(" @/") != std::string::npos)
@@ -133,10 +137,20 @@ std::optional<SyncdConfig> parseConfig(const std::string& text, const std::strin
                 ok = r.fail(t->source(), "region '" + region.name + "' is defined twice");
         auto address = Address::parse(udp);
         if (ok && !address)
-            ok = r.fail((*t)["udp"].node() ? (*t)["udp"].node()->source() : t->source(), "'udp' must be ip:port, e.g. \"0.0.0.0:7777\"");
+            ok = r.fail((*t)["udp"].node() ? (*t)["udp"].node()->source() : t->source(),
+                        "'udp' must be ip:port or [ipv6]:port, e.g. \"0.0.0.0:7777\" or \"[::]:7777\"");
+        if (ok && !publicEndpoint.empty()) {
+            auto advertised = Address::parse(publicEndpoint);
+            if (!advertised || advertised->isUnspecified() || advertised->port == 0)
+                ok = r.fail((*t)["public_endpoint"].node()->source(),
+                            "'public_endpoint' must be the ip:port or [ipv6]:port players reach, e.g. \"203.0.113.7:7777\"");
+            else
+                region.publicEndpoint = *advertised;
+        }
         if (!ok)
             break;
         region.bind = *address;
+        region.publicHost = c.publicHost;
         region.seed = 1000 + i;
         if (const toml::table* n = (*t)["bot_network"].as_table()) {
             ok = r.known(*n, {"latency_ms", "jitter_ms", "loss_percent"}) && r.number(*n, "latency_ms", bots.network.latencyMs, 0, 2000)

@@ -1,5 +1,10 @@
 #include "liveops/regionhost.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -15,16 +20,87 @@ TimeUs unixNowUs()
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+std::optional<Address> advertisedEndpoint(const Address& bound, const std::optional<Address>& configured, const std::string& publicHost,
+                                          std::string& note)
+{
+    if (configured) {
+        note = "public_endpoint";
+        return configured;
+    }
+    if (!bound.isUnspecified()) {
+        note = "the bound address";
+        return bound;
+    }
+    if (!publicHost.empty()) {
+        auto parsed = Address::parse(publicHost.find(':') != std::string::npos && publicHost.front() != '[' ? "[" + publicHost + "]:1" : publicHost + ":1");
+        if (!parsed || parsed->isUnspecified()) {
+            note = "public_host '" + publicHost + "' is not an IP address";
+            return std::nullopt;
+        }
+        Address host = *parsed;
+        host.port = bound.port;
+        note = "public_host";
+        return host;
+    }
+    // Bound to every interface: the first non-loopback address of a usable family. IPv4 first
+    // for a dual-stack bind (IPv6-only clients reach it through NAT64).
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) {
+        note = "cannot list interfaces";
+        return std::nullopt;
+    }
+    std::optional<Address> v4, v6;
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET && !v4) {
+            const auto* sa = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+            v4 = Address::v4(ntohl(sa->sin_addr.s_addr), bound.port);
+        } else if (i->ifa_addr->sa_family == AF_INET6 && !v6) {
+            const auto* sa = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+            if (IN6_IS_ADDR_LINKLOCAL(&sa->sin6_addr))
+                continue;  // needs a scope id: not something to hand to players
+            Address a;
+            std::copy(std::begin(sa->sin6_addr.s6_addr), std::end(sa->sin6_addr.s6_addr), a.ip.begin());
+            a.port = bound.port;
+            v6 = a;
+        }
+    }
+    ::freeifaddrs(list);
+    const std::optional<Address> chosen = bound.isV4() ? v4 : (v4 ? v4 : v6);
+    if (!chosen) {
+        note = "bound to every interface, and no interface has a routable address: set public_endpoint";
+        return std::nullopt;
+    }
+    note = "the first interface address (set public_endpoint or public_host to choose)";
+    return chosen;
+}
+
 std::unique_ptr<RegionHost> RegionHost::start(RegionConfig config, std::string& error)
 {
+    ServerConfig check;
+    check.capacity = config.capacity;
+    check.knobs = config.knobs;
+    if (std::string problem = validateServerConfig(check); !problem.empty()) {
+        error = "region " + config.name + ": " + problem;
+        return nullptr;
+    }
     auto udp = UdpSocket::bind(config.bind);
     if (!udp) {
         error = "region " + config.name + ": cannot bind UDP " + config.bind.toString();
         return nullptr;
     }
+    std::string note;
+    const auto advertised = advertisedEndpoint((*udp)->localAddress(), config.publicEndpoint, config.publicHost, note);
+    if (!advertised) {
+        error = "region " + config.name + ": no endpoint to advertise to players: " + note;
+        return nullptr;
+    }
     std::unique_ptr<RegionHost> host(new RegionHost(std::move(config)));
     host->m_udp = udp->get();
-    host->m_endpoint = (*udp)->localAddress();
+    host->m_bound = (*udp)->localAddress();
+    host->m_endpoint = *advertised;
+    host->m_endpointNote = note;
     host->m_socket = std::make_unique<ConditionedSocket>(std::move(*udp), ConditionerSettings{}, ConditionerSettings{}, host->m_config.seed);
     ServerConfig serverConfig;
     serverConfig.tokenKey = host->m_config.tokenKey;

@@ -45,8 +45,13 @@ std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string
         behaviour.areaRadius = 80 * kPositionUnitsPerMetre;
         swarm->m_config.groups.push_back({"all", config.platform, behaviour, 30});
     }
+    // Every interface, both families when the host has IPv6: a bot reaches a remote syncd, and a
+    // redirect may send it to an address of the other family.
+    const Address anyV6 = *Address::parse("[::]:0");
+    const Address anyV4 = Address::v4(0, 0);
+    const bool dualStack = UdpSocket::bind(anyV6).ok();
     for (int i = 0; i < config.count; ++i) {
-        auto udp = UdpSocket::bind(Address::loopback(0));
+        auto udp = UdpSocket::bind(dualStack ? anyV6 : anyV4);
         if (!udp) {
             error = "cannot open UDP socket " + std::to_string(i + 1) + " of " + std::to_string(config.count)
                     + " (raise the open-file limit: ulimit -n)";

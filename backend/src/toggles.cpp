@@ -1,5 +1,7 @@
 #include "liveops/toggles.h"
 
+#include "synccore/socket.h"
+
 #include <algorithm>
 
 namespace lv::liveops {
@@ -46,7 +48,9 @@ const std::vector<ToggleDefinition>& engineToggles()
             b("admissions_open", true, "New players may join; off drains the region.", Role::Operator),
             b("maintenance_mode", false, "Refuse new players and warn connected ones of maintenance.", Role::Operator),
             ToggleDefinition{"failover_target", ToggleType::Region, std::string{}, 0, 0, {},
-                             "Region that connected players are redirected to; empty = none.", "sync-team", rb + "failover_target",
+                             "Where connected players are redirected: a region of this syncd by name, or a region of another "
+                             "syncd by its endpoint (ip:port or [ipv6]:port); empty = none.",
+                             "sync-team", rb + "failover_target",
                              Role::Operator},
             i("interpolation_delay_override_ms", 0, 0, 1000, "Fixed interpolation delay for clients; 0 = adaptive.", Role::Producer),
         };
@@ -83,10 +87,15 @@ std::string validateValue(const ToggleDefinition& d, const ToggleValue& value, c
     case ToggleType::Region: {
         const std::string* v = std::get_if<std::string>(&value);
         if (!v)
-            return d.key + " takes a region name";
-        if (!v->empty() && std::find(regionNames.begin(), regionNames.end(), *v) == regionNames.end())
-            return d.key + ": no region named '" + *v + "'";
-        return {};
+            return d.key + " takes a region name or an endpoint";
+        if (v->empty() || std::find(regionNames.begin(), regionNames.end(), *v) != regionNames.end())
+            return {};
+        if (auto endpoint = Address::parse(*v)) {
+            if (endpoint->isUnspecified() || endpoint->port == 0)
+                return d.key + ": '" + *v + "' is not an address players can reach";
+            return {};
+        }
+        return d.key + ": no region named '" + *v + "', and not an endpoint (ip:port or [ipv6]:port)";
     }
     }
     return "unknown toggle type";

@@ -192,6 +192,8 @@ int main(int argc, char** argv)
         config->storePath = storeOverride;
     if (!tokensOverride.empty())
         config->tokenFile = tokensOverride;
+    if (const char* host = std::getenv("SYNCD_PUBLIC_HOST"); host && *host)
+        config->publicHost = host;  // e.g. the node's address from the Kubernetes downward API
     if (config->tokenFile.empty() || config->tokenKeyFile.empty()) {
         std::cerr << "syncd: the config needs [syncd] token_file and token_key_file\n";
         return 2;
@@ -216,11 +218,32 @@ int main(int argc, char** argv)
     sigaddset(&stopSignals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
+    // Under Agones, players reach the node's address at the host port Agones mapped: the port
+    // named after the region (or "game" for a single-region server), unless the config says.
+    auto agones = AgonesSdk::fromEnvironment();
+    if (agones) {
+        const AgonesSdk::Placement placement = agones->placement(error);
+        if (placement.address.empty())
+            log(error + " (regions advertise what their config says)");
+        for (RegionConfig& region : config->regions) {
+            if (region.publicEndpoint || placement.address.empty())
+                continue;
+            auto port = placement.ports.find(region.name);
+            if (port == placement.ports.end() && config->regions.size() == 1)
+                port = placement.ports.find("game");
+            const std::string host = placement.address.find(':') != std::string::npos ? "[" + placement.address + "]" : placement.address;
+            if (port != placement.ports.end())
+                if (auto endpoint = Address::parse(host + ":" + std::to_string(port->second)))
+                    region.publicEndpoint = *endpoint;
+        }
+    }
+
     ClusterConfig clusterConfig;
     clusterConfig.storePath = config->storePath;
     clusterConfig.telemetryInterval = std::chrono::milliseconds(config->telemetryIntervalMs);
     for (RegionConfig region : config->regions) {
         region.tokenKey = *key;
+        region.publicHost = config->publicHost;
         clusterConfig.regions.push_back(std::move(region));
     }
     auto cluster = Cluster::start(std::move(clusterConfig), error);
@@ -268,12 +291,13 @@ int main(int argc, char** argv)
     std::vector<std::unique_ptr<BotSwarm>> swarms;
     const auto regions = cluster->regions();
     for (std::size_t i = 0; i < regions.size(); ++i) {
-        log("region " + regions[i].name + " on udp " + regions[i].endpoint + " (capacity " + std::to_string(regions[i].capacity) + ")");
+        log("region " + regions[i].name + " on udp " + config->regions[i].bind.toString() + ", players connect to " + regions[i].endpoint
+            + " (capacity " + std::to_string(regions[i].capacity) + ")");
         if (config->bots[i].count == 0)
             continue;
         SwarmConfig swarm;
         auto endpoint = Address::parse(regions[i].endpoint);
-        swarm.server = endpoint->isUnspecified() ? (endpoint->isV4() ? Address::loopback(endpoint->port) : Address::loopback6(endpoint->port)) : *endpoint;
+        swarm.server = *endpoint;
         swarm.count = config->bots[i].count;
         swarm.tokenKey = *key;
         swarm.network = config->bots[i].network;
@@ -298,8 +322,12 @@ int main(int argc, char** argv)
     if (!portFile.empty())
         writeText(portFile, std::to_string(api->port()) + "\n", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     // Under Agones: serving now, so Ready (the GameServer becomes allocatable), then Health pings.
-    auto agones = AgonesSdk::fromEnvironment();
     if (agones) {
+        // Where players connect, per region, before Ready: an allocator reading the GameServer
+        // finds the advertised endpoints there.
+        for (const RegionInfo& r : cluster->regions())
+            if (!agones->setAnnotation("endpoint-" + r.name, r.endpoint, error))
+                log(error);
         if (agones->ready(error))
             log("Agones SDK at " + agones->target() + ": Ready");
         else

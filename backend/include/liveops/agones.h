@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,16 @@ public:
     /// Each call waits at most `deadline`; false with `error` set when the sidecar did not answer.
     bool ready(std::string& error, std::chrono::milliseconds deadline = std::chrono::seconds(5));
     bool shutdown(std::string& error, std::chrono::milliseconds deadline = std::chrono::seconds(5));
+    /// Where Agones says players reach this GameServer: the node's address and the host port of
+    /// each named port. Empty address with `error` set when the sidecar did not answer.
+    struct Placement {
+        std::string address;
+        std::map<std::string, int> ports;
+    };
+    Placement placement(std::string& error, std::chrono::milliseconds deadline = std::chrono::seconds(5));
+    /// Sets the GameServer annotation "agones.dev/sdk-<key>" (Agones adds the prefix).
+    bool setAnnotation(const std::string& key, const std::string& value, std::string& error,
+                       std::chrono::milliseconds deadline = std::chrono::seconds(5));
     /// Starts pinging Health every period on a thread (one streaming call, reopened if it breaks).
     void startHealth();
     void stopHealth();

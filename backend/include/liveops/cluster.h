@@ -95,9 +95,11 @@ public:
 
     OperationResult setToggle(const Identity& who, const std::string& key, const std::string& scope, const ToggleValue& value,
                               std::uint64_t expectedVersion, const std::string& reason);
-    /// Closes admissions and, when `failoverTo` names a region, redirects every player there.
+    /// Closes admissions and, when `failoverTo` names a region (of this syncd by name, of another
+    /// by endpoint), redirects every player there.
     OperationResult drain(const Identity& who, const std::string& region, const std::string& failoverTo, const std::string& reason);
-    /// Redirects every player of `from` to `to` (new players to `from` are sent on too).
+    /// Redirects every player of `from` to `to`, a region name or another syncd's region endpoint
+    /// (new players to `from` are refused while it lasts).
     OperationResult failover(const Identity& who, const std::string& from, const std::string& to, const std::string& reason);
     OperationResult startDrill(const Identity& who, const std::string& region, DrillKind kind, double latencyMs, double lossPercent,
                                std::chrono::seconds duration, const std::string& reason);
@@ -135,6 +137,8 @@ private:
     explicit Cluster(ClusterConfig config) : m_config(std::move(config)) {}
     Region* findRegion(const std::string& name);
     const Region* findRegion(const std::string& name) const;
+    /// `target` (a region name or endpoint) is `region` itself.
+    bool failsOverToItself(const std::string& region, const std::string& target) const;
     ToggleState stateOf(const ToggleDefinition& definition, const std::string& scope) const;
     ToggleValue effectiveValue(const ToggleDefinition& definition, const std::string& region) const;
     RuntimeKnobs knobsFor(const Region& region) const;

@@ -22,6 +22,7 @@ struct SyncdConfig {
     std::string tokenFile;             ///< bearer tokens for the API
     std::string tokenKeyFile;          ///< 64 hex digits: the key connect tokens are sealed with
     std::string storePath = "syncd.db";
+    std::string publicHost;            ///< for regions bound to 0.0.0.0/[::] without public_endpoint (env SYNCD_PUBLIC_HOST overrides)
     int telemetryIntervalMs = 1000;
     int drainTimeoutS = 10;            ///< SIGTERM: longest wait for players to leave
     ApiServerOptions tls;              ///< only the tls* fields are read from here

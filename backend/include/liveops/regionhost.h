@@ -19,11 +19,24 @@ TimeUs unixNowUs();
 struct RegionConfig {
     std::string name;
     Address bind = Address::loopback(0);  ///< UDP address for game clients (port 0 = ephemeral)
+    /// Where players are told to connect (Redirect, ListRegions, Agones): set it when the bind
+    /// address is not what players reach (0.0.0.0 behind NAT, a load balancer, a node port).
+    std::optional<Address> publicEndpoint;
+    /// Without publicEndpoint and with an unspecified bind address: this host (name or address)
+    /// with the bound port, e.g. the node's address from the Kubernetes downward API.
+    std::string publicHost;
     int capacity = 4096;
     RuntimeKnobs knobs;
     Key tokenKey{};
     std::uint64_t seed = 1;
 };
+
+/// The endpoint a region advertises: `configured` when set; else the bound address when it is
+/// routable; else `publicHost` (an IP address) with the bound port; else the first address of a
+/// non-loopback interface of the bound family (or either family for [::]). `note` says which and
+/// why, for the log; an empty result (with `note` the reason) when nothing routable exists.
+std::optional<Address> advertisedEndpoint(const Address& bound, const std::optional<Address>& configured, const std::string& publicHost,
+                                          std::string& note);
 
 /// One region's figures over the window since the previous sample.
 struct RegionSample {
@@ -47,7 +60,7 @@ RegionSample summarize(const std::string& region, const RegionMetrics& metrics, 
 class RegionRuntime {
 public:
     virtual ~RegionRuntime() = default;
-    /// Where game clients connect (a failover target hands this out).
+    /// Where game clients connect: the advertised endpoint (a failover target hands this out).
     virtual Address endpoint() const = 0;
     virtual void setKnobs(const RuntimeKnobs& knobs) = 0;
     virtual RuntimeKnobs knobs() const = 0;
@@ -73,6 +86,10 @@ public:
 
     const std::string& name() const { return m_config.name; }
     Address endpoint() const override { return m_endpoint; }
+    /// The socket's own address (may be 0.0.0.0 or [::]; endpoint() is what players are told).
+    Address boundAddress() const { return m_bound; }
+    /// How the advertised endpoint was chosen (for syncd's log).
+    const std::string& endpointNote() const { return m_endpointNote; }
     void setKnobs(const RuntimeKnobs& knobs) override;
     RuntimeKnobs knobs() const override;
     void setFault(const ConditionerSettings& outgoing) override;
@@ -87,6 +104,8 @@ private:
 
     RegionConfig m_config;
     Address m_endpoint;
+    Address m_bound;
+    std::string m_endpointNote;
     UdpSocket* m_udp = nullptr;                 // owned by m_socket
     std::unique_ptr<ConditionedSocket> m_socket;
     std::unique_ptr<Server> m_server;
