@@ -105,7 +105,7 @@ def main():
             if name.endswith(".toml"):
                 try:
                     cfg = tomllib.loads(text)
-                    has(cfg, f"{where}:{name}", "grpc_address", "token_file", "token_key_file", "store", "region.0.name")
+                    has(cfg, f"{where}:{name}", "syncd.grpc_address", "syncd.token_file", "syncd.token_key_file", "syncd.store", "region.0.name")
                 except tomllib.TOMLDecodeError as e:
                     problems.append(f"{where}:{name}: not TOML: {e}")
             elif name.endswith((".yml", ".yaml")):
@@ -117,7 +117,7 @@ def main():
 
     # The installed default config is TOML with the keys syncd requires.
     cfg = tomllib.loads((root / "syncd" / "syncd.toml").read_text())
-    has(cfg, "syncd/syncd.toml", "grpc_address", "token_file", "token_key_file", "store", "region.0.name", "region.0.udp")
+    has(cfg, "syncd/syncd.toml", "syncd.grpc_address", "syncd.token_file", "syncd.token_key_file", "syncd.store", "region.0.name", "region.0.udp")
 
     # The container: multi-stage on Debian 12, runs as a non-root user, starts syncd.
     dockerfile = (root / "container" / "Dockerfile").read_text()
