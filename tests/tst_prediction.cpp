@@ -5,6 +5,8 @@
 
 #include <QtTest>
 
+#include <cmath>
+
 using namespace lv;
 
 namespace {
@@ -47,6 +49,37 @@ private slots:
         QCOMPARE(s.velocity.y, 0);
         QVERIFY(s.position.x > 7 * kPositionUnitsPerMetre && s.position.x < 8 * kPositionUnitsPerMetre);
         QCOMPARE(s.mode, MoveMode::Walk);
+    }
+
+    void movementDoesNotDependOnTheTickRate()
+    {
+        // The same input held for 10 s covers the same distance at every tick rate the live knob
+        // allows (rounding each tick's step used to lose 6 % walking at 120 Hz).
+        struct Gait {
+            const char* name;
+            std::int8_t forward, right;
+            std::uint16_t buttons;
+        };
+        for (const Gait& g : {Gait{"walk", 127, 0, 0}, Gait{"run", 127, 0, ButtonSprint}, Gait{"crouch", 127, 0, ButtonCrouch},
+                              Gait{"diagonal", 127, 127, 0}, Gait{"strafe", 0, -90, 0}}) {
+            std::vector<double> distances;
+            for (int hz : {20, 30, 60, 120}) {
+                PlayerState s;
+                InputCommand in;
+                in.moveForward = g.forward;
+                in.moveRight = g.right;
+                in.buttons = g.buttons;
+                in.yaw = 5000;
+                for (int t = 0; t < 10 * hz; ++t) {
+                    in.sequence = static_cast<std::uint32_t>(t + 1);
+                    s = simulate(s, in, hz);
+                }
+                distances.push_back(std::sqrt(double(s.position.x) * s.position.x + double(s.position.y) * s.position.y) / kPositionUnitsPerMetre);
+            }
+            qInfo("%-8s 10 s: %.3f m at 20 Hz, %.3f at 30, %.3f at 60, %.3f at 120", g.name, distances[0], distances[1], distances[2], distances[3]);
+            for (double d : distances)
+                QVERIFY2(std::abs(d - distances[1]) <= 0.01 * distances[1], g.name);
+        }
     }
 
     void noOutsideInfluenceMeansZeroCorrections()

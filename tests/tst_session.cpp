@@ -260,7 +260,8 @@ private slots:
         LocalSession session(config);
         session.runFor(seconds(10));
         // The estimate is the server time of the freshest news: now minus the least one-way delay (70 ms).
-        const double estimated = session.client(0).clock().serverTickAt(session.now());
+        const ServerClock& clock = session.client(0).clock();
+        const double estimated = clock.ticksSinceEpoch(clock.serverTimeAt(session.now()));
         const double actual = session.server().world().tick();
         const double lagTicks = actual - estimated;
         QVERIFY2(lagTicks > 70.0 * 30 / 1000 - 1.0 && lagTicks < 70.0 * 30 / 1000 + 1.5, qPrintable(QString::number(lagTicks)));
@@ -432,6 +433,85 @@ private slots:
         }
         runBoth(seconds(6));  // region A notices the departures by timeout at the latest
         QCOMPARE(session.server().playerCount(), std::size_t{0});
+    }
+
+    void tickRateChangesKeepRemotePlayersMoving()
+    {
+        // 30 -> 60 -> 20 Hz during a session: server time stays continuous, so what clients draw of
+        // the others keeps moving and stays near the truth through both changes.
+        auto config = test::crowd(8, 41, 20.0);
+        config.uplink = test::lossy(30, 5, 0);
+        config.downlink = test::lossy(30, 5, 0);
+        LocalSession session(config);
+        session.runFor(seconds(3));
+        QVERIFY(test::allConnected(session));
+        std::map<std::pair<std::size_t, std::uint16_t>, std::array<double, 3>> lastDrawn;
+        std::size_t samples = 0, frozen = 0;
+        double worst = 0.0;
+        auto watch = [&](TimeUs duration) {
+            for (const TimeUs end = session.now() + duration; session.now() < end;) {
+                session.runFor(millis(100));
+                for (std::size_t i = 0; i < session.clientCount(); ++i) {
+                    const Client& c = session.client(i);
+                    const SnapshotRecord* latest = c.latestSnapshot();
+                    if (!latest)
+                        continue;
+                    for (const PlayerState& s : latest->entities) {
+                        if (s.id == *c.localPlayer())
+                            continue;
+                        const PlayerState* truth = session.server().world().state(s.id);
+                        const auto drawn = c.renderPosition(s.id.index, session.now());
+                        if (!truth || !drawn)
+                            continue;
+                        const double error = std::hypot((*drawn)[0] - truth->position.x, (*drawn)[1] - truth->position.y) / kPositionUnitsPerMetre;
+                        worst = std::max(worst, error);
+                        auto& previous = lastDrawn[{i, s.id.index}];
+                        if (truth->velocity != Vec3i{}) {
+                            ++samples;
+                            if (*drawn == previous)
+                                ++frozen;  // the server has them moving, the client draws them standing
+                        }
+                        previous = *drawn;
+                    }
+                }
+            }
+        };
+        watch(seconds(2));
+        for (int hz : {60, 20}) {
+            RuntimeKnobs k = session.server().knobs();
+            k.tickHz = hz;
+            k.snapshotHz = std::min(k.snapshotHz, hz);
+            session.server().setKnobs(k, session.now());
+            watch(seconds(4));
+        }
+        qInfo("30 -> 60 -> 20 Hz: %zu of %zu samples of moving remote players drawn frozen; worst error %.2f m", frozen, samples, worst);
+        QVERIFY(samples > 1000);
+        QVERIFY(frozen <= samples / 50);
+        QVERIFY2(worst < 2.0, qPrintable(QString::number(worst)));  // ~4 m/s x (interpolation delay + 100 ms sampling)
+    }
+
+    void theTickCounterWrapsWithoutAHiccup()
+    {
+        // 2^32 ticks is 414 days at 120 Hz: long-lived regions get there. Start just before.
+        auto reference = test::crowd(10, 43);
+        auto wrapping = reference;
+        wrapping.world.startTick = ~Tick{0} - 100;
+        LocalSession normal(reference), wrapped(wrapping);
+        const Figures a = measure(normal, seconds(10));
+        const Figures b = measure(wrapped, seconds(10));
+        QVERIFY(tickBefore(wrapping.world.startTick, wrapped.server().world().tick()));
+        QVERIFY(wrapped.server().world().tick() < 1000);  // it did wrap
+        QVERIFY(test::allConnected(wrapped));
+        std::uint64_t decodeErrors = 0, decoded = 0;
+        for (std::size_t i = 0; i < wrapped.clientCount(); ++i) {
+            decodeErrors += wrapped.client(i).stats().decodeErrors;
+            decoded += wrapped.client(i).stats().snapshotsDecoded;
+        }
+        qInfo("across the wrap: %llu snapshots decoded, %llu errors; %.0f bits per snapshot (from tick 0: %.0f)",
+              static_cast<unsigned long long>(decoded), static_cast<unsigned long long>(decodeErrors), b.bitsPerSnapshot, a.bitsPerSnapshot);
+        QCOMPARE(decodeErrors, std::uint64_t{0});
+        QVERIFY(decoded > 10 * 20 * 10 * 9 / 10);
+        QVERIFY(b.bitsPerSnapshot < a.bitsPerSnapshot * 1.1);  // deltas against baselines throughout, no full-state fallback
     }
 
     void aCapacityAbove4096IsHonoured()

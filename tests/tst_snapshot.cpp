@@ -218,15 +218,15 @@ private slots:
         QCOMPARE(decodeBits([](BitWriter& w) { w.writeBits(60, 32); w.writeBits(255, 8); }).error(), ErrorCode::OutOfRange);
         // Baseline the receiver does not hold.
         QCOMPARE(decodeBits([](BitWriter& w) {
-                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(true); w.writeGamma(3);
+                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(false); w.writeBool(true); w.writeGamma(3);
                  }).error(), ErrorCode::BadBaseline);
         // More removals than the baseline has entities.
         QCOMPARE(decodeBits([](BitWriter& w) {
-                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(true); w.writeGamma(10); w.writeGamma(5);
+                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(false); w.writeBool(true); w.writeGamma(10); w.writeGamma(5);
                  }).error(), ErrorCode::Malformed);
         // An added entity that collides with a kept one.
         QCOMPARE(decodeBits([](BitWriter& w) {
-                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(true); w.writeGamma(10);
+                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(false); w.writeBool(true); w.writeGamma(10);
                      w.writeGamma(0);
                      for (int i = 0; i < 4; ++i) w.writeBool(false);
                      w.writeGamma(1); w.writeGamma(2); w.writeBits(7, 16);
@@ -234,11 +234,11 @@ private slots:
                  }).error(), ErrorCode::Malformed);
         // A baseline age of zero.
         QCOMPARE(decodeBits([](BitWriter& w) {
-                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(true); w.writeGamma(0);
+                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(false); w.writeBool(true); w.writeGamma(0);
                  }).error(), ErrorCode::OutOfRange);
         // Too many entities.
         QCOMPARE(decodeBits([](BitWriter& w) {
-                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(false); w.writeGamma(kMaxSnapshotEntities + 1);
+                     w.writeBits(60, 32); w.writeRanged(30, 1, kMaxTickHz); w.writeBool(false); w.writeBool(false); w.writeGamma(kMaxSnapshotEntities + 1);
                  }).error(), ErrorCode::TooLarge);
     }
 

@@ -104,14 +104,14 @@ void Client::handleSnapshot(std::span<const std::uint8_t> data, TimeUs now)
     }
     auto record = decodeSnapshot(reader, [this](Tick tick) -> const SnapshotRecord* {
         auto it = std::lower_bound(m_records.begin(), m_records.end(), tick,
-                                   [](const SnapshotRecord& r, Tick t) { return r.tick < t; });
+                                   [](const SnapshotRecord& r, Tick t) { return tickBefore(r.tick, t); });
         return it != m_records.end() && it->tick == tick ? &*it : nullptr;
     });
     if (!record || !reader.atPaddedEnd()) {
         ++m_stats.decodeErrors;
         return;
     }
-    if (!m_records.empty() && record->tick <= m_records.back().tick) {
+    if (!m_records.empty() && !tickBefore(m_records.back().tick, record->tick)) {
         ++m_stats.snapshotsLate;  // reordered: a newer one is already applied and acknowledged
         return;
     }
@@ -125,7 +125,7 @@ void Client::handleSnapshot(std::span<const std::uint8_t> data, TimeUs now)
     m_snapshotHz = header->snapshotHz;
     m_delayOverrideMs = header->interpolationDelayOverrideMs;
     m_predictionEnabled = header->predictionEnabled;
-    m_clock.onSnapshot(r.tick, r.tickHz, now);
+    m_clock.onSnapshot(r.timeUs(), r.tickHz, r.epochTick, r.epochTimeUs, now);
     m_lastProcessed = std::max(m_lastProcessed, header->lastProcessedInput);
     while (!m_unacked.empty() && m_unacked.front().sequence <= m_lastProcessed)
         m_unacked.pop_front();
@@ -151,7 +151,7 @@ void Client::handleSnapshot(std::span<const std::uint8_t> data, TimeUs now)
         auto& buffer = m_remotes[s.id.index];
         if (auto newest = buffer.newest(); newest && newest->id.generation != s.id.generation)
             buffer = InterpolationBuffer();
-        buffer.add(r.tick, r.tickHz, s);
+        buffer.add(r.timeUs(), s);
     }
     m_stats.corrections = m_prediction.corrections();
     m_stats.largestCorrectionMetres = m_prediction.largestCorrectionMetres();
@@ -167,9 +167,10 @@ void Client::clientTick(TimeUs now)
 {
     InputCommand input = m_latched;
     input.sequence = m_nextSequence++;
-    input.tick = static_cast<Tick>(std::max(0.0, m_clock.serverTickAt(now)));
-    const TimeUs view = m_clock.serverTimeAt(now) - interpolationDelay();
-    input.viewTime256 = static_cast<std::uint32_t>(std::max<TimeUs>(0, view) * m_tickHz * 256 / kMicrosPerSecond);
+    input.tick = m_clock.tickAt(m_clock.serverTimeAt(now));
+    // What the player sees of the others: server time minus the interpolation delay, as a
+    // 1/256-tick counter modulo 2^32 (the server only uses its difference to now).
+    input.viewTime256 = m_clock.tick256At(m_clock.serverTimeAt(now) - interpolationDelay());
     if (m_predictionEnabled && m_prediction.initialised())
         m_prediction.apply(input, m_tickHz);
     m_unacked.push_back(input);

@@ -8,19 +8,16 @@ namespace lv {
 namespace {
 constexpr std::size_t kOffsetWindow = 40;  // ~2 s of snapshots at 20 Hz
 constexpr std::size_t kMaxSamples = 64;
-
-TimeUs tickToTime(Tick tick, int tickHz) { return static_cast<TimeUs>(tick) * kMicrosPerSecond / std::max(1, tickHz); }
 } // namespace
 
-void ServerClock::onSnapshot(Tick serverTick, int tickHz, TimeUs receivedAt)
+void ServerClock::onSnapshot(TimeUs serverTimeUs, int tickHz, Tick epochTick, TimeUs epochTimeUs, TimeUs receivedAt)
 {
-    if (tickHz != m_tickHz && m_valid) {
-        // A tick-rate change makes old offsets meaningless in the new time base.
-        m_recentOffsets.clear();
-        m_valid = false;
-    }
-    m_tickHz = tickHz;
-    const TimeUs offset = tickToTime(serverTick, tickHz) - receivedAt;
+    // Server time is continuous across tick-rate changes, so the offsets measured before one
+    // stay valid after it: nothing to forget, remote players never freeze at a change.
+    m_tickHz = std::max(1, tickHz);
+    m_epochTick = epochTick;
+    m_epochTimeUs = epochTimeUs;
+    const TimeUs offset = serverTimeUs - receivedAt;
     m_recentOffsets.push_back(offset);
     if (m_recentOffsets.size() > kOffsetWindow)
         m_recentOffsets.pop_front();
@@ -37,9 +34,21 @@ void ServerClock::onSnapshot(Tick serverTick, int tickHz, TimeUs receivedAt)
     m_jitter += (deviation - m_jitter) / 16.0;
 }
 
-double ServerClock::serverTickAt(TimeUs localNow) const
+double ServerClock::ticksSinceEpoch(TimeUs serverTimeUs) const
 {
-    return double(serverTimeAt(localNow)) * m_tickHz / double(kMicrosPerSecond);
+    return double(serverTimeUs - m_epochTimeUs) * m_tickHz / double(kMicrosPerSecond);
+}
+
+Tick ServerClock::tickAt(TimeUs serverTimeUs) const
+{
+    const auto since = static_cast<std::int64_t>(std::floor(ticksSinceEpoch(serverTimeUs)));
+    return static_cast<Tick>(static_cast<std::int64_t>(m_epochTick) + since);  // modulo 2^32
+}
+
+std::uint32_t ServerClock::tick256At(TimeUs serverTimeUs) const
+{
+    const auto since256 = static_cast<std::int64_t>(std::floor(ticksSinceEpoch(serverTimeUs) * 256.0));
+    return static_cast<std::uint32_t>(static_cast<std::int64_t>(m_epochTick) * 256 + since256);  // modulo 2^32
 }
 
 TimeUs InterpolationDelay::compute(TimeUs jitter, int snapshotHz, int overrideMs) const
@@ -50,9 +59,9 @@ TimeUs InterpolationDelay::compute(TimeUs jitter, int snapshotHz, int overrideMs
     return std::clamp<TimeUs>(interval + 2 * jitter + millis(5), interval, seconds(1));
 }
 
-void InterpolationBuffer::add(Tick tick, int tickHz, const PlayerState& state)
+void InterpolationBuffer::add(TimeUs serverTimeUs, const PlayerState& state)
 {
-    const TimeUs t = tickToTime(tick, tickHz);
+    const TimeUs t = serverTimeUs;
     if (!m_samples.empty() && t <= m_samples.back().time) {
         if (t == m_samples.back().time)
             m_samples.back().state = state;

@@ -33,24 +33,20 @@ const Vec3i* LagCompensation::find(const Frame& frame, EntityId id) const
     return &frame.positions[id.index].second;
 }
 
-std::optional<Vec3i> LagCompensation::positionAt(EntityId id, std::uint64_t time256) const
+std::optional<Vec3i> LagCompensation::positionAt(EntityId id, std::uint32_t rewind256) const
 {
     if (m_frames.empty())
         return std::nullopt;
-    const std::uint64_t oldest = std::uint64_t{m_frames.front().tick} * 256;
-    const std::uint64_t newest = std::uint64_t{m_frames.back().tick} * 256;
-    time256 = std::clamp(time256, oldest, newest);
-    const Tick base = static_cast<Tick>(time256 / 256);
-    const std::int64_t frac = static_cast<std::int64_t>(time256 % 256);
-    const std::size_t i = base - m_frames.front().tick;
-    if (i >= m_frames.size())
-        return std::nullopt;
+    rewind256 = std::min(rewind256, maxRewind256());
+    const std::size_t back = rewind256 / 256;             // whole ticks before the newest
+    const std::int64_t frac = static_cast<std::int64_t>(rewind256 % 256);  // and a fraction of one more
+    const std::size_t i = m_frames.size() - 1 - back;     // the later of the two frames
     const Vec3i* a = find(m_frames[i], id);
     if (!a)
         return std::nullopt;
-    if (frac == 0 || i + 1 >= m_frames.size())
+    if (frac == 0 || i == 0)
         return *a;
-    const Vec3i* b = find(m_frames[i + 1], id);
+    const Vec3i* b = find(m_frames[i - 1], id);
     if (!b)
         return *a;
     auto lerp = [frac](std::int32_t x, std::int32_t y) {
@@ -61,7 +57,7 @@ std::optional<Vec3i> LagCompensation::positionAt(EntityId id, std::uint64_t time
 
 std::optional<LagCompensation::Hit> LagCompensation::raycast(EntityId shooter, const Vec3i& eye, std::uint16_t yaw,
                                                              std::int16_t pitch, std::int64_t range,
-                                                             std::uint64_t time256) const
+                                                             std::uint32_t rewind256) const
 {
     if (m_frames.empty())
         return std::nullopt;
@@ -73,12 +69,12 @@ std::optional<LagCompensation::Hit> LagCompensation::raycast(EntityId shooter, c
     const double height = 1.8 * kPositionUnitsPerMetre;
 
     std::optional<Hit> best;
-    const Tick base = static_cast<Tick>(std::clamp<std::uint64_t>(time256 / 256, m_frames.front().tick, m_frames.back().tick));
-    const Frame& frame = m_frames[base - m_frames.front().tick];
+    const std::size_t back = std::min(rewind256, maxRewind256()) / 256;
+    const Frame& frame = m_frames[m_frames.size() - 1 - back];
     for (const auto& [id, unused] : frame.positions) {
         if (id.generation == 0 || id == shooter)
             continue;
-        const auto pos = positionAt(id, time256);
+        const auto pos = positionAt(id, rewind256);
         if (!pos)
             continue;
         // Closest approach of the ray to the capsule's axis, sampled as a sphere column.

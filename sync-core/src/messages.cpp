@@ -49,12 +49,13 @@ void writeInputMessage(BitWriter& w, const InputMessage& m)
     w.writeBits(newest.tick, 32);
     w.writeBits(newest.viewTime256, 32);
     writeCommandBody(w, newest);
-    // Older commands: consecutive sequences, ticks and view times as small backwards steps.
+    // Older commands: consecutive sequences, ticks and view times as small backwards steps,
+    // modulo 2^32 (both counters wrap: the view time after 2^24 ticks).
     for (std::size_t i = 1; i < count; ++i) {
         const InputCommand& c = m.commands[i];
         const InputCommand& prev = m.commands[i - 1];
-        w.writeGamma(prev.tick >= c.tick ? prev.tick - c.tick : 0);
-        w.writeGamma(prev.viewTime256 >= c.viewTime256 ? prev.viewTime256 - c.viewTime256 : 0);
+        w.writeGamma(static_cast<std::uint32_t>(prev.tick - c.tick));
+        w.writeGamma(static_cast<std::uint32_t>(prev.viewTime256 - c.viewTime256));
         writeCommandBody(w, c);
     }
 }
@@ -99,7 +100,7 @@ Result<InputMessage> readInputMessage(BitReader& r)
         auto dv = r.readGamma();
         if (!dt || !dv)
             return r.failed() ? ErrorCode::EndOfData : ErrorCode::OutOfRange;
-        if (*dt > prev.tick || *dv > prev.viewTime256)
+        if (*dt > 0xFFFFFFFFu || *dv > 0xFFFFFFFFu)
             return ErrorCode::OutOfRange;
         InputCommand c;
         c.sequence = prev.sequence - 1;

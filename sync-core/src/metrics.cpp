@@ -94,6 +94,8 @@ void RegionMetrics::merge(const RegionMetrics& o)
     snapshotBits += o.snapshotBits;
     entitiesSent += o.entitiesSent;
     corrections += o.corrections;
+    inputsDropped += o.inputsDropped;
+    shotsClamped += o.shotsClamped;
     connects += o.connects;
     disconnects += o.disconnects;
     malformedPackets += o.malformedPackets;

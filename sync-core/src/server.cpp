@@ -49,6 +49,14 @@ std::string validateServerConfig(const ServerConfig& config)
     return {};
 }
 
+std::uint32_t rewindLimit256(TimeUs rtt, const RuntimeKnobs& knobs, TimeUs margin)
+{
+    const TimeUs interpolation = knobs.interpolationDelayOverrideMs > 0 ? millis(knobs.interpolationDelayOverrideMs)
+                                                                        : kMicrosPerSecond / std::max(1, knobs.snapshotHz);
+    const TimeUs total = std::max<TimeUs>(0, rtt) + interpolation + std::max<TimeUs>(0, margin);
+    return static_cast<std::uint32_t>(std::min<TimeUs>(total * knobs.tickHz * 256 / kMicrosPerSecond, 0x7FFFFFFF));
+}
+
 Server::Server(ServerConfig config, DatagramSocket& socket)
     : m_config(withSlots(std::move(config))), m_transport(m_config.transport, m_config.tokenKey, socket),
       m_world(m_config.knobs, m_config.world)
@@ -183,6 +191,7 @@ void Server::handleEvent(TransportEvent& event, TimeUs)
     case TransportEvent::Kind::Disconnected: {
         auto it = m_clients.find(event.client);
         if (it != m_clients.end()) {
+            foldLinkTotals(it->second, event.finalStats);  // what it lost up to its last packet counts
             m_world.despawn(it->second.player);
             m_clients.erase(it);
             ++m_metrics.disconnects;
@@ -223,6 +232,9 @@ void Server::handleInput(int, ClientSlot& slot, std::span<const std::uint8_t> da
 void Server::tick()
 {
     const auto started = std::chrono::steady_clock::now();  // measures our own cost only
+    for (auto& [client, slot] : m_clients)
+        m_world.setRewindLimit(slot.player, rewindLimit256(m_transport.linkStats(client).smoothedRtt, m_world.knobs(),
+                                                           m_config.lagCompensationMargin));
     m_world.step();
     const RuntimeKnobs& k = m_world.knobs();
     sendSnapshots();
@@ -296,17 +308,22 @@ void Server::advance(TimeUs now)
     m_metrics.rejectedTokens += (c.tokensForged + c.tokensExpired + c.tokensReplayed) - (m_countersSeen.tokensForged + m_countersSeen.tokensExpired + m_countersSeen.tokensReplayed);
     m_metrics.refusedConnects += c.refused - m_countersSeen.refused;
     m_countersSeen = c;
-    std::uint64_t lost = 0, acked = 0;
-    for (const auto& [client, slot] : m_clients) {
-        const LinkStats& s = m_transport.linkStats(client);
-        lost += s.packetsLost;
-        acked += s.packetsAcked;
-    }
-    // Per-link totals are cumulative; report the growth since last time.
-    m_metrics.packetsLost += lost > m_linkLostSeen ? lost - m_linkLostSeen : 0;
-    m_metrics.packetsAcked += acked > m_linkAckedSeen ? acked - m_linkAckedSeen : 0;
-    m_linkLostSeen = lost;
-    m_linkAckedSeen = acked;
+    // Per-link totals are cumulative: fold each link's growth since last time (a sum over the
+    // links connected now would shrink whenever a client leaves, and undercount loss under churn).
+    for (auto& [client, slot] : m_clients)
+        foldLinkTotals(slot, m_transport.linkStats(client));
+    m_metrics.shotsClamped += m_world.shotsClamped() - m_shotsClampedSeen;
+    m_shotsClampedSeen = m_world.shotsClamped();
+    m_metrics.inputsDropped += m_world.inputsDropped() - m_inputsDroppedSeen;
+    m_inputsDroppedSeen = m_world.inputsDropped();
+}
+
+void Server::foldLinkTotals(ClientSlot& slot, const LinkStats& stats)
+{
+    m_metrics.packetsLost += stats.packetsLost - slot.lostSeen;
+    m_metrics.packetsAcked += stats.packetsAcked - slot.ackedSeen;
+    slot.lostSeen = stats.packetsLost;
+    slot.ackedSeen = stats.packetsAcked;
 }
 
 } // namespace lv

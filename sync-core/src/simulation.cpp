@@ -30,6 +30,16 @@ std::int32_t approach(std::int32_t current, std::int32_t target, std::int32_t ma
 
 } // namespace
 
+std::int64_t stepDistance(std::int32_t v, std::int64_t phase, std::int64_t ticks, int tickHz)
+{
+    // Floor of an exact double quotient: both operands are integers below 2^25 and the divisor is
+    // at most 240, so the quotient is never within rounding of an integer it is not: exact, and
+    // the same on every IEEE machine (and several times cheaper than 64-bit integer division).
+    const double hz = tickHz;
+    return static_cast<std::int64_t>(std::floor(double(std::int64_t{v} * (phase + ticks)) / hz))
+        - static_cast<std::int64_t>(std::floor(double(std::int64_t{v} * phase) / hz));
+}
+
 std::int32_t sinQ14(std::uint16_t angle) { return sineTable()[angle >> 6]; }
 std::int32_t cosQ14(std::uint16_t angle) { return sineTable()[static_cast<std::uint16_t>(angle + 16384) >> 6]; }
 
@@ -75,12 +85,19 @@ PlayerState simulate(const PlayerState& state, const InputCommand& input, int ti
     next.velocity.y = std::clamp(next.velocity.y, -kMaxSpeed + 1, kMaxSpeed - 1);
     next.velocity.z = std::clamp(next.velocity.z, -kMaxSpeed + 1, kMaxSpeed - 1);
 
-    // Velocity units and position units are both 1/128 m, so position += v / tickHz.
+    // Velocity units and position units are both 1/128 m, so position += v / tickHz, in the exact
+    // fraction the integrator's phase gets: over any tickHz consecutive moving ticks the steps
+    // add up to v exactly. Rounding each tick instead made speed depend on the rate (-6 % walking
+    // at 120 Hz). The phase only advances while moving, so a player standing still keeps it and
+    // dead reckoning (which assumes the same) stays exact for them too.
+    const std::int64_t phase = state.stepPhase % tickHz;
+    const bool stepping = next.velocity != Vec3i{};
+    next.stepPhase = static_cast<std::uint8_t>(stepping ? (phase + 1) % tickHz : phase);
     next.position.x = static_cast<std::int32_t>(std::clamp<std::int64_t>(
-        state.position.x + roundDiv(next.velocity.x, tickHz), -kWorldHalfExtent, kWorldHalfExtent - 1));
+        state.position.x + stepDistance(next.velocity.x, phase, 1, tickHz), -kWorldHalfExtent, kWorldHalfExtent - 1));
     next.position.y = static_cast<std::int32_t>(std::clamp<std::int64_t>(
-        state.position.y + roundDiv(next.velocity.y, tickHz), -kWorldHalfExtent, kWorldHalfExtent - 1));
-    std::int64_t z = state.position.z + roundDiv(next.velocity.z, tickHz);
+        state.position.y + stepDistance(next.velocity.y, phase, 1, tickHz), -kWorldHalfExtent, kWorldHalfExtent - 1));
+    std::int64_t z = state.position.z + stepDistance(next.velocity.z, phase, 1, tickHz);
     if (z <= 0) {
         z = 0;
         if (next.velocity.z < 0)

@@ -41,7 +41,7 @@ bool validState(const PlayerState& s)
         && inVel(s.velocity.x) && inVel(s.velocity.y) && inVel(s.velocity.z)
         && s.pitch >= -kPitchLimit && s.pitch <= kPitchLimit
         && static_cast<int>(s.mode) < kMoveModeCount && s.animation < kAnimationCount
-        && s.health <= kMaxHealth && static_cast<int>(s.platform) < kPlatformCount;
+        && s.health <= kMaxHealth && static_cast<int>(s.platform) < kPlatformCount && s.stepPhase < kMaxTickHz;
 }
 
 template <typename W>
@@ -66,6 +66,7 @@ void writeFull(W& w, const PlayerState& s)
     w.writeRanged(static_cast<int>(s.mode), 0, kMoveModeCount - 1);
     w.writeBits(s.animation, 6);
     w.writeRanged(s.health, 0, kMaxHealth);
+    w.writeRanged(s.stepPhase, 0, kMaxTickHz - 1);
 }
 
 /// Residuals of `c` against the prediction `p`, grouped so that untouched groups cost one bit.
@@ -75,7 +76,7 @@ void writeDelta(W& w, const PlayerState& p, const PlayerState& c)
     const bool pos = c.position != p.position;
     const bool vel = c.velocity != p.velocity;
     const bool ang = c.yaw != p.yaw || c.pitch != p.pitch;
-    const bool misc = c.mode != p.mode || c.animation != p.animation || c.health != p.health;
+    const bool misc = c.mode != p.mode || c.animation != p.animation || c.health != p.health || c.stepPhase != p.stepPhase;
     w.writeBool(pos);
     if (pos) {
         w.writeSignedGamma(std::int64_t{c.position.x} - p.position.x);
@@ -108,6 +109,10 @@ void writeDelta(W& w, const PlayerState& p, const PlayerState& c)
         w.writeBool(health);
         if (health)
             w.writeRanged(c.health, 0, kMaxHealth);
+        const bool phase = c.stepPhase != p.stepPhase;
+        w.writeBool(phase);
+        if (phase)
+            w.writeRanged(c.stepPhase, 0, kMaxTickHz - 1);
     }
 }
 
@@ -214,6 +219,14 @@ Result<PlayerState> readDelta(BitReader& r, const PlayerState& p)
                 return h.error();
             c.health = static_cast<std::uint8_t>(*h);
         }
+        if (flag = r.readBool(); !flag)
+            return flag.error();
+        if (*flag) {
+            auto ph = narrow<int>(r.readRanged(0, kMaxTickHz - 1));
+            if (!ph)
+                return ph.error();
+            c.stepPhase = static_cast<std::uint8_t>(*ph);
+        }
     }
     if (!validState(c))
         return ErrorCode::OutOfRange;
@@ -232,29 +245,21 @@ const PlayerState* SnapshotRecord::find(std::uint16_t index) const
 PlayerState predictFromBaseline(const PlayerState& baseline, Tick ticks, int tickHz)
 {
     tickHz = std::clamp(tickHz, 1, kMaxTickHz);
-    // Per-tick step of every possible velocity at this tick rate: a table lookup instead of three
-    // integer divisions per entity per client per snapshot. Same values as roundDiv.
-    struct StepTable {
-        int hz = -1;
-        std::array<std::int16_t, 2 * kMaxSpeed> step{};
-    };
-    thread_local StepTable table;
-    if (table.hz != tickHz) {
-        for (std::int32_t v = -kMaxSpeed; v < kMaxSpeed; ++v)
-            table.step[static_cast<std::size_t>(v + kMaxSpeed)] = static_cast<std::int16_t>(roundDiv(v, tickHz));
-        table.hz = tickHz;
-    }
     const std::int64_t dt = std::min<std::int64_t>(ticks, tickHz / 2);
     PlayerState p = baseline;
-    // Step exactly as the simulation does (rounded per tick), so a player moving at constant
-    // velocity lands precisely on the prediction and costs one bit.
+    // Step exactly as the simulation does (one command per tick, each its fraction of the
+    // velocity from the baseline's integrator phase), so a player moving at constant velocity
+    // lands precisely on the prediction and costs one bit.
+    if (baseline.velocity == Vec3i{})
+        return p;  // standing still: neither position nor the integrator's phase moves
+    const std::int64_t phase = baseline.stepPhase % tickHz;
     auto advance = [&](std::int32_t pos, std::int32_t vel, std::int64_t lo, std::int64_t hi) {
-        const std::int64_t step = table.step[static_cast<std::size_t>(std::clamp(vel, -kMaxSpeed, kMaxSpeed - 1) + kMaxSpeed)];
-        return static_cast<std::int32_t>(std::clamp<std::int64_t>(pos + dt * step, lo, hi));
+        return static_cast<std::int32_t>(std::clamp<std::int64_t>(pos + stepDistance(vel, phase, dt, tickHz), lo, hi));
     };
     p.position.x = advance(baseline.position.x, baseline.velocity.x, -kWorldHalfExtent, kWorldHalfExtent - 1);
     p.position.y = advance(baseline.position.y, baseline.velocity.y, -kWorldHalfExtent, kWorldHalfExtent - 1);
     p.position.z = advance(baseline.position.z, baseline.velocity.z, 0, kWorldMaxZ - 1);
+    p.stepPhase = static_cast<std::uint8_t>((phase + dt) % tickHz);
     return p;
 }
 
@@ -299,8 +304,10 @@ Result<PlayerState> readFullState(BitReader& r, EntityId id)
     auto mode = narrow<int>(r.readRanged(0, kMoveModeCount - 1));
     auto anim = r.readBits(6);
     auto health = narrow<int>(r.readRanged(0, kMaxHealth));
-    if (!yaw || !pitch || !mode || !anim || !health)
+    auto phase = narrow<int>(r.readRanged(0, kMaxTickHz - 1));
+    if (!yaw || !pitch || !mode || !anim || !health || !phase)
         return r.failed() ? ErrorCode::EndOfData : ErrorCode::OutOfRange;
+    s.stepPhase = static_cast<std::uint8_t>(*phase);
     s.yaw = static_cast<std::uint16_t>(*yaw);
     s.pitch = *pitch;
     s.mode = static_cast<MoveMode>(*mode);
@@ -314,11 +321,17 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
     SnapshotEncodeOutput out;
     out.record.tick = in.tick;
     out.record.tickHz = std::clamp(in.tickHz, 1, kMaxTickHz);
+    out.record.epochTick = in.epochTick;
+    out.record.epochTimeUs = in.epochTimeUs;
     const int hz = out.record.tickHz;
 
     const SnapshotRecord* base = in.baseline;
-    if (base && (base->tick >= in.tick || in.tick - base->tick > kMaxBaselineAge))
+    if (base && (!tickBefore(base->tick, in.tick) || in.tick - base->tick > kMaxBaselineAge))
         base = nullptr;  // unusable: fall back to full state rather than send a bad reference
+    // The epoch costs one bit while it is the one the client already holds (the baseline's, or
+    // the initial one for full state).
+    const bool epochSent = base ? (base->epochTick != in.epochTick || base->epochTimeUs != in.epochTimeUs)
+                                : (in.epochTick != 0 || in.epochTimeUs != 0);
     const Tick age = base ? in.tick - base->tick : 0;
 
     // Scratch reused across calls on this thread: encoding runs for every client at 20 Hz and
@@ -364,7 +377,7 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
     removed.clear();
     predicted.clear();
     std::size_t removedCount = 0;
-    std::size_t fixedBits = kTickBits + 8 + 1 + (base ? gammaBits(age) : 0);
+    std::size_t fixedBits = kTickBits + 8 + 1 + 1 + (epochSent ? 32 + 64 : 0) + (base ? gammaBits(age) : 0);
     if (base) {
         removed.assign(base->entities.size(), 0);
         predicted.resize(base->entities.size());
@@ -473,6 +486,11 @@ SnapshotEncodeOutput encodeSnapshot(BitWriter& w, const SnapshotEncodeInput& in)
     const std::size_t startBits = w.bitCount();
     w.writeBits(in.tick, kTickBits);
     w.writeRanged(hz, 1, kMaxTickHz);
+    w.writeBool(epochSent);
+    if (epochSent) {
+        w.writeBits(in.epochTick, 32);
+        w.writeBits(static_cast<std::uint64_t>(in.epochTimeUs), 64);
+    }
     w.writeBool(base != nullptr);
     if (base) {
         w.writeGamma(age);
@@ -530,6 +548,19 @@ Result<SnapshotRecord> decodeSnapshot(BitReader& r, const BaselineLookup& findBa
     if (!hz)
         return hz.error();
     record.tickHz = static_cast<int>(*hz);
+    auto epochSent = r.readBool();
+    if (!epochSent)
+        return epochSent.error();
+    if (*epochSent) {
+        auto epochTick = r.readBits(32);
+        auto epochTime = r.readBits(64);
+        if (!epochTick || !epochTime)
+            return ErrorCode::EndOfData;
+        record.epochTick = static_cast<Tick>(*epochTick);
+        record.epochTimeUs = static_cast<TimeUs>(*epochTime);
+        if (record.epochTimeUs < 0 || tickBefore(record.tick, record.epochTick))
+            return ErrorCode::OutOfRange;  // an epoch after its own snapshot
+    }
     auto hasBase = r.readBool();
     if (!hasBase)
         return hasBase.error();
@@ -539,11 +570,16 @@ Result<SnapshotRecord> decodeSnapshot(BitReader& r, const BaselineLookup& findBa
         auto age = r.readGamma();
         if (!age)
             return age.error();
-        if (*age == 0 || *age > kMaxBaselineAge || *age > record.tick)
+        if (*age == 0 || *age > kMaxBaselineAge)
             return ErrorCode::OutOfRange;
-        const SnapshotRecord* base = findBaseline ? findBaseline(record.tick - static_cast<Tick>(*age)) : nullptr;
-        if (!base || base->tick != record.tick - *age)
+        const Tick baseTick = record.tick - static_cast<Tick>(*age);  // modular: the counter may have wrapped
+        const SnapshotRecord* base = findBaseline ? findBaseline(baseTick) : nullptr;
+        if (!base || base->tick != baseTick)
             return ErrorCode::BadBaseline;
+        if (!*epochSent) {
+            record.epochTick = base->epochTick;
+            record.epochTimeUs = base->epochTimeUs;
+        }
         auto removedCount = r.readGamma();
         if (!removedCount)
             return removedCount.error();

@@ -611,6 +611,7 @@ void ServerTransport::release(int client, DisconnectReason reason)
     if (!slot)
         return;
     m_byAddress.erase(slot->address);
+    const LinkStats finalStats = slot->link->stats();
     slot.reset();
     // A min-heap: slots are reused lowest first, as they always were (deterministic simulations
     // depend on which slot a client gets).
@@ -621,6 +622,7 @@ void ServerTransport::release(int client, DisconnectReason reason)
     e.kind = TransportEvent::Kind::Disconnected;
     e.client = client;
     e.reason = reason;
+    e.finalStats = finalStats;
     m_events.push_back(std::move(e));
 }
 

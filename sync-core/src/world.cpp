@@ -6,8 +6,36 @@
 namespace lv {
 
 ServerWorld::ServerWorld(RuntimeKnobs knobs, WorldConfig config)
-    : m_knobs(std::move(knobs)), m_config(config), m_lagComp(config.lagCompensationTicks)
+    : m_knobs(std::move(knobs)), m_config(config), m_tick(config.startTick), m_epochTick(config.startTick),
+      m_lagComp(config.lagCompensationTicks)
 {
+}
+
+void ServerWorld::setKnobs(const RuntimeKnobs& knobs)
+{
+    if (knobs.tickHz != m_knobs.tickHz) {
+        m_epochTimeUs = timeOf(m_tick);
+        m_epochTick = m_tick;
+    }
+    m_knobs = knobs;
+}
+
+TimeUs ServerWorld::timeOf(Tick tick) const
+{
+    const auto ticks = static_cast<std::int64_t>(static_cast<std::int32_t>(tick - m_epochTick));
+    return m_epochTimeUs + ticks * kMicrosPerSecond / std::max(1, m_knobs.tickHz);
+}
+
+void ServerWorld::setRewindLimit(EntityId id, std::uint32_t rewind256)
+{
+    if (const int slot = slotOf(id); slot >= 0)
+        m_controls[static_cast<std::size_t>(slot)].maxRewind256 = rewind256;
+}
+
+std::uint64_t ServerWorld::inputsDropped(EntityId id) const
+{
+    const int slot = slotOf(id);
+    return slot < 0 ? 0 : m_controls[static_cast<std::size_t>(slot)].dropped;
 }
 
 std::optional<EntityId> ServerWorld::spawn(Platform platform, const Vec3i& position, std::uint16_t yaw)
@@ -89,8 +117,13 @@ bool ServerWorld::queueInput(EntityId id, const InputCommand& input)
     if (it != c.queue.end() && it->sequence == input.sequence)
         return true;
     c.queue.insert(it, input);
-    if (c.queue.size() > m_config.inputQueueLimit)
-        c.queue.erase(c.queue.begin());  // a client flooding inputs loses its oldest, not our memory
+    if (c.queue.size() > m_config.inputQueueLimit) {
+        // More than the budget lets through: the oldest go (latency stays bounded; a speed hack
+        // only loses its own commands), counted per player.
+        c.queue.erase(c.queue.begin());
+        ++c.dropped;
+        ++m_inputsDropped;
+    }
     return true;
 }
 
@@ -112,7 +145,7 @@ bool ServerWorld::push(EntityId id, const Vec3i& displacement, const Vec3i& velo
 void ServerWorld::fire(std::size_t slot, const InputCommand& input)
 {
     Control& c = m_controls[slot];
-    if (m_tick < c.nextShotTick)
+    if (tickBefore(m_tick, c.nextShotTick))
         return;
     c.nextShotTick = m_tick + static_cast<Tick>(std::max(1, m_knobs.tickHz / std::max(1, m_config.shotsPerSecond)));
     ++m_shots;
@@ -120,9 +153,17 @@ void ServerWorld::fire(std::size_t slot, const InputCommand& input)
     Vec3i eye = shooter.position;
     eye.z += static_cast<std::int32_t>(1.6 * kPositionUnitsPerMetre);
     const auto range = static_cast<std::int64_t>(m_config.weaponRangeM * kPositionUnitsPerMetre);
-    // View time is in 1/256 tick; it can never be later than now.
-    const std::uint64_t now256 = std::uint64_t{m_tick} * 256;
-    const auto hit = m_lagComp.raycast(shooter.id, eye, input.yaw, input.pitch, range, std::min<std::uint64_t>(input.viewTime256, now256));
+    // View time is in 1/256 tick, modulo 2^32 (it wraps after 2^24 ticks: 6.5 days at 30 Hz), so
+    // only the difference to now is meaningful. A view from the future is judged now; one older
+    // than the player's rewind limit (RTT + interpolation delay + margin) is clamped to it.
+    const std::uint32_t now256 = static_cast<std::uint32_t>(m_tick) * 256u;
+    const std::int32_t claimed = static_cast<std::int32_t>(now256 - input.viewTime256);
+    std::uint32_t rewind = claimed > 0 ? static_cast<std::uint32_t>(claimed) : 0;
+    if (rewind > c.maxRewind256 || rewind > m_lagComp.maxRewind256()) {
+        rewind = std::min(c.maxRewind256, m_lagComp.maxRewind256());
+        ++m_shotsClamped;
+    }
+    const auto hit = m_lagComp.raycast(shooter.id, eye, input.yaw, input.pitch, range, rewind);
     if (!hit)
         return;
     const int target = slotOf(hit->target);
@@ -136,15 +177,23 @@ void ServerWorld::fire(std::size_t slot, const InputCommand& input)
 void ServerWorld::step()
 {
     ++m_tick;
+    if (static_cast<Tick>(m_tick - m_epochTick) >= (Tick{1} << 30)) {
+        // Keep epochs short of the tick counter's wrap, so tick differences stay unambiguous.
+        m_epochTimeUs = timeOf(m_tick);
+        m_epochTick = m_tick;
+    }
+    const std::size_t burst = std::max<std::size_t>(1, m_config.inputBurst);
     for (std::size_t i = 0; i < m_players.size(); ++i) {
         Control& c = m_controls[i];
+        c.credit = std::min(c.credit + 1, burst);  // one command per tick of server time
         std::size_t applied = 0;
-        while (!c.queue.empty() && applied < m_config.maxInputsPerTick) {
+        while (!c.queue.empty() && applied < m_config.maxInputsPerTick && c.credit > 0) {
             const InputCommand input = c.queue.front();
             c.queue.erase(c.queue.begin());
             m_players[i] = simulate(m_players[i], input, m_knobs.tickHz, m_config.tuning);
             c.lastSequence = input.sequence;
             ++applied;
+            --c.credit;
             if (input.buttons & ButtonFire)
                 fire(i, input);
         }
@@ -164,13 +213,13 @@ const SpatialGrid& ServerWorld::grid()
 
 void ClientView::acknowledge(Tick tick)
 {
-    if (m_acked && tick <= *m_acked)
+    if (m_acked && !tickBefore(*m_acked, tick))
         return;
     if (!record(tick))
         return;  // not a snapshot we sent (or long gone): ignore rather than trust it
     m_acked = tick;
     // Acks only move forward, so older records can never be a baseline again.
-    while (!m_history.empty() && m_history.front().tick < tick) {
+    while (!m_history.empty() && tickBefore(m_history.front().tick, tick)) {
         if (m_spare.capacity() < m_history.front().entities.capacity())
             m_spare.swap(m_history.front().entities);  // keep the allocation for the next record
         m_history.pop_front();
@@ -180,7 +229,7 @@ void ClientView::acknowledge(Tick tick)
 const SnapshotRecord* ClientView::record(Tick tick) const
 {
     auto it = std::lower_bound(m_history.begin(), m_history.end(), tick,
-                               [](const SnapshotRecord& r, Tick t) { return r.tick < t; });
+                               [](const SnapshotRecord& r, Tick t) { return tickBefore(r.tick, t); });
     return it != m_history.end() && it->tick == tick ? &*it : nullptr;
 }
 
@@ -262,6 +311,8 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     SnapshotEncodeInput input;
     input.tick = world.tick();
     input.tickHz = knobs.tickHz;
+    input.epochTick = world.epochTick();
+    input.epochTimeUs = world.epochTimeUs();
     input.baseline = baseline;
     input.candidates = m_candidates;
     input.budgetBits = budgetBits;
@@ -270,13 +321,15 @@ SnapshotEncodeOutput ClientView::buildSnapshot(ServerWorld& world, BitWriter& wr
     for (std::size_t c = 0; c < out.candidateUpdated.size(); ++c)
         if (out.candidateUpdated[c] && m_candidatePriorityPos[c] != kNoPriority)
             m_priority[m_candidatePriorityPos[c]].second = 0.0f;
-    if (!m_history.empty() && m_history.back().tick >= out.record.tick)
+    if (!m_history.empty() && !tickBefore(m_history.back().tick, out.record.tick))
         m_history.clear();  // the world was reset behind us: start over with full state
     SnapshotRecord& kept = m_history.emplace_back();
     kept.entities.swap(m_spare);  // reuse a retired record's allocation
     kept.entities.assign(out.record.entities.begin(), out.record.entities.end());
     kept.tick = out.record.tick;
     kept.tickHz = out.record.tickHz;
+    kept.epochTick = out.record.epochTick;
+    kept.epochTimeUs = out.record.epochTimeUs;
     while (m_history.size() > kHistory) {
         m_spare.swap(m_history.front().entities);
         m_history.pop_front();

@@ -16,20 +16,23 @@ class LagCompensation {
 public:
     explicit LagCompensation(std::size_t maxTicks = 64) : m_maxTicks(maxTicks) {}
 
-    /// Records the positions at the end of `tick` (ticks must increase).
+    /// Records the positions at the end of `tick` (ticks must follow each other).
     void record(Tick tick, std::span<const PlayerState> players);
-    /// Position of `id` at `time256` (server time in 1/256 tick), interpolated between recorded
-    /// ticks and clamped to the history window; nullopt if the entity is not in the window.
-    std::optional<Vec3i> positionAt(EntityId id, std::uint64_t time256) const;
+    /// Position of `id` `rewind256` (in 1/256 tick) before the newest recorded tick, interpolated
+    /// between recorded ticks and clamped to the history window; nullopt if the entity is not in
+    /// the window. Relative, so nothing depends on the tick counter's absolute value (it wraps).
+    std::optional<Vec3i> positionAt(EntityId id, std::uint32_t rewind256) const;
 
     struct Hit {
         EntityId target;
         std::int64_t distance;  ///< along the ray, position units
     };
-    /// Nearest player (not `shooter`) whose rewound body (a vertical capsule: radius 0.5 m, height
-    /// 1.8 m) the ray from `eye` along yaw/pitch hits within `range` position units.
+    /// Nearest player (not `shooter`) whose body rewound by `rewind256` (a vertical capsule: radius
+    /// 0.5 m, height 1.8 m) the ray from `eye` along yaw/pitch hits within `range` position units.
     std::optional<Hit> raycast(EntityId shooter, const Vec3i& eye, std::uint16_t yaw, std::int16_t pitch,
-                               std::int64_t range, std::uint64_t time256) const;
+                               std::int64_t range, std::uint32_t rewind256) const;
+    /// The deepest rewind the history holds (1/256 tick).
+    std::uint32_t maxRewind256() const { return m_frames.empty() ? 0 : static_cast<std::uint32_t>(m_frames.size() - 1) * 256; }
 
     Tick oldestTick() const { return m_frames.empty() ? 0 : m_frames.front().tick; }
     Tick newestTick() const { return m_frames.empty() ? 0 : m_frames.back().tick; }

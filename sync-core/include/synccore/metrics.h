@@ -54,7 +54,11 @@ struct RegionMetrics {
     std::uint64_t snapshotsSent = 0;
     std::uint64_t snapshotBits = 0;    ///< payload bits of all snapshots sent
     std::uint64_t entitiesSent = 0;    ///< entity records in those snapshots
-    std::uint64_t corrections = 0;     ///< reported by clients (local sessions) or estimated by the host
+    /// Prediction corrections as the clients report them (client-reported: a client can lie; the
+    /// figure is shown as such everywhere).
+    std::uint64_t corrections = 0;
+    std::uint64_t inputsDropped = 0;   ///< commands beyond a player's input budget (speed hacks, lag switches, fast clocks)
+    std::uint64_t shotsClamped = 0;    ///< shots claiming a view older than the player's rewind limit
     std::uint64_t connects = 0;
     std::uint64_t disconnects = 0;
     std::uint64_t malformedPackets = 0;

@@ -21,6 +21,8 @@ struct ServerConfig {
     int capacity = 4096;            ///< players admitted at most (1..kMaxCapacity; the transport gets as many slots)
     /// Lifetime of the fresh token a Redirect carries (the target admits the player with it).
     TimeUs redirectTokenLifetime = seconds(30);
+    /// Lag compensation rewinds a player's shot at most its RTT plus interpolation delay plus this.
+    TimeUs lagCompensationMargin = millis(100);
     std::uint64_t seed = 1;         ///< spawn placement when a token carries no spawn point
     /// How late the tick loop may fall behind before it skips ticks instead of catching up.
     TimeUs maxCatchUp = millis(250);
@@ -30,6 +32,11 @@ struct ServerConfig {
 constexpr int kMaxCapacity = 65535;
 /// An empty string when the configuration can run, else a message naming the problem.
 std::string validateServerConfig(const ServerConfig& config);
+
+/// The deepest rewind (1/256 tick) a shot may claim: the player's RTT, plus the interpolation
+/// delay its client runs at (the override, else one snapshot interval), plus `margin` (which
+/// covers the jitter part of an adaptive delay).
+std::uint32_t rewindLimit256(TimeUs rtt, const RuntimeKnobs& knobs, TimeUs margin);
 
 /// Token user data layout understood by the server (32 bytes): [0] platform, [1..4] spawn x and
 /// [5..8] spawn y (little-endian int32, position units), [9] 1 if a spawn point is given.
@@ -83,7 +90,10 @@ private:
         EntityId player;
         std::unique_ptr<ClientView> view;
         std::uint32_t correctionsReported = 0;
+        std::uint64_t lostSeen = 0;    // link totals already folded into the metrics
+        std::uint64_t ackedSeen = 0;
     };
+    void foldLinkTotals(ClientSlot& slot, const LinkStats& stats);
     void handleEvent(TransportEvent& event, TimeUs now);
     void handleInput(int client, ClientSlot& slot, std::span<const std::uint8_t> data);
     void tick();
@@ -98,8 +108,8 @@ private:
     TransportCounters m_countersSeen;
     TimeUs m_nextTickAt = 0;
     TimeUs m_lastNow = 0;
-    std::uint64_t m_linkLostSeen = 0;
-    std::uint64_t m_linkAckedSeen = 0;
+    std::uint64_t m_shotsClampedSeen = 0;
+    std::uint64_t m_inputsDroppedSeen = 0;
     bool m_started = false;
     std::uint64_t m_spawnCounter = 0;
     std::string m_redirectedTo;

@@ -29,6 +29,11 @@ constexpr std::int64_t roundDiv(std::int64_t num, std::int64_t den)
     return num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den);
 }
 
+/// Displacement over `ticks` ticks at velocity `v` (units/s) at `tickHz`, starting at integrator
+/// phase `phase`: floor(v (phase + ticks) / hz) - floor(v phase / hz). Consecutive steps add up to
+/// exactly v * ticks / hz (within one unit), whatever the rate: no per-tick rounding bias.
+std::int64_t stepDistance(std::int32_t v, std::int64_t phase, std::int64_t ticks, int tickHz);
+
 /// Advances one player by one input command at `tickHz`. Pure and deterministic: the server and
 /// the client's prediction call exactly this, so a prediction with the same inputs from the same
 /// state is bit-identical (zero corrections) unless the server changes the state from outside.

@@ -17,8 +17,17 @@ namespace lv {
 struct SnapshotRecord {
     Tick tick = 0;
     int tickHz = 30;
+    /// The server's time base: server time is continuous across tick-rate changes, and each rate
+    /// change starts an epoch (the tick it happened at and the server time then).
+    Tick epochTick = 0;
+    TimeUs epochTimeUs = 0;
     std::vector<PlayerState> entities;  ///< sorted by id.index, indices unique
     const PlayerState* find(std::uint16_t index) const;
+    /// Server time of this snapshot, µs.
+    TimeUs timeUs() const
+    {
+        return epochTimeUs + static_cast<std::int64_t>(static_cast<std::int32_t>(tick - epochTick)) * kMicrosPerSecond / tickHz;
+    }
     friend bool operator==(const SnapshotRecord&, const SnapshotRecord&) = default;
 };
 
@@ -41,6 +50,8 @@ struct SnapshotCandidate {
 struct SnapshotEncodeInput {
     Tick tick = 0;
     int tickHz = 30;
+    Tick epochTick = 0;       ///< the world's time epoch (see SnapshotRecord)
+    TimeUs epochTimeUs = 0;
     /// The newest snapshot the client acknowledged that the server still holds; null = full state.
     const SnapshotRecord* baseline = nullptr;
     /// Entities of the interest set, sorted by entity index and unique (a list that is not is

@@ -144,6 +144,7 @@ struct TransportEvent {
     std::array<std::uint8_t, kTokenUserDataSize> userData{};  ///< Connected (server side)
     DisconnectReason reason = DisconnectReason::None;
     DenyReason denyReason = DenyReason::None;  ///< client side, when reason == Denied
+    LinkStats finalStats;              ///< Disconnected (server side): the link's figures at the end
 };
 
 namespace detail {

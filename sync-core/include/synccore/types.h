@@ -12,6 +12,9 @@ constexpr TimeUs millis(std::int64_t ms) { return ms * 1000; }
 constexpr TimeUs seconds(std::int64_t s) { return s * kMicrosPerSecond; }
 
 using Tick = std::uint32_t;
+/// Tick order that survives the counter wrapping (2^32 ticks: 414 days at 120 Hz): `a` is before
+/// `b` when it is less than 2^31 ticks behind it. Every comparison of ticks goes through this.
+constexpr bool tickBefore(Tick a, Tick b) { return static_cast<std::int32_t>(a - b) < 0; }
 
 /// An entity slot and the generation of its current occupant, so a stale id never aliases a new
 /// player that reused the slot.
@@ -59,6 +62,12 @@ struct PlayerState {
     MoveMode mode = MoveMode::Idle;
     std::uint8_t animation = 0;  ///< animation state id, < 64
     std::uint8_t health = 100;   ///< 0..100
+    /// Where the movement integrator is in its tick-rate cycle (< the tick rate, < kMaxTickHz):
+    /// positions advance by exact fractions of the velocity per tick (so speed does not depend on
+    /// the tick rate), this phase says which fraction comes next, and it advances once per tick
+    /// while moving. Replicated, so dead reckoning from a baseline lands exactly where the
+    /// simulation does.
+    std::uint8_t stepPhase = 0;
     friend constexpr bool operator==(const PlayerState&, const PlayerState&) = default;
 };
 constexpr int kAnimationCount = 64;

@@ -18,9 +18,17 @@ namespace lv {
 
 struct WorldConfig {
     MovementTuning tuning;
-    std::size_t maxInputsPerTick = 3;   ///< lets a player catch up after a burst, caps speed hacks
-    std::size_t inputQueueLimit = 64;
+    /// Input budget, tied to server time: every tick earns a player one command of credit, and at
+    /// most `inputBurst` can be banked. So a player may be a few ticks ahead after a burst (its
+    /// inputs arrived bunched by jitter), never persistently faster: a client sending commands
+    /// faster than the tick rate (a speed hack) or holding them back to release at once (a lag
+    /// switch) gains at most `inputBurst` ticks of movement.
+    std::size_t inputBurst = 4;
+    std::size_t maxInputsPerTick = 3;   ///< catch-up rate, within the credit
+    /// Commands waiting beyond the credit; past this the oldest are dropped and counted per player.
+    std::size_t inputQueueLimit = 8;
     std::size_t lagCompensationTicks = 64;
+    Tick startTick = 0;                 ///< the tick counter's start (tests of its wrap-around)
     std::uint8_t damagePerHit = 10;
     int shotsPerSecond = 5;
     double weaponRangeM = 150.0;
@@ -32,7 +40,8 @@ class ServerWorld {
 public:
     explicit ServerWorld(RuntimeKnobs knobs = {}, WorldConfig config = {});
 
-    void setKnobs(const RuntimeKnobs& knobs) { m_knobs = knobs; }
+    /// New knobs; a tick-rate change starts a new time epoch (server time stays continuous).
+    void setKnobs(const RuntimeKnobs& knobs);
     const RuntimeKnobs& knobs() const { return m_knobs; }
     const WorldConfig& config() const { return m_config; }
 
@@ -48,6 +57,18 @@ public:
     void step();
 
     Tick tick() const { return m_tick; }
+    /// Server time (µs since the world began) is continuous across tick-rate changes: it is
+    /// epochTime + (tick - epochTick) / tickHz, and every rate change starts a new epoch.
+    Tick epochTick() const { return m_epochTick; }
+    TimeUs epochTimeUs() const { return m_epochTimeUs; }
+    TimeUs timeOf(Tick tick) const;
+    /// The deepest rewind a shot of this player may claim (1/256 tick): its RTT plus interpolation
+    /// delay plus a margin, kept up to date by the Server. Deeper claims are clamped and counted.
+    void setRewindLimit(EntityId id, std::uint32_t rewind256);
+    std::uint64_t shotsClamped() const { return m_shotsClamped; }
+    /// Commands a player sent beyond its input budget, dropped (all players: inputsDropped()).
+    std::uint64_t inputsDropped(EntityId id) const;
+    std::uint64_t inputsDropped() const { return m_inputsDropped; }
     std::span<const PlayerState> players() const { return m_players; }
     const PlayerState* state(EntityId id) const;
     std::uint32_t lastProcessedInput(EntityId id) const;
@@ -67,12 +88,19 @@ private:
         std::vector<InputCommand> queue;  // sorted by sequence
         std::uint32_t lastSequence = 0;
         Tick nextShotTick = 0;
+        std::size_t credit = 0;           // commands the player may still apply (input budget)
+        std::uint64_t dropped = 0;        // commands beyond the budget
+        std::uint32_t maxRewind256 = ~std::uint32_t{0};  // until the Server says: the whole history
     };
     void fire(std::size_t slot, const InputCommand& input);
 
     RuntimeKnobs m_knobs;
     WorldConfig m_config;
     Tick m_tick = 0;
+    Tick m_epochTick = 0;
+    TimeUs m_epochTimeUs = 0;
+    std::uint64_t m_shotsClamped = 0;
+    std::uint64_t m_inputsDropped = 0;
     std::vector<PlayerState> m_players;   // dense
     std::vector<Control> m_controls;      // parallel to m_players
     std::vector<int> m_slotOfIndex;       // entity index -> dense slot, -1 if free
