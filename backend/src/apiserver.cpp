@@ -14,6 +14,8 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 #include <deque>
 #include <fstream>
 #include <set>
@@ -117,6 +119,8 @@ public:
         }
         if (m_queue.empty()) {
             m_writing = false;
+            lock.unlock();
+            drained();
             return;
         }
         m_current = std::move(m_queue.front());
@@ -129,6 +133,9 @@ public:
 
 protected:
     virtual void release() {}
+    /// Everything queued has been written (the client is keeping up).
+    virtual void drained() {}
+    std::size_t maxQueue() const { return m_maxQueue; }
 
 private:
     void OnDone() override
@@ -189,7 +196,7 @@ private:
 };
 
 template <typename Message, typename Event>
-class FeedStream final : public StreamWriter<Message> {
+class FeedStream : public StreamWriter<Message> {
 public:
     FeedStream(StreamRegistry& registry, std::size_t maxQueue, StreamCounters& counters)
         : StreamWriter<Message>(maxQueue, counters), m_registry(registry)
@@ -204,21 +211,200 @@ public:
         this->live();
     }
 
-private:
+protected:
     void release() override
     {
         m_subscription.reset();  // waits out a delivery in progress; none after this
         m_registry.remove(m_registryId);
     }
+
+private:
     StreamRegistry& m_registry;
     std::uint64_t m_registryId = 0;
     typename Feed<Event>::Subscription m_subscription;
 };
 
+/// Reads audit pages for WatchAudit replays on one thread of its own: never on a gRPC thread,
+/// never under the Cluster's or a feed's lock, one page per request (requests come as clients
+/// read, so a stalled client costs nothing and twenty full replays share the thread fairly).
+class AuditReplayer {
+public:
+    /// A stream's side of a replay: the stream unhooks itself (under `mutex`) when it ends.
+    struct Handle {
+        std::mutex mutex;
+        std::function<void(std::vector<AuditEntry>)> deliver;  // empty once the stream is gone
+    };
+    static constexpr std::size_t kMaxPage = 128;
+
+    explicit AuditReplayer(const Cluster& cluster) : m_cluster(cluster), m_thread([this] { run(); }) {}
+    ~AuditReplayer()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_all();
+        m_thread.join();
+    }
+    /// Reads up to `limit` entries after `afterId` and hands them to the handle's stream.
+    void request(std::shared_ptr<Handle> handle, std::uint64_t afterId, std::size_t limit)
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_jobs.push_back({std::move(handle), afterId, limit});
+        }
+        m_wake.notify_one();
+    }
+
+private:
+    struct Job {
+        std::shared_ptr<Handle> handle;
+        std::uint64_t afterId;
+        std::size_t limit;
+    };
+    void run()
+    {
+        std::unique_lock lock(m_mutex);
+        while (!m_stop) {
+            if (m_jobs.empty()) {
+                m_wake.wait(lock);
+                continue;
+            }
+            Job job = std::move(m_jobs.front());
+            m_jobs.pop_front();
+            lock.unlock();
+            {
+                std::lock_guard gone(job.handle->mutex);
+                if (job.handle->deliver)
+                    job.handle->deliver(m_cluster.audit(job.afterId, job.limit, {}));
+            }
+            lock.lock();
+        }
+    }
+    const Cluster& m_cluster;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Job> m_jobs;
+    bool m_stop = false;
+    std::thread m_thread;  // last: starts after everything above exists
+};
+
+/// WatchAudit: the entries after the client's id come from the store a page at a time as the
+/// client reads them, then live ones. Live entries that arrive during the replay wait (at most
+/// the stream's queue limit; past that the watcher is ended like any slow one and resumes after
+/// its last id) and follow the replay in order, each exactly once.
+class AuditStream final : public FeedStream<pb::AuditEntry, AuditEntry> {
+public:
+    AuditStream(StreamRegistry& registry, std::size_t maxQueue, StreamCounters& counters, AuditReplayer& replayer, std::uint64_t afterId)
+        : FeedStream(registry, maxQueue, counters), m_replayer(replayer), m_handle(std::make_shared<AuditReplayer::Handle>()), m_after(afterId)
+    {
+        m_handle->deliver = [this](std::vector<AuditEntry> page) { deliverPage(std::move(page)); };
+    }
+    /// Live entries from the Cluster's feed (its lock held: only queue).
+    void onLive(const AuditEntry& entry)
+    {
+        std::unique_lock lock(m_mutex);
+        if (!m_replaying) {
+            lock.unlock();
+            pushEntry(entry);
+            return;
+        }
+        if (entry.id <= m_after)
+            return;  // the replay has it
+        if (m_waiting.size() >= maxQueue()) {
+            lock.unlock();
+            finish({grpc::StatusCode::RESOURCE_EXHAUSTED, "audit grew by " + std::to_string(maxQueue())
+                                                              + " entries during the replay; resume after the last one received"});
+            return;
+        }
+        m_waiting.push_back(entry);
+    }
+    void begin(Feed<AuditEntry>::Subscription subscription)
+    {
+        hold(std::move(subscription));  // live from now: nothing published after this is missed
+        requestPage();
+    }
+
+private:
+    void pushEntry(const AuditEntry& entry)
+    {
+        pb::AuditEntry out;
+        convert::toProto(entry, out);
+        push(std::move(out));
+    }
+    void requestPage()
+    {
+        std::uint64_t after = 0;
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_replaying || m_pageAsked)
+                return;
+            m_pageAsked = true;
+            after = m_after;
+        }
+        m_replayer.request(m_handle, after, pageSize());
+    }
+    void deliverPage(std::vector<AuditEntry> page)
+    {
+        bool done = false;
+        {
+            std::lock_guard lock(m_mutex);
+            m_pageAsked = false;
+            if (!page.empty())
+                m_after = page.back().id;
+            done = page.size() < pageSize();
+        }
+        // Pushed outside the lock (a push may end the stream); live entries keep waiting until
+        // the replay has caught up with them, so the order holds.
+        for (const AuditEntry& e : page)
+            pushEntry(e);
+        if (!done)
+            return;  // the next page when the client has read this one (drained)
+        for (;;) {
+            std::vector<AuditEntry> caughtUp;
+            {
+                std::lock_guard lock(m_mutex);
+                for (AuditEntry& e : m_waiting)
+                    if (e.id > m_after) {
+                        m_after = e.id;
+                        caughtUp.push_back(std::move(e));
+                    }
+                m_waiting.clear();
+                if (caughtUp.empty()) {
+                    m_replaying = false;  // live from here: onLive pushes directly
+                    return;
+                }
+            }
+            for (const AuditEntry& e : caughtUp)
+                pushEntry(e);
+        }
+    }
+    void drained() override { requestPage(); }
+    /// Half the queue limit: a page and what arrives live meanwhile fit under the bound.
+    std::size_t pageSize() const { return std::clamp<std::size_t>(maxQueue() / 2, 1, AuditReplayer::kMaxPage); }
+    void release() override
+    {
+        {
+            std::lock_guard gone(m_handle->mutex);  // waits out a page being delivered
+            m_handle->deliver = nullptr;
+        }
+        FeedStream::release();
+    }
+
+    AuditReplayer& m_replayer;
+    std::shared_ptr<AuditReplayer::Handle> m_handle;
+    std::mutex m_mutex;
+    std::uint64_t m_after;
+    bool m_replaying = true;
+    bool m_pageAsked = false;
+    std::vector<AuditEntry> m_waiting;
+};
+
 class LiveOpsService final : public pb::LiveOps::CallbackService {
 public:
     LiveOpsService(Cluster& cluster, TokenTable tokens, std::size_t streamQueue)
-        : m_cluster(cluster), m_handlers(cluster), m_tokens(std::move(tokens)), m_streamQueue(streamQueue)
+        : m_cluster(cluster), m_handlers(cluster), m_tokens(std::move(tokens)), m_streamQueue(streamQueue),
+          m_replayer(cluster)
     {
     }
     StreamRegistry& streams() { return m_streams; }
@@ -295,10 +481,10 @@ private:
     }
 
     /// Starts a stream, or ends it at once with the auth/argument status.
-    template <typename Message, typename Event>
-    FeedStream<Message, Event>* openStream(grpc::CallbackServerContext* context, Role needed, const grpc::Status& argumentStatus, bool& ok)
+    template <typename Message, typename Event, typename Stream = FeedStream<Message, Event>, typename... Extra>
+    Stream* openStream(grpc::CallbackServerContext* context, Role needed, const grpc::Status& argumentStatus, bool& ok, Extra&&... extra)
     {
-        auto* stream = new FeedStream<Message, Event>(m_streams, m_streamQueue, m_counters);
+        auto* stream = new Stream(m_streams, m_streamQueue, m_counters, std::forward<Extra>(extra)...);
         Identity who;
         grpc::Status status = authorize(context, needed, who);
         if (status.ok())
@@ -364,14 +550,11 @@ private:
     grpc::ServerWriteReactor<pb::AuditEntry>* WatchAudit(grpc::CallbackServerContext* context, const pb::WatchAuditRequest* request) override
     {
         bool ok = false;
-        auto* stream = openStream<pb::AuditEntry, AuditEntry>(context, Role::Viewer, grpc::Status::OK, ok);
+        auto* stream = openStream<pb::AuditEntry, AuditEntry, AuditStream>(context, Role::Viewer, grpc::Status::OK, ok, m_replayer,
+                                                                         request->after_id());
         if (!ok)
             return stream;
-        stream->hold(m_cluster.watchAudit(request->after_id(), [stream](const AuditEntry& entry) {
-            pb::AuditEntry out;
-            convert::toProto(entry, out);
-            stream->push(std::move(out));
-        }));
+        stream->begin(m_cluster.subscribeAudit([stream](const AuditEntry& entry) { stream->onLive(entry); }));
         return stream;
     }
 
@@ -381,6 +564,7 @@ private:
     std::size_t m_streamQueue;
     StreamRegistry m_streams;
     StreamCounters m_counters;
+    AuditReplayer m_replayer;
 };
 
 } // namespace

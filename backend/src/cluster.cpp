@@ -52,7 +52,12 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
     cluster->m_store = Store::open(cluster->m_config.storePath, error);
     if (!cluster->m_store)
         return nullptr;
-    for (auto& stored : cluster->m_store->toggles()) {
+    const auto storedToggles = cluster->m_store->toggles(error);
+    if (!storedToggles) {
+        error = cluster->m_config.storePath + ": " + error;
+        return nullptr;
+    }
+    for (const StoredToggle& stored : *storedToggles) {
         if (stored.lastAuditId != 0)
             if (auto entry = cluster->m_store->auditEntry(stored.lastAuditId))
                 cluster->m_lastChanges[stored.lastAuditId] = *entry;
@@ -264,10 +269,13 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
     if (d->type == ToggleType::Region && failsOverToItself(scope, std::get<std::string>(value)))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
 
-    std::lock_guard lock(m_mutex);
+    // Writers take turns on m_writeMutex, held across the store's fsync; m_mutex (the in-memory
+    // state readers use) is only held for the brief checks and updates around it.
+    std::lock_guard write(m_writeMutex);
     {
         // The new value must make sense together with the rest (e.g. snapshot_hz <= tick_hz)
         // in every region it reaches.
+        std::lock_guard lock(m_mutex);
         const auto saved = m_toggles;
         m_toggles[{key, scope}] = StoredToggle{key, scope, value, 0, 0};
         std::string problem;
@@ -286,6 +294,7 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
             return {Outcome::InvalidArgument, problem, {}, {}};
     }
     auto result = m_store->setToggle(key, scope, value, expectedVersion, stamp(who, reason));
+    std::lock_guard lock(m_mutex);
     if (result.outcome == Store::Outcome::Conflict)
         return {Outcome::Aborted,
                 key + "@" + scope + " is at version " + std::to_string(result.current.version) + ", not "
@@ -310,9 +319,10 @@ OperationResult Cluster::operation(const Identity& who, const std::string& actio
     entry.oldValue = oldValue;
     entry.newValue = newValue;
     std::string error;
-    auto written = m_store->applyOperation(changes, entry, error);
+    auto written = m_store->applyOperation(changes, entry, error);  // the caller holds m_writeMutex only
     if (!written)
         return {Outcome::Internal, "store: " + error, {}, {}};
+    std::lock_guard lock(m_mutex);
     m_lastChanges[written->audit.id] = written->audit;
     publishToggles(written->toggles);
     applyKnobs();
@@ -333,11 +343,15 @@ OperationResult Cluster::drain(const Identity& who, const std::string& region, c
             return {Outcome::NotFound, problem, {}, {}};
     if (failsOverToItself(region, failoverTo))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
-    std::lock_guard lock(m_mutex);
+    std::lock_guard write(m_writeMutex);
     std::vector<std::pair<std::string, ToggleChange>> changes{{region, {"admissions_open", false}}};
     if (!failoverTo.empty())
         changes.push_back({region, {"failover_target", failoverTo}});
-    const std::string before(regionStateName(stateOf(*findRegion(region))));
+    std::string before;
+    {
+        std::lock_guard lock(m_mutex);
+        before = regionStateName(stateOf(*findRegion(region)));
+    }
     return operation(who, "drain", region, std::move(changes), before, failoverTo.empty() ? "draining" : "draining to " + failoverTo, reason);
 }
 
@@ -353,8 +367,12 @@ OperationResult Cluster::failover(const Identity& who, const std::string& from, 
         return {Outcome::NotFound, to.empty() ? std::string("a failover needs a target region or endpoint") : problem, {}, {}};
     if (failsOverToItself(from, to))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
-    std::lock_guard lock(m_mutex);
-    const std::string before = formatValue(effectiveValue(*findToggle("failover_target"), from));
+    std::lock_guard write(m_writeMutex);
+    std::string before;
+    {
+        std::lock_guard lock(m_mutex);
+        before = formatValue(effectiveValue(*findToggle("failover_target"), from));
+    }
     return operation(who, "failover", from, {{from, {"failover_target", to}}}, before, to, reason);
 }
 
@@ -371,15 +389,18 @@ OperationResult Cluster::startDrill(const Identity& who, const std::string& regi
         return {Outcome::InvalidArgument, "latency_ms must be within 1..2000", {}, {}};
     if (kind == DrillKind::Loss && !(lossPercent > 0.0 && lossPercent <= 100.0))
         return {Outcome::InvalidArgument, "loss_percent must be within (0, 100]", {}, {}};
-    std::lock_guard lock(m_mutex);
+    std::lock_guard write(m_writeMutex);
     Region* r = findRegion(region);
     if (!r)
         return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
-    if (r->drill)
-        return {Outcome::FailedPrecondition,
-                region + " already has a drill running (" + describeDrill(r->drill->kind, r->drill->latencyMs, r->drill->lossPercent)
-                    + "); cancel it first",
-                {}, {}};
+    {
+        std::lock_guard lock(m_mutex);
+        if (r->drill)
+            return {Outcome::FailedPrecondition,
+                    region + " already has a drill running (" + describeDrill(r->drill->kind, r->drill->latencyMs, r->drill->lossPercent)
+                        + "); cancel it first",
+                    {}, {}};
+    }
     AuditEntry entry = stamp(who, reason);
     entry.action = "drill_start";
     entry.target = region;
@@ -388,6 +409,7 @@ OperationResult Cluster::startDrill(const Identity& who, const std::string& regi
     auto written = m_store->appendAudit(entry);
     if (!written)
         return {Outcome::Internal, "store: cannot append the audit entry", {}, {}};
+    std::lock_guard lock(m_mutex);
     r->drill = Drill{kind, latencyMs, lossPercent, std::chrono::steady_clock::now() + duration};
     ConditionerSettings fault;
     if (kind == DrillKind::Latency)
@@ -401,13 +423,19 @@ OperationResult Cluster::startDrill(const Identity& who, const std::string& regi
 
 std::optional<AuditEntry> Cluster::endDrill(Region& region, const Identity& who, const std::string& action, const std::string& reason)
 {
+    // The caller holds m_writeMutex (not m_mutex: the audit append below fsyncs).
     AuditEntry entry = stamp(who, reason);
     entry.action = action;
     entry.target = region.config.name;
-    entry.oldValue = describeDrill(region.drill->kind, region.drill->latencyMs, region.drill->lossPercent);
-    entry.newValue = "none";
-    region.host->setFault({});
-    region.drill.reset();
+    {
+        std::lock_guard lock(m_mutex);
+        if (!region.drill)
+            return std::nullopt;
+        entry.oldValue = describeDrill(region.drill->kind, region.drill->latencyMs, region.drill->lossPercent);
+        entry.newValue = "none";
+        region.host->setFault({});
+        region.drill.reset();
+    }
     auto written = m_store->appendAudit(entry);
     if (written)
         m_auditFeed.publish(*written);
@@ -420,12 +448,15 @@ OperationResult Cluster::cancelDrill(const Identity& who, const std::string& reg
         return {Outcome::PermissionDenied, "drills need the operator role", {}, {}};
     if (reason.empty())
         return {Outcome::InvalidArgument, "a reason is required", {}, {}};
-    std::lock_guard lock(m_mutex);
+    std::lock_guard write(m_writeMutex);
     Region* r = findRegion(region);
     if (!r)
         return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
-    if (!r->drill)
-        return {Outcome::FailedPrecondition, region + " has no drill running", {}, {}};
+    {
+        std::lock_guard lock(m_mutex);
+        if (!r->drill)
+            return {Outcome::FailedPrecondition, region + " has no drill running", {}, {}};
+    }
     auto written = endDrill(*r, who, "drill_cancel", reason);
     if (!written)
         return {Outcome::Internal, "store: cannot append the audit entry (the drill has ended)", {}, {}};
@@ -459,19 +490,9 @@ Feed<ToggleEvent>::Subscription Cluster::watchToggles(Feed<ToggleEvent>::Callbac
     });
 }
 
-Feed<AuditEntry>::Subscription Cluster::watchAudit(std::uint64_t afterId, Feed<AuditEntry>::Callback callback)
+Feed<AuditEntry>::Subscription Cluster::subscribeAudit(Feed<AuditEntry>::Callback callback)
 {
-    std::lock_guard lock(m_mutex);  // audit is appended and published under this lock
-    return m_auditFeed.subscribe(std::move(callback), [&](const Feed<AuditEntry>::Callback& deliver) {
-        for (std::uint64_t after = afterId;;) {
-            const auto page = m_store->audit(after, 500, {});
-            for (const AuditEntry& e : page)
-                deliver(e);
-            if (page.size() < 500)
-                break;
-            after = page.back().id;
-        }
-    });
+    return m_auditFeed.subscribe(std::move(callback));
 }
 
 void Cluster::beginShutdown()
@@ -483,13 +504,23 @@ void Cluster::beginShutdown()
 
 void Cluster::sampleNow()
 {
-    std::vector<TelemetryRecord> records;
+    std::vector<Region*> ended;
     {
         std::lock_guard lock(m_mutex);
         const auto now = std::chrono::steady_clock::now();
         for (Region& r : m_regions)
             if (r.drill && r.drill->ends <= now)
-                endDrill(r, kSystem, "drill_end", "drill duration elapsed");
+                ended.push_back(&r);
+    }
+    if (!ended.empty()) {
+        // Rare (a drill ran out): the audit append takes its turn among the writers.
+        std::lock_guard write(m_writeMutex);
+        for (Region* r : ended)
+            endDrill(*r, kSystem, "drill_end", "drill duration elapsed");
+    }
+    std::vector<TelemetryRecord> records;
+    {
+        std::lock_guard lock(m_mutex);
         const std::int64_t time = unixMs();
         for (Region& r : m_regions)
             records.push_back(TelemetryRecord{0, time, stateOf(r), r.host->sample()});

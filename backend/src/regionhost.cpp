@@ -110,6 +110,7 @@ std::unique_ptr<RegionHost> RegionHost::start(RegionConfig config, std::string& 
     serverConfig.capacity = host->m_config.capacity;
     serverConfig.seed = host->m_config.seed;
     host->m_server = std::make_unique<Server>(serverConfig, *host->m_socket);
+    host->m_knobs = host->m_server->knobs();
     host->m_lastSampleAt = monotonicNow();
     host->m_thread = std::thread([h = host.get()] { h->run(); });
     return host;
@@ -120,55 +121,90 @@ RegionHost::~RegionHost()
     m_running = false;
     if (m_thread.joinable())
         m_thread.join();
-    std::lock_guard lock(m_mutex);
     m_server->disconnectAll(monotonicNow());  // tell clients, rather than let them time out
+}
+
+void RegionHost::applyMailbox()
+{
+    std::optional<RuntimeKnobs> knobs;
+    std::optional<ConditionerSettings> fault;
+    {
+        std::lock_guard lock(m_mailboxMutex);
+        knobs.swap(m_pendingKnobs);
+        fault.swap(m_pendingFault);
+    }
+    if (knobs)
+        m_server->setKnobs(*knobs, monotonicNow());
+    if (fault)
+        m_socket->setOutgoing(*fault);
+}
+
+void RegionHost::handOver()
+{
+    m_players.store(m_server->playerCount(), std::memory_order_relaxed);
+    const std::uint64_t ticks = m_server->metrics().ticks;
+    if (ticks == m_ticksSeen)
+        return;  // between ticks: nothing worth a merge yet
+    RegionMetrics window = m_server->takeMetrics();  // its tick count restarts at 0
+    m_ticksSeen = 0;
+    {
+        std::lock_guard lock(m_metricsMutex);
+        m_handedOver.merge(window);
+    }
+    if (m_truthWantedUntil.load(std::memory_order_relaxed) > monotonicNow()) {
+        const auto players = m_server->world().players();
+        {
+            std::lock_guard lock(m_truthMutex);
+            m_truth.assign(players.begin(), players.end());
+            ++m_truthVersion;
+        }
+        m_truthReady.notify_all();
+    }
 }
 
 void RegionHost::run()
 {
     while (m_running) {
-        TimeUs wait;
-        {
-            std::lock_guard lock(m_mutex);
-            const TimeUs now = monotonicNow();
-            m_server->advance(now);
-            wait = m_server->nextTickAt() - monotonicNow();
-        }
+        applyMailbox();
+        m_server->advance(monotonicNow());
+        handOver();
         // Sleep until a packet arrives or the next tick is due; short enough to deliver delayed
-        // (drilled) datagrams on time and to notice shutdown promptly.
+        // (drilled) datagrams on time, to apply posted changes promptly and to notice shutdown.
+        const TimeUs wait = m_server->nextTickAt() - monotonicNow();
         m_udp->waitReadable(std::clamp<TimeUs>(wait, 0, millis(2)));
     }
 }
 
 void RegionHost::setKnobs(const RuntimeKnobs& knobs)
 {
-    std::lock_guard lock(m_mutex);
-    m_server->setKnobs(knobs, monotonicNow());
+    std::lock_guard lock(m_mailboxMutex);
+    m_knobs = knobs;
+    m_pendingKnobs = knobs;
 }
 
 RuntimeKnobs RegionHost::knobs() const
 {
-    std::lock_guard lock(m_mutex);
-    return m_server->knobs();
+    std::lock_guard lock(m_mailboxMutex);
+    return m_knobs;
 }
 
 void RegionHost::setFault(const ConditionerSettings& outgoing)
 {
-    std::lock_guard lock(m_mutex);
-    m_socket->setOutgoing(outgoing);
+    std::lock_guard lock(m_mailboxMutex);
+    m_pendingFault = outgoing;
 }
 
-std::size_t RegionHost::players() const
-{
-    std::lock_guard lock(m_mutex);
-    return m_server->playerCount();
-}
+std::size_t RegionHost::players() const { return m_players.load(std::memory_order_relaxed); }
 
 std::vector<PlayerState> RegionHost::truth() const
 {
-    std::lock_guard lock(m_mutex);
-    const auto players = m_server->world().players();
-    return {players.begin(), players.end()};
+    // Ask the loop to publish the players' states each tick for the next two seconds; wait for the
+    // first fresh copy at most a tick or two.
+    m_truthWantedUntil = monotonicNow() + seconds(2);
+    std::unique_lock lock(m_truthMutex);
+    const std::uint64_t seen = m_truthVersion;
+    m_truthReady.wait_for(lock, std::chrono::milliseconds(100), [&] { return m_truthVersion != seen; });
+    return m_truth;
 }
 
 RegionSample summarize(const std::string& region, const RegionMetrics& m, std::size_t players, double windowSeconds)
@@ -193,11 +229,16 @@ RegionSample summarize(const std::string& region, const RegionMetrics& m, std::s
 
 RegionSample RegionHost::sample()
 {
-    std::lock_guard lock(m_mutex);
-    const TimeUs now = monotonicNow();
-    const double window = double(now - m_lastSampleAt) / 1e6;
-    m_lastSampleAt = now;
-    return summarize(m_config.name, m_server->takeMetrics(), m_server->playerCount(), window);
+    RegionMetrics window;
+    double seconds = 0.0;
+    {
+        std::lock_guard lock(m_metricsMutex);
+        const TimeUs now = monotonicNow();
+        seconds = double(now - m_lastSampleAt) / 1e6;
+        m_lastSampleAt = now;
+        std::swap(window, m_handedOver);
+    }
+    return summarize(m_config.name, window, players(), seconds);
 }
 
 } // namespace lv::liveops

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <charconv>
+
 namespace lv::liveops {
 
 namespace {
@@ -61,32 +63,52 @@ private:
 
 int typeOf(const ToggleValue& v) { return static_cast<int>(v.index()); }
 
-ToggleValue decodeValue(int type, const std::string& text)
+/// A stored value, or nullopt when the row is damaged (a type it does not have, an integer that
+/// does not parse): never an exception out of the store.
+std::optional<ToggleValue> decodeValue(int type, const std::string& text)
 {
-    if (type == 0)
-        return text == "true";
-    if (type == 1)
-        return static_cast<std::int64_t>(std::stoll(text.empty() ? "0" : text));
-    return text;
+    if (type == 0) {
+        if (text != "true" && text != "false")
+            return std::nullopt;
+        return ToggleValue{text == "true"};
+    }
+    if (type == 1) {
+        std::int64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+            return std::nullopt;
+        return ToggleValue{v};
+    }
+    if (type == 2)
+        return ToggleValue{text};
+    return std::nullopt;
 }
 
 constexpr const char* kToggleColumns = "SELECT key, scope, type, value, version, audit_id FROM toggles";
 constexpr const char* kAuditColumns = "SELECT id, time_ms, actor, role, action, target, old_value, new_value, reason FROM audit";
 
-StoredToggle readToggle(const Statement& s)
+/// A toggle row; nullopt with `error` naming the row when it is damaged.
+std::optional<StoredToggle> readToggle(const Statement& s, std::string& error)
 {
-    return {s.text(0), s.text(1), decodeValue(static_cast<int>(s.integer(2)), s.text(3)), static_cast<std::uint64_t>(s.integer(4)),
-            static_cast<std::uint64_t>(s.integer(5))};
+    const std::string key = s.text(0), scope = s.text(1), text = s.text(3);
+    const auto value = decodeValue(static_cast<int>(s.integer(2)), text);
+    if (!value) {
+        error = "toggle row " + key + "@" + scope + " is damaged: value '" + text.substr(0, 40) + "' is not of its type "
+                + std::to_string(s.integer(2));
+        return std::nullopt;
+    }
+    return StoredToggle{key, scope, *value, static_cast<std::uint64_t>(s.integer(4)), static_cast<std::uint64_t>(s.integer(5))};
 }
 
-std::optional<StoredToggle> selectToggle(sqlite3* db, const std::string& key, const std::string& scope)
+/// The toggle's row: nullopt when there is none; `error` set (and nullopt) when it is damaged.
+std::optional<StoredToggle> selectToggle(sqlite3* db, const std::string& key, const std::string& scope, std::string& error)
 {
     Statement s(db, (std::string(kToggleColumns) + " WHERE key = ? AND scope = ?").c_str());
     s.bind(1, key);
     s.bind(2, scope);
     if (s.step() != SQLITE_ROW)
         return std::nullopt;
-    return readToggle(s);
+    return readToggle(s, error);
 }
 
 bool upsertToggle(sqlite3* db, const StoredToggle& t)
@@ -183,25 +205,45 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error)
         sqlite3_close(db);
         return nullptr;
     }
-    return std::unique_ptr<Store>(new Store(db));
+    // A second connection for reads (audit pages, replays): in WAL mode it reads a consistent
+    // snapshot while the writer commits, so a reader never waits for an fsync, nor a writer for
+    // a reader.
+    sqlite3* reader = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+        error = "cannot open " + path + " for reading: " + (reader ? sqlite3_errmsg(reader) : "out of memory");
+        sqlite3_close(reader);
+        sqlite3_close(db);
+        return nullptr;
+    }
+    sqlite3_busy_timeout(reader, 5000);
+    return std::unique_ptr<Store>(new Store(db, reader));
 }
 
-Store::~Store() { sqlite3_close(m_db); }
+Store::~Store()
+{
+    sqlite3_close(m_reader);
+    sqlite3_close(m_db);
+}
 
-std::vector<StoredToggle> Store::toggles() const
+std::optional<std::vector<StoredToggle>> Store::toggles(std::string& error) const
 {
     std::lock_guard lock(m_mutex);
     std::vector<StoredToggle> out;
     Statement s(m_db, (std::string(kToggleColumns) + " ORDER BY key, scope").c_str());
-    while (s.step() == SQLITE_ROW)
-        out.push_back(readToggle(s));
+    while (s.step() == SQLITE_ROW) {
+        auto t = readToggle(s, error);
+        if (!t)
+            return std::nullopt;
+        out.push_back(std::move(*t));
+    }
     return out;
 }
 
 std::optional<StoredToggle> Store::toggle(const std::string& key, const std::string& scope) const
 {
     std::lock_guard lock(m_mutex);
-    return selectToggle(m_db, key, scope);
+    std::string error;
+    return selectToggle(m_db, key, scope, error);
 }
 
 Store::SetResult Store::setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
@@ -216,7 +258,12 @@ Store::SetResult Store::setToggle(const std::string& key, const std::string& sco
         result.error = problem;
         return result;
     }
-    const std::optional<StoredToggle> current = selectToggle(m_db, key, scope);
+    const std::optional<StoredToggle> current = selectToggle(m_db, key, scope, problem);
+    if (!problem.empty()) {
+        exec(m_db, "ROLLBACK");
+        result.error = problem;
+        return result;
+    }
     const std::uint64_t version = current ? current->version : 0;
     if (version != expectedVersion) {
         exec(m_db, "ROLLBACK");
@@ -249,6 +296,20 @@ std::optional<AuditEntry> Store::appendAudit(const AuditEntry& entry)
     return insertAudit(m_db, entry);
 }
 
+bool Store::appendAudits(const std::vector<AuditEntry>& entries, std::string& error)
+{
+    std::lock_guard lock(m_mutex);
+    if (!exec(m_db, "BEGIN IMMEDIATE", &error))
+        return false;
+    for (const AuditEntry& e : entries)
+        if (!insertAudit(m_db, e)) {
+            error = sqlite3_errmsg(m_db);
+            exec(m_db, "ROLLBACK");
+            return false;
+        }
+    return exec(m_db, "COMMIT", &error);
+}
+
 std::optional<Store::OperationResult> Store::applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes,
                                                            const AuditEntry& entry, std::string& error)
 {
@@ -260,7 +321,9 @@ std::optional<Store::OperationResult> Store::applyOperation(const std::vector<st
     bool ok = written.has_value();
     for (std::size_t i = 0; ok && i < changes.size(); ++i) {
         const auto& [scope, change] = changes[i];
-        const auto current = selectToggle(m_db, change.key, scope);
+        const auto current = selectToggle(m_db, change.key, scope, error);
+        if (!error.empty())
+            break;
         StoredToggle next{change.key, scope, change.value, (current ? current->version : 0) + 1, written->id};
         ok = upsertToggle(m_db, next);
         result.toggles.push_back(std::move(next));
@@ -277,8 +340,8 @@ std::optional<Store::OperationResult> Store::applyOperation(const std::vector<st
 
 std::optional<AuditEntry> Store::auditEntry(std::uint64_t id) const
 {
-    std::lock_guard lock(m_mutex);
-    Statement s(m_db, (std::string(kAuditColumns) + " WHERE id = ?").c_str());
+    std::lock_guard lock(m_readMutex);
+    Statement s(m_reader, (std::string(kAuditColumns) + " WHERE id = ?").c_str());
     s.bind(1, static_cast<std::int64_t>(id));
     if (s.step() != SQLITE_ROW)
         return std::nullopt;
@@ -287,9 +350,9 @@ std::optional<AuditEntry> Store::auditEntry(std::uint64_t id) const
 
 std::vector<AuditEntry> Store::audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const
 {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_readMutex);
     std::vector<AuditEntry> out;
-    Statement s(m_db, target.empty()
+    Statement s(m_reader, target.empty()
                           ? "SELECT id, time_ms, actor, role, action, target, old_value, new_value, reason FROM audit WHERE id > ? ORDER BY id LIMIT ?"
                           : "SELECT id, time_ms, actor, role, action, target, old_value, new_value, reason FROM audit WHERE id > ? AND target = ? ORDER BY id LIMIT ?");
     s.bind(1, static_cast<std::int64_t>(afterId));

@@ -14,6 +14,7 @@
 #include <QtTest>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 namespace lv::test {
@@ -33,10 +34,14 @@ struct ApiFixture {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<pb::LiveOps::Stub> stub;
 
-    explicit ApiFixture(std::chrono::milliseconds telemetryInterval = std::chrono::milliseconds(200), liveops::ApiServerOptions options = {})
+    /// `beforeStart` runs on the store's path before the cluster opens it (to prefill it).
+    explicit ApiFixture(std::chrono::milliseconds telemetryInterval = std::chrono::milliseconds(200), liveops::ApiServerOptions options = {},
+                        const std::function<void(const std::string& storePath)>& beforeStart = {})
     {
         liveops::ClusterConfig config;
         config.storePath = dir.filePath(QStringLiteral("syncd.db")).toStdString();
+        if (beforeStart)
+            beforeStart(config.storePath);
         config.telemetryInterval = telemetryInterval;
         for (const char* name : {"eu-west", "us-east"}) {
             liveops::RegionConfig region;

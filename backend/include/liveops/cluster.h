@@ -105,14 +105,16 @@ public:
                                std::chrono::seconds duration, const std::string& reason);
     OperationResult cancelDrill(const Identity& who, const std::string& region, const std::string& reason);
 
+    /// Entries with id > afterId, oldest first (the store's read connection: never waits for a write).
     std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const;
 
     /// Telemetry: replays the kept samples with sequence > `resumeAfter`, then every new one.
     Feed<TelemetryRecord>::Subscription watchTelemetry(std::uint64_t resumeAfter, Feed<TelemetryRecord>::Callback callback);
     /// Toggles: the current state of every toggle (initial = true), then each change.
     Feed<ToggleEvent>::Subscription watchToggles(Feed<ToggleEvent>::Callback callback);
-    /// Audit: entries with id > afterId from the store, then each new one.
-    Feed<AuditEntry>::Subscription watchAudit(std::uint64_t afterId, Feed<AuditEntry>::Callback callback);
+    /// Audit: each new entry, live (no replay: a watcher reads what came before with audit(), in
+    /// pages, outside every lock; see the API server's WatchAudit).
+    Feed<AuditEntry>::Subscription subscribeAudit(Feed<AuditEntry>::Callback callback);
 
     /// Shutdown step one (SIGTERM): closes admissions everywhere and tells connected players
     /// maintenance is coming. Not persisted: a restarted syncd serves again.
@@ -156,7 +158,8 @@ private:
     ClusterConfig m_config;
     std::unique_ptr<Store> m_store;
     std::vector<Region> m_regions;                      // fixed after start
-    mutable std::mutex m_mutex;                         // guards toggles, drills, shutdown flag; taken before feed locks
+    std::mutex m_writeMutex;                            // writers take turns, across the store's fsync; taken before m_mutex
+    mutable std::mutex m_mutex;                         // guards toggles, drills, shutdown flag: held briefly, never across I/O; taken before feed locks
     std::map<std::pair<std::string, std::string>, StoredToggle> m_toggles;  // (key, scope) -> stored
     std::map<std::uint64_t, AuditEntry> m_lastChanges;  // audit id -> entry, for every toggle's last change: lists read no SQLite
     bool m_shuttingDown = false;

@@ -4,6 +4,7 @@
 #include "synccore/server.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,8 +75,10 @@ public:
 };
 
 /// A region of sync-core served on its own thread behind a real UDP socket. The thread owns the
-/// loop (advance, wait for packets or the next tick); other threads change knobs, start drills and
-/// take samples through a mutex held only briefly.
+/// loop (advance, wait for packets or the next tick) and the engine: no lock is held across a
+/// tick. Other threads post knob and drill changes to a mailbox the loop applies within 2 ms (what
+/// knobs() reports is the newest posted), take samples from metrics the loop hands over once per
+/// tick, and read the player count from an atomic: none of them ever waits for a tick.
 class RegionHost final : public RegionRuntime {
 public:
     /// Binds the socket and starts the thread; null with `error` set when the address is taken.
@@ -102,15 +105,33 @@ private:
     void run();
     static TimeUs monotonicNow();
 
+    void applyMailbox();
+    void handOver();
+
     RegionConfig m_config;
     Address m_endpoint;
     Address m_bound;
     std::string m_endpointNote;
     UdpSocket* m_udp = nullptr;                 // owned by m_socket
     std::unique_ptr<ConditionedSocket> m_socket;
-    std::unique_ptr<Server> m_server;
-    mutable std::mutex m_mutex;                 // guards m_server, m_socket settings, m_lastSampleAt
+    std::unique_ptr<Server> m_server;           // the region thread's alone (after start)
+
+    mutable std::mutex m_mailboxMutex;          // brief: posted changes, what knobs() reports
+    RuntimeKnobs m_knobs;                       // the newest knobs posted (applied within 2 ms)
+    std::optional<RuntimeKnobs> m_pendingKnobs;
+    std::optional<ConditionerSettings> m_pendingFault;
+
+    mutable std::mutex m_metricsMutex;          // brief: metrics handed over once per tick
+    RegionMetrics m_handedOver;
     TimeUs m_lastSampleAt = 0;
+    std::uint64_t m_ticksSeen = 0;              // region thread only
+
+    std::atomic<std::size_t> m_players{0};
+    mutable std::mutex m_truthMutex;            // the players' states, published per tick while asked for
+    mutable std::condition_variable m_truthReady;
+    mutable std::vector<PlayerState> m_truth;
+    mutable std::atomic<TimeUs> m_truthWantedUntil{0};
+    mutable std::uint64_t m_truthVersion = 0;
     std::atomic<bool> m_running{true};
     std::thread m_thread;                       // last: starts after everything above exists
 };

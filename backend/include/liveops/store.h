@@ -43,7 +43,8 @@ struct AuditEntry {
 
 /// Toggles and audit in one SQLite file: WAL, synchronous=FULL (a change is on disk before it is
 /// acknowledged, and survives kill -9), audit append-only (triggers refuse UPDATE and DELETE).
-/// Thread-safe: one connection, serialised by a mutex.
+/// Thread-safe: one connection for writes (and the reads inside them), serialised by a mutex, and
+/// a read-only one for audit reads, so paging through the audit never waits behind an fsync.
 class Store {
 public:
     /// Opens or creates the store; on failure returns null and sets `error`.
@@ -52,7 +53,8 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    std::vector<StoredToggle> toggles() const;
+    /// Every set toggle; nullopt with `error` naming the row when one is damaged.
+    std::optional<std::vector<StoredToggle>> toggles(std::string& error) const;
     std::optional<StoredToggle> toggle(const std::string& key, const std::string& scope) const;
 
     enum class Outcome : std::uint8_t { Applied, Conflict, Failed };
@@ -78,13 +80,17 @@ public:
     std::optional<AuditEntry> auditEntry(std::uint64_t id) const;
     /// Appends an audit entry for an operation (drain, failover, drill); returns it with its id.
     std::optional<AuditEntry> appendAudit(const AuditEntry& entry);
+    /// Appends many entries in one transaction (one fsync): imports, and tests of large logs.
+    bool appendAudits(const std::vector<AuditEntry>& entries, std::string& error);
     /// Entries with id > afterId, oldest first, at most `limit`, optionally only for `target`.
     std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target = {}) const;
 
 private:
-    explicit Store(sqlite3* db) : m_db(db) {}
+    Store(sqlite3* db, sqlite3* reader) : m_db(db), m_reader(reader) {}
     mutable std::mutex m_mutex;
     sqlite3* m_db;
+    mutable std::mutex m_readMutex;
+    sqlite3* m_reader;
 };
 
 } // namespace lv::liveops

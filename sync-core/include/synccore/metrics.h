@@ -44,7 +44,7 @@ private:
 /// Everything a region reports, accumulated since the last reset (the host decides the window).
 struct RegionMetrics {
     LatencyHistogram rttUs;         ///< round-trip times measured by the server's transport, per sample
-    LatencyHistogram tickTimeUs;    ///< CPU time per server tick
+    LatencyHistogram tickTimeUs;    ///< CPU time per server tick (the thread's own, not preemption)
     std::uint64_t bytesIn = 0;
     std::uint64_t bytesOut = 0;
     std::uint64_t packetsIn = 0;
@@ -65,7 +65,7 @@ struct RegionMetrics {
     std::uint64_t rejectedTokens = 0;
     std::uint64_t refusedConnects = 0;
     std::uint64_t ticks = 0;
-    std::uint64_t overrunTicks = 0;    ///< ticks whose CPU time exceeded the tick budget
+    std::uint64_t overrunTicks = 0;    ///< ticks whose wall time exceeded the tick budget
 
     double lossPercent() const
     {
