@@ -547,15 +547,21 @@ private slots:
         QVERIFY2(syncd.start({QStringLiteral("--demo"), QStringLiteral("--state-dir"), dir.filePath(QStringLiteral("state")),
                               QStringLiteral("--grpc"), QStringLiteral("127.0.0.1:0")}),
                  qPrintable(syncd.log()));
-        // The demo wrote its tokens; the admin one is also in the log.
+        // The demo wrote its tokens to a file only its owner can read, from its first byte, and the
+        // log says where they are, never what they are.
         QFile tokens(dir.filePath(QStringLiteral("state/tokens.txt")));
         QVERIFY(tokens.open(QIODevice::ReadOnly));
+        QCOMPARE(tokens.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther),
+                 QFileDevice::Permissions{});
+        QFile key(dir.filePath(QStringLiteral("state/cluster.key")));
+        QCOMPARE(key.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther), QFileDevice::Permissions{});
         std::string admin;
         for (const QByteArray& line : tokens.readAll().split('\n'))
             if (line.endsWith(" admin"))
                 admin = line.split(' ').at(0).toStdString();
         QVERIFY(!admin.empty());
-        QVERIFY(syncd.log().contains(QString::fromStdString("demo admin token: " + admin)));
+        QVERIFY(!syncd.log().contains(QString::fromStdString(admin)));
+        QVERIFY2(syncd.log().contains(dir.filePath(QStringLiteral("state/tokens.txt"))), qPrintable(syncd.log()));
         QElapsedTimer timer;
         timer.start();
         auto everyoneIn = [&] {

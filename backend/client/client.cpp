@@ -68,7 +68,9 @@ Telemetry fromProto(const pb::TelemetrySample& s)
     t.kbpsIn = s.bandwidth_in_kbps();
     t.kbpsOut = s.bandwidth_out_kbps();
     t.tickP99Ms = s.tick_time_p99_ms();
-    t.corrections = s.corrections();
+    t.clientReportedCorrections = s.client_reported_corrections();
+    t.inputsDropped = s.inputs_dropped();
+    t.shotsClamped = s.shots_clamped();
     t.errors = s.errors();
     t.status = static_cast<RegionStatus>(s.status());
     return t;

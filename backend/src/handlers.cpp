@@ -78,7 +78,9 @@ void toProto(const TelemetryRecord& r, pb::TelemetrySample& out)
     out.set_bandwidth_in_kbps(s.kbpsIn);
     out.set_bandwidth_out_kbps(s.kbpsOut);
     out.set_tick_time_p99_ms(s.tickP99Ms);
-    out.set_corrections(s.corrections);
+    out.set_client_reported_corrections(s.clientReportedCorrections);
+    out.set_inputs_dropped(s.inputsDropped);
+    out.set_shots_clamped(s.shotsClamped);
     out.set_errors(s.errors);
     out.set_status(static_cast<pb::RegionStatus>(r.state));
 }

@@ -15,7 +15,9 @@ void PrometheusExporter::record(const TelemetryRecord& r)
     std::lock_guard lock(m_mutex);
     Totals& t = m_regions[r.sample.region];
     t.latest = r;
-    t.corrections += r.sample.corrections;
+    t.corrections += r.sample.clientReportedCorrections;
+    t.inputsDropped += r.sample.inputsDropped;
+    t.shotsClamped += r.sample.shotsClamped;
     t.errors += r.sample.errors;
     t.bytesIn += r.sample.kbpsIn * 1000.0 / 8.0 * r.sample.windowSeconds;
     t.bytesOut += r.sample.kbpsOut * 1000.0 / 8.0 * r.sample.windowSeconds;
@@ -55,8 +57,15 @@ std::string PrometheusExporter::render() const
            [&](const std::string& region, const Totals& t) { line("syncd_region_received_bytes_total", region, "", t.bytesIn); });
     family("syncd_region_sent_bytes_total", "counter", "UDP payload bytes sent to players.",
            [&](const std::string& region, const Totals& t) { line("syncd_region_sent_bytes_total", region, "", t.bytesOut); });
-    family("syncd_region_corrections_total", "counter", "Prediction corrections reported by clients.",
-           [&](const std::string& region, const Totals& t) { line("syncd_region_corrections_total", region, "", static_cast<double>(t.corrections)); });
+    family("syncd_region_client_reported_corrections_total", "counter",
+           "Prediction corrections as the game clients report them (client-reported: not verified by the server).",
+           [&](const std::string& region, const Totals& t) {
+               line("syncd_region_client_reported_corrections_total", region, "", static_cast<double>(t.corrections));
+           });
+    family("syncd_region_inputs_dropped_total", "counter", "Player commands beyond their input budget (speed hacks, lag switches, fast clocks).",
+           [&](const std::string& region, const Totals& t) { line("syncd_region_inputs_dropped_total", region, "", static_cast<double>(t.inputsDropped)); });
+    family("syncd_region_shots_clamped_total", "counter", "Shots claiming a view older than the player's rewind limit.",
+           [&](const std::string& region, const Totals& t) { line("syncd_region_shots_clamped_total", region, "", static_cast<double>(t.shotsClamped)); });
     family("syncd_region_errors_total", "counter", "Malformed packets and rejected connect tokens.",
            [&](const std::string& region, const Totals& t) { line("syncd_region_errors_total", region, "", static_cast<double>(t.errors)); });
     family("syncd_region_ticks_total", "counter", "Simulation ticks run.",

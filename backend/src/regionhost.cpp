@@ -221,7 +221,9 @@ RegionSample summarize(const std::string& region, const RegionMetrics& m, std::s
     s.kbpsIn = double(m.bytesIn) * 8 / 1000.0 / seconds;
     s.kbpsOut = double(m.bytesOut) * 8 / 1000.0 / seconds;
     s.tickP99Ms = double(m.tickTimeUs.p99()) / 1000.0;
-    s.corrections = m.corrections;
+    s.clientReportedCorrections = m.corrections;
+    s.inputsDropped = m.inputsDropped;
+    s.shotsClamped = m.shotsClamped;
     s.errors = m.malformedPackets + m.rejectedTokens;
     s.ticks = m.ticks;
     return s;

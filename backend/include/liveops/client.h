@@ -49,8 +49,10 @@ struct Telemetry {
     std::uint32_t players = 0;
     double kbpsIn = 0, kbpsOut = 0;
     double tickP99Ms = 0;
-    std::uint64_t corrections = 0;
+    std::uint64_t clientReportedCorrections = 0;  ///< as the game clients say: not verified
     std::uint64_t errors = 0;
+    std::uint64_t inputsDropped = 0;
+    std::uint64_t shotsClamped = 0;
     RegionStatus status = RegionStatus::Unknown;
 };
 

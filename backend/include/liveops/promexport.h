@@ -19,7 +19,9 @@ public:
 private:
     struct Totals {
         TelemetryRecord latest;
-        std::uint64_t corrections = 0;
+        std::uint64_t corrections = 0;  // client-reported
+        std::uint64_t inputsDropped = 0;
+        std::uint64_t shotsClamped = 0;
         std::uint64_t errors = 0;
         double bytesIn = 0.0;
         double bytesOut = 0.0;

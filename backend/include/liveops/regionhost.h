@@ -48,7 +48,9 @@ struct RegionSample {
     std::size_t players = 0;
     double kbpsIn = 0.0, kbpsOut = 0.0;
     double tickP99Ms = 0.0;
-    std::uint64_t corrections = 0;
+    std::uint64_t clientReportedCorrections = 0;  ///< as the clients say (a client can lie)
+    std::uint64_t inputsDropped = 0;              ///< commands beyond input budgets
+    std::uint64_t shotsClamped = 0;               ///< shots beyond rewind limits
     std::uint64_t errors = 0;  ///< malformed packets + rejected tokens
     std::uint64_t ticks = 0;
 };
