@@ -487,7 +487,10 @@ private slots:
         qInfo("30 -> 60 -> 20 Hz: %zu of %zu samples of moving remote players drawn frozen; worst error %.2f m", frozen, samples, worst);
         QVERIFY(samples > 1000);
         QVERIFY(frozen <= samples / 50);
-        QVERIFY2(worst < 2.0, qPrintable(QString::number(worst)));  // ~4 m/s x (interpolation delay + 100 ms sampling)
+        // Bots run at up to 7 m/s and catch up at up to 3 commands a tick after a bunched arrival;
+        // drawn ~70 ms (the interpolation delay) behind, they are within a few metres of where the
+        // server has them. Time that halved or doubled would put them tens of metres off.
+        QVERIFY2(worst < 3.0, qPrintable(QString::number(worst)));
     }
 
     void theTickCounterWrapsWithoutAHiccup()

@@ -109,10 +109,12 @@ void writeDelta(W& w, const PlayerState& p, const PlayerState& c)
         w.writeBool(health);
         if (health)
             w.writeRanged(c.health, 0, kMaxHealth);
+        // The phase is off by a step or two when a tick applied more or fewer commands than one:
+        // a small residual, not a fresh 8-bit value.
         const bool phase = c.stepPhase != p.stepPhase;
         w.writeBool(phase);
         if (phase)
-            w.writeRanged(c.stepPhase, 0, kMaxTickHz - 1);
+            w.writeSignedGamma(std::int64_t{c.stepPhase} - p.stepPhase);
     }
 }
 
@@ -222,10 +224,13 @@ Result<PlayerState> readDelta(BitReader& r, const PlayerState& p)
         if (flag = r.readBool(); !flag)
             return flag.error();
         if (*flag) {
-            auto ph = narrow<int>(r.readRanged(0, kMaxTickHz - 1));
-            if (!ph)
-                return ph.error();
-            c.stepPhase = static_cast<std::uint8_t>(*ph);
+            auto d = r.readSignedGamma();
+            if (!d)
+                return d.error();
+            const std::int64_t phase = std::int64_t{p.stepPhase} + *d;
+            if (phase < 0 || phase >= kMaxTickHz)
+                return ErrorCode::OutOfRange;
+            c.stepPhase = static_cast<std::uint8_t>(phase);
         }
     }
     if (!validState(c))

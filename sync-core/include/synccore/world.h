@@ -23,10 +23,10 @@ struct WorldConfig {
     /// inputs arrived bunched by jitter), never persistently faster: a client sending commands
     /// faster than the tick rate (a speed hack) or holding them back to release at once (a lag
     /// switch) gains at most `inputBurst` ticks of movement.
-    std::size_t inputBurst = 4;
+    std::size_t inputBurst = 8;         ///< 267 ms at 30 Hz: a stalled client or a jittery link catches up
     std::size_t maxInputsPerTick = 3;   ///< catch-up rate, within the credit
     /// Commands waiting beyond the credit; past this the oldest are dropped and counted per player.
-    std::size_t inputQueueLimit = 8;
+    std::size_t inputQueueLimit = 16;
     std::size_t lagCompensationTicks = 64;
     Tick startTick = 0;                 ///< the tick counter's start (tests of its wrap-around)
     std::uint8_t damagePerHit = 10;
