@@ -517,6 +517,60 @@ private slots:
         QVERIFY(b.bitsPerSnapshot < a.bitsPerSnapshot * 1.1);  // deltas against baselines throughout, no full-state fallback
     }
 
+    void lossIsCountedThroughChurn()
+    {
+        // 20 % of the server's packets lost on the way down while players keep leaving and
+        // joining: the region's loss figure must stay near 20 %. (Summing the links connected now
+        // undercounted it: every departure took its losses out of the sum.)
+        MemoryNetwork net(33);
+        ConditionerSettings lossy;
+        lossy.lossPercent = 20.0;
+        net.setDefaultLink({});
+        auto serverSocket = net.createSocket(7000);
+        ServerConfig config;
+        config.tokenKey[0] = 9;
+        Server server(config, *serverSocket);
+        struct Player {
+            std::unique_ptr<DatagramSocket> socket;
+            std::unique_ptr<Client> client;
+        };
+        std::vector<Player> players;
+        std::uint64_t nextId = 1;
+        TimeUs now = 0;
+        auto join = [&] {
+            Player p{net.createSocket(), nullptr};
+            net.setLink(serverSocket->localAddress(), p.socket->localAddress(), lossy);
+            p.client = std::make_unique<Client>(ClientConfig{}, *p.socket);
+            p.client->connect(issueConnectToken(config.tokenKey, TransportConfig{}.protocolId, nextId++, seconds(3600), {}),
+                              serverSocket->localAddress(), now);
+            players.push_back(std::move(p));
+        };
+        for (int i = 0; i < 20; ++i)
+            join();
+        RegionMetrics total;
+        for (int step = 0; step < 20 * 500; ++step) {
+            now += millis(2);
+            server.advance(now);
+            for (auto& p : players) {
+                p.client->setInput(60, 0, static_cast<std::uint16_t>(step * 13), 0, 0);
+                p.client->advance(now);
+            }
+            if (step % 250 == 249) {  // every half second, three leave and three join
+                for (int i = 0; i < 3; ++i) {
+                    players.front().client->disconnect(now);
+                    players.erase(players.begin());
+                    join();
+                }
+            }
+            if (step % 500 == 499)
+                total.merge(server.takeMetrics());
+        }
+        qInfo("20 s, 20 %% downlink loss, 6 players replaced per second: region loss %.1f %% (%llu lost, %llu acked)", total.lossPercent(),
+              static_cast<unsigned long long>(total.packetsLost), static_cast<unsigned long long>(total.packetsAcked));
+        QVERIFY(total.packetsAcked > 3000);
+        QVERIFY2(total.lossPercent() > 15.0 && total.lossPercent() < 25.0, qPrintable(QString::number(total.lossPercent())));
+    }
+
     void aCapacityAbove4096IsHonoured()
     {
         MemoryNetwork net(32);

@@ -106,6 +106,30 @@ private slots:
         QCOMPARE(store->audit(0, 10).at(0).reason, std::string("drill"));
     }
 
+    void aDamagedRowIsNamedNotThrown()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("s.db"));
+        {
+            auto store = openStore(path);
+            QCOMPARE(store->setToggle("max_visible", "eu-west", std::int64_t{40}, 0, who("ops", "x")).outcome, Store::Outcome::Applied);
+        }
+        // A disk or a hand-edit leaves a non-number where an integer belongs.
+        sqlite3* raw = nullptr;
+        QCOMPARE(sqlite3_open(path.toUtf8().constData(), &raw), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(raw, "UPDATE toggles SET value = '4o' WHERE key = 'max_visible'", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(raw);
+        auto store = openStore(path);
+        std::string error;
+        QVERIFY(!store->toggles(error).has_value());
+        QVERIFY2(error.find("max_visible@eu-west") != std::string::npos && error.find("'4o'") != std::string::npos, error.c_str());
+        // A set against the damaged row fails with the same words, and writes nothing.
+        const auto result = store->setToggle("max_visible", "eu-west", std::int64_t{50}, 1, who("ops", "y"));
+        QCOMPARE(result.outcome, Store::Outcome::Failed);
+        QVERIFY2(result.error.find("max_visible@eu-west") != std::string::npos, result.error.c_str());
+        QCOMPARE(store->audit(0, 10).size(), std::size_t{1});
+    }
+
     void refusesANewerSchema()
     {
         QTemporaryDir dir;

@@ -215,8 +215,15 @@ void Link::expire(TimeUs now)
             continue;
         }
         if (s.acked) {
+            // Counted as delivered at the age a loss is decided at, not when the ack came: a link
+            // that ends (a player leaves) then leaves as many deliveries as losses uncounted, so
+            // churn does not bias the loss figure down.
+            if (now - s.time <= lossAge && m_nextSequence - seq <= 33 + 64)
+                break;
             m_unresolved.pop_front();
-            continue;  // resolved (counted) when acked
+            ++m_stats.packetsAcked;
+            resolve(false);
+            continue;
         }
         // Beyond the 33-packet ack window, or simply too old: it is not coming back.
         if (m_nextSequence - seq > 33 + 64 || now - s.time > lossAge) {
@@ -234,13 +241,12 @@ void Link::onAcked(std::uint64_t sequence, bool newest, TimeUs ackDelay, TimeUs 
     Sent& s = m_sent[sequence % m_sent.size()];
     if (s.sequence != sequence || s.acked || s.lost)
         return;
-    s.acked = true;
-    ++m_stats.packetsAcked;
-    resolve(false);
+    s.acked = true;  // counted in expire(), at the age losses are decided at
+    ++m_acksReceived;
     if (newest) {
         const TimeUs rtt = std::max<TimeUs>(0, now - s.time - ackDelay);
         m_stats.latestRtt = rtt;
-        if (m_stats.packetsAcked == 1 || m_stats.smoothedRtt == 0) {
+        if (m_acksReceived == 1 || m_stats.smoothedRtt == 0) {
             m_stats.smoothedRtt = rtt;
             m_stats.minRtt = rtt;
         } else {

@@ -128,6 +128,7 @@ private:
     std::size_t m_recentPos = 0;
     std::size_t m_recentLost = 0;
     LinkStats m_stats;
+    std::uint64_t m_acksReceived = 0;
     TimeUs m_lastReceive = 0;
     TimeUs m_lastSend = 0;
 };
