@@ -304,6 +304,7 @@ void Server::advance(TimeUs now)
         const TimeUs skipped = (now - m_nextTickAt) / interval;
         m_metrics.overrunTicks += static_cast<std::uint64_t>(skipped);
         m_nextTickAt += skipped * interval;
+        m_world.creditSkippedTicks(static_cast<std::size_t>(skipped));  // the input budget follows server time
     }
     while (now >= m_nextTickAt) {
         tick();

@@ -201,6 +201,13 @@ void ServerWorld::step()
     m_lagComp.record(m_tick, m_players);
 }
 
+void ServerWorld::creditSkippedTicks(std::size_t ticks)
+{
+    const std::size_t burst = std::max<std::size_t>(1, m_config.inputBurst);
+    for (Control& c : m_controls)
+        c.credit = std::min(c.credit + ticks, burst);
+}
+
 const SpatialGrid& ServerWorld::grid()
 {
     const auto cell = std::max(static_cast<std::int32_t>(m_knobs.interestRadiusM * kPositionUnitsPerMetre / 4), 4 * kPositionUnitsPerMetre);

@@ -55,6 +55,9 @@ public:
     /// Advances one tick: applies up to maxInputsPerTick queued inputs per player in sequence order,
     /// resolves shots against lag-compensated history, records history.
     void step();
+    /// The host skipped `ticks` ticks (it fell too far behind): players keep the credit those
+    /// ticks of server time would have earned them, so a loaded server does not drop honest input.
+    void creditSkippedTicks(std::size_t ticks);
 
     Tick tick() const { return m_tick; }
     /// Server time (µs since the world began) is continuous across tick-rate changes: it is
