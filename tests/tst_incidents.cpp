@@ -532,6 +532,38 @@ private slots:
         QVERIFY(run(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")}).contains(QStringLiteral("note number 149")));
     }
 
+    void exportsNeverCarryALiveFormulaNorAHalfWrittenPdf()
+    {
+        // Anyone who can write a note, a reason or an audit entry could put a formula in it; the
+        // commander opens the CSV in a spreadsheet. Every risky cell shows as text.
+        IncidentRecord record = sampleRecord();
+        const QStringList hostile{QStringLiteral("=HYPERLINK(\"http://x\",\"click\")"), QStringLiteral("+1+1"), QStringLiteral("-2+3"),
+                                  QStringLiteral("@SUM(A1)"), QStringLiteral("\tcmd")};
+        for (int i = 0; i < hostile.size() && i < int(record.timeline.size()); ++i)
+            record.timeline[static_cast<std::size_t>(i)].what = hostile[i];
+        const auto rows = parseCsv(timelineCsv(record));
+        for (int i = 0; i < hostile.size() && i < int(record.timeline.size()); ++i)
+            QCOMPARE(rows[static_cast<std::size_t>(i) + 1][5], QLatin1Char('\'') + hostile[i]);
+        QVERIFY(!rows[1][1].startsWith(QLatin1Char('\'')));  // numbers stay numbers
+        // The PDF replaces what was there whole, and leaves nothing else behind.
+        QTemporaryDir dir;
+        const QString pdf = dir.filePath(QStringLiteral("incident.pdf"));
+        {
+            QFile old(pdf);
+            QVERIFY(old.open(QIODevice::WriteOnly));
+            old.write("an older export");
+        }
+        QString problem;
+        QVERIFY2(writePdf(pdf, postmortemMarkdown(record), problem, QPageLayout::Portrait), qPrintable(problem));
+        QFile written(pdf);
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        QVERIFY(written.read(5).startsWith("%PDF"));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("incident.pdf")});
+        // A folder it cannot write: an error with the path, and the old file (here: none) untouched.
+        QVERIFY(!writePdf(QStringLiteral("/proc/no-such-dir/incident.pdf"), postmortemMarkdown(record), problem, QPageLayout::Portrait));
+        QVERIFY(problem.contains(QStringLiteral("/proc/no-such-dir/incident.pdf")));
+    }
+
     void kpiReportExportsAsCsvAndPdf()
     {
         KpiReport r;

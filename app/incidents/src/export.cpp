@@ -6,7 +6,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPageSize>
+#include <QBuffer>
 #include <QPdfWriter>
+#include <QSaveFile>
 #include <QTextDocument>
 #include <QTextFrame>
 #include <QTextTable>
@@ -41,8 +43,22 @@ QString regionsText(const Incident& i)
 
 QString orNone(const QString& text, const QString& none) { return text.trimmed().isEmpty() ? none : text.trimmed(); }
 
-QString csvField(const QString& field)
+/// A text that a spreadsheet would run as a formula (=, +, -, @, or a tab or CR in front) gets an
+/// apostrophe in front, so the cell shows the text: a note that says "=HYPERLINK(...)" must not
+/// become a live link, or worse, on the incident commander's machine. Numbers (-3.5) stay numbers.
+QString neutralised(const QString& field)
 {
+    static const QString risky = QStringLiteral("=+-@\t\r");
+    if (field.isEmpty() || !risky.contains(field.front()))
+        return field;
+    bool number = false;
+    field.toDouble(&number);
+    return number ? field : QLatin1Char('\'') + field;
+}
+
+QString csvField(const QString& raw)
+{
+    const QString field = neutralised(raw);
     if (!field.contains(QLatin1Char(',')) && !field.contains(QLatin1Char('"')) && !field.contains(QLatin1Char('\n'))
         && !field.contains(QLatin1Char('\r')))
         return field;
@@ -160,7 +176,12 @@ QByteArray incidentJson(const IncidentRecord& r)
 
 bool writePdf(const QString& path, const QString& markdown, QString& error, QPageLayout::Orientation orientation)
 {
-    QPdfWriter pdf(path);
+    // Rendered in memory, checked, then written through QSaveFile: the file at `path` is either the
+    // old one or the whole new PDF, never a half-written one (a crash, a full disk).
+    QBuffer rendered;
+    rendered.open(QIODevice::WriteOnly);
+    {
+    QPdfWriter pdf(&rendered);
     pdf.setPageSize(QPageSize(QPageSize::A4));
     pdf.setPageOrientation(orientation);
     pdf.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
@@ -184,10 +205,15 @@ bool writePdf(const QString& path, const QString& markdown, QString& error, QPag
             table->setFormat(format);
         }
     doc.print(&pdf);
-    // QPdfWriter reports no error of its own: check the file is there and a PDF.
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly) || !file.read(5).startsWith("%PDF")) {
-        error = QObject::tr("could not write the PDF to %1").arg(path);
+    }  // the writer finishes the document when it goes
+    // QPdfWriter reports no error of its own: check what it made is a PDF.
+    if (!rendered.data().startsWith("%PDF")) {
+        error = QObject::tr("could not render the PDF for %1").arg(path);
+        return false;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(rendered.data()) != rendered.data().size() || !file.commit()) {
+        error = QObject::tr("could not write the PDF to %1: %2").arg(path, file.errorString());
         return false;
     }
     return true;
