@@ -147,11 +147,13 @@ private slots:
         QCOMPARE(history[1].body, QStringLiteral("second text"));
         QCOMPARE(history[1].author, QStringLiteral("omar"));
 
-        QVERIFY(store->deleteNote(note, QStringLiteral("ines"), kT0 + 5 * kMin));
+        QVERIFY(store->deleteNote(note, QStringLiteral("omar"), kT0 + 5 * kMin));
         QVERIFY(store->notes(id).empty());
         notes = store->notes(id, true);
         QCOMPARE(notes.size(), std::size_t(1));
         QCOMPARE(notes[0].deletedMs, kT0 + 5 * kMin);
+        QCOMPARE(notes[0].deletedBy, QStringLiteral("omar"));  // the record says who took it out
+        QCOMPARE(notes[0].author, QStringLiteral("ines"));     // and still who wrote it
         QCOMPARE(notes[0].body, QStringLiteral("third text"));  // still there, only marked
         QVERIFY(!store->editNote(note, QStringLiteral("ines"), QStringLiteral("after delete"), kT0 + 6 * kMin));
         QCOMPARE(store->addNote(id, QStringLiteral("ines"), QStringLiteral("   "), kT0), std::int64_t(0));

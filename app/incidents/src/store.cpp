@@ -68,6 +68,8 @@ const char* const kMigrations[] = {
     "ALTER TABLE incidents ADD COLUMN summary TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE incidents ADD COLUMN root_cause TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE incidents ADD COLUMN action_items TEXT NOT NULL DEFAULT '';",
+    // 4: who deleted a note (the record of the incident says who took words out of it).
+    "ALTER TABLE notes ADD COLUMN deleted_by TEXT NOT NULL DEFAULT '';",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -465,8 +467,9 @@ bool Store::editNote(std::int64_t noteId, const QString& author, const QString& 
 
 bool Store::deleteNote(std::int64_t noteId, const QString& author, std::int64_t nowMs)
 {
-    Q_UNUSED(author);  // the note keeps its author; a delete is a stamp, the text stays
-    auto q = prepared(m_db, QStringLiteral("UPDATE notes SET deleted_ms = ? WHERE id = ? AND deleted_ms = 0"), {qint64(nowMs), qint64(noteId)});
+    // The note keeps its author and its text; the delete is a stamp of when and by whom.
+    auto q = prepared(m_db, QStringLiteral("UPDATE notes SET deleted_ms = ?, deleted_by = ? WHERE id = ? AND deleted_ms = 0"),
+                      {qint64(nowMs), author, qint64(noteId)});
     return exec(q, QStringLiteral("delete note")) && (q.numRowsAffected() == 1 || (m_error = QObject::tr("no note %1").arg(noteId), false));
 }
 
@@ -474,13 +477,13 @@ std::vector<Note> Store::notes(std::int64_t incidentId, bool includeDeleted)
 {
     std::vector<Note> out;
     auto q = prepared(m_db,
-                      QStringLiteral("SELECT id, incident_id, author, created_ms, edited_ms, deleted_ms, body FROM notes"
+                      QStringLiteral("SELECT id, incident_id, author, created_ms, edited_ms, deleted_ms, body, deleted_by FROM notes"
                                      " WHERE incident_id = ? AND (? OR deleted_ms = 0) ORDER BY created_ms, id"),
                       {qint64(incidentId), includeDeleted});
     if (exec(q, QStringLiteral("read notes")))
         while (q.next())
             out.push_back({q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toString(), q.value(3).toLongLong(),
-                           q.value(4).toLongLong(), q.value(5).toLongLong(), q.value(6).toString()});
+                           q.value(4).toLongLong(), q.value(5).toLongLong(), q.value(6).toString(), q.value(7).toString()});
     return out;
 }
 

@@ -17,7 +17,7 @@ namespace lv::incidents {
 /// bound parameters only. One Store is one connection, used from one thread.
 class Store {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     enum class OpenProblem { None, Unreadable, Damaged, Newer };
     struct OpenResult {

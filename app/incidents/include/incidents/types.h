@@ -46,6 +46,7 @@ struct Note {
     std::int64_t editedMs = 0;   ///< 0 = never edited
     std::int64_t deletedMs = 0;  ///< 0 = not deleted (deletes are soft)
     QString body;                ///< Markdown, the current text
+    QString deletedBy;           ///< who deleted it (empty while not deleted)
 };
 
 /// An earlier text of a note, kept when it was edited.
