@@ -389,6 +389,30 @@ void ServerTransport::receive(TimeUs now)
     m_handshake->expire(now, now + m_config.tokenClockOffset);
 }
 
+bool ServerTransport::admissible(TimeUs expiresAt, const std::array<std::uint8_t, 16>& tag, const Key& serverToClient, std::uint64_t gameVersion,
+                                 const std::uint8_t* clientNonce, const Address& from, TimeUs now)
+{
+    // The checks a request and a response share, once the token has opened.
+    if (now + m_config.tokenClockOffset >= expiresAt) {
+        ++m_counters.tokensExpired;
+        return false;
+    }
+    if (auto used = m_handshake->usedTokens.find(tag); used != m_handshake->usedTokens.end() && used->second.address != from) {
+        ++m_counters.tokensReplayed;
+        return false;
+    }
+    DenyReason deny = m_denyReason != DenyReason::None ? m_denyReason : m_freeSlots.empty() ? DenyReason::Full : DenyReason::None;
+    if (gameVersion != m_config.gameVersion) {
+        deny = DenyReason::VersionMismatch;
+        ++m_counters.versionMismatch;
+    }
+    if (deny == DenyReason::None)
+        return true;
+    ++m_counters.refused;
+    sendRaw(from, makeDeny(serverToClient, m_config.protocolId, deny, clientNonce), now);
+    return false;
+}
+
 void ServerTransport::handleRequest(const Datagram& d, TimeUs now)
 {
     // Everything before the rate limit is a size and an integer compare: cheap enough for a flood.
@@ -414,24 +438,8 @@ void ServerTransport::handleRequest(const Datagram& d, TimeUs now)
         ++m_counters.tokensForged;
         return;
     }
-    if (now + m_config.tokenClockOffset >= token->expiresAt) {
-        ++m_counters.tokensExpired;
+    if (!admissible(token->expiresAt, token->tag, token->serverToClient, f.gameVersion, f.clientNonce, d.from, now))
         return;
-    }
-    if (auto used = m_handshake->usedTokens.find(token->tag); used != m_handshake->usedTokens.end() && used->second.address != d.from) {
-        ++m_counters.tokensReplayed;
-        return;
-    }
-    DenyReason deny = m_denyReason != DenyReason::None ? m_denyReason : m_freeSlots.empty() ? DenyReason::Full : DenyReason::None;
-    if (f.gameVersion != m_config.gameVersion) {
-        deny = DenyReason::VersionMismatch;
-        ++m_counters.versionMismatch;
-    }
-    if (deny != DenyReason::None) {
-        ++m_counters.refused;
-        sendRaw(d.from, makeDeny(token->serverToClient, m_config.protocolId, deny, f.clientNonce), now);
-        return;
-    }
     // Challenge: a fresh server nonce and a cookie only we can open. No state is kept.
     Tag serverNonce{};
     std::array<std::uint8_t, 24> cookieNonce{};
@@ -491,24 +499,8 @@ void ServerTransport::handleResponse(const Datagram& d, TimeUs now)
         ++m_counters.tokensForged;
         return;
     }
-    if (now + m_config.tokenClockOffset >= token->expiresAt) {
-        ++m_counters.tokensExpired;
+    if (!admissible(token->expiresAt, token->tag, token->serverToClient, f.gameVersion, f.clientNonce, d.from, now))
         return;
-    }
-    if (auto used = m_handshake->usedTokens.find(token->tag); used != m_handshake->usedTokens.end() && used->second.address != d.from) {
-        ++m_counters.tokensReplayed;
-        return;
-    }
-    DenyReason deny = m_denyReason != DenyReason::None ? m_denyReason : m_freeSlots.empty() ? DenyReason::Full : DenyReason::None;
-    if (f.gameVersion != m_config.gameVersion) {
-        deny = DenyReason::VersionMismatch;
-        ++m_counters.versionMismatch;
-    }
-    if (deny != DenyReason::None) {
-        ++m_counters.refused;
-        sendRaw(d.from, makeDeny(token->serverToClient, m_config.protocolId, deny, f.clientNonce), now);
-        return;
-    }
 
     std::pop_heap(m_freeSlots.begin(), m_freeSlots.end(), std::greater<>());
     const int index = m_freeSlots.back();

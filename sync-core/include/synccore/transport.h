@@ -193,6 +193,10 @@ private:
     void handleRequest(const Datagram& datagram, TimeUs now);
     void handleResponse(const Datagram& datagram, TimeUs now);
     void handleConnected(const Datagram& datagram, TimeUs now);
+    /// What a request and a response check once the token has opened: expiry, the token's address
+    /// binding, admissions and version. A refusal is counted (and a Deny sent when it is one).
+    bool admissible(TimeUs expiresAt, const std::array<std::uint8_t, 16>& tag, const Key& serverToClient, std::uint64_t gameVersion,
+                    const std::uint8_t* clientNonce, const Address& from, TimeUs now);
     void sendRaw(const Address& to, std::span<const std::uint8_t> bytes, TimeUs now);
     void release(int client, DisconnectReason reason);
     TransportConfig m_config;
