@@ -367,10 +367,7 @@ private slots:
 
         syncbot.terminate();
         QVERIFY(syncbot.waitForFinished(10000));
-        QJsonObject last;
-        for (const QByteArray& line : syncbot.readAllStandardOutput().trimmed().split('\n'))
-            if (!line.isEmpty())
-                last = QJsonDocument::fromJson(line).object();
+        const QJsonObject last = lastJsonLine(syncbot.readAllStandardOutput());
         // Every bot is on green, none lost on the way: one redirect each, no timeouts.
         QCOMPARE(last.value(QStringLiteral("connected")).toInt(), 40);
         QCOMPARE(last.value(QStringLiteral("redirects")).toInt(), 40);
@@ -402,10 +399,7 @@ private slots:
         QTest::qWait(1500);
         syncbot.terminate();
         QVERIFY(syncbot.waitForFinished(10000));
-        QJsonObject last;
-        for (const QByteArray& line : syncbot.readAllStandardOutput().trimmed().split('\n'))
-            if (!line.isEmpty())
-                last = QJsonDocument::fromJson(line).object();
+        const QJsonObject last = lastJsonLine(syncbot.readAllStandardOutput());
         QCOMPARE(last.value(QStringLiteral("connected")).toInt(), 20);
         QCOMPARE(last.value(QStringLiteral("redirects")).toInt(), 20);
         QCOMPARE(last.value(QStringLiteral("servers")).toObject().value(QString::fromStdString(regions[0].endpoint())).toInt(), 20);
