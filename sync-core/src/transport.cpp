@@ -389,6 +389,23 @@ void ServerTransport::receive(TimeUs now)
     m_handshake->expire(now, now + m_config.tokenClockOffset);
 }
 
+namespace {
+/// A request's or response's token fields when the datagram has the size and protocol id of one.
+std::optional<HandshakeFields> checkedFields(const Datagram& d, std::size_t size, std::uint64_t protocolId, TransportCounters& counters)
+{
+    if (d.data.size() != size) {
+        ++counters.malformed;
+        return std::nullopt;
+    }
+    const HandshakeFields f = parseFields(d.data.data() + 1);
+    if (f.protocolId != protocolId) {
+        ++counters.tokensForged;
+        return std::nullopt;
+    }
+    return f;
+}
+} // namespace
+
 bool ServerTransport::admissible(TimeUs expiresAt, const std::array<std::uint8_t, 16>& tag, const Key& serverToClient, std::uint64_t gameVersion,
                                  const std::uint8_t* clientNonce, const Address& from, TimeUs now)
 {
@@ -416,15 +433,10 @@ bool ServerTransport::admissible(TimeUs expiresAt, const std::array<std::uint8_t
 void ServerTransport::handleRequest(const Datagram& d, TimeUs now)
 {
     // Everything before the rate limit is a size and an integer compare: cheap enough for a flood.
-    if (d.data.size() != detail::kRequestSize) {
-        ++m_counters.malformed;
+    const auto fields = checkedFields(d, detail::kRequestSize, m_config.protocolId, m_counters);
+    if (!fields)
         return;
-    }
-    const HandshakeFields f = parseFields(d.data.data() + 1);
-    if (f.protocolId != m_config.protocolId) {
-        ++m_counters.tokensForged;
-        return;
-    }
+    const HandshakeFields& f = *fields;
     if (m_byAddress.contains(d.from)) {
         ++m_counters.requestsWhileConnected;  // never ends, never disturbs, the live session
         return;
@@ -460,15 +472,10 @@ void ServerTransport::handleRequest(const Datagram& d, TimeUs now)
 
 void ServerTransport::handleResponse(const Datagram& d, TimeUs now)
 {
-    if (d.data.size() != detail::kResponseSize) {
-        ++m_counters.malformed;
+    const auto fields = checkedFields(d, detail::kResponseSize, m_config.protocolId, m_counters);
+    if (!fields)
         return;
-    }
-    const HandshakeFields f = parseFields(d.data.data() + 1);
-    if (f.protocolId != m_config.protocolId) {
-        ++m_counters.tokensForged;
-        return;
-    }
+    const HandshakeFields& f = *fields;
     if (!m_handshake->admit(d.from, now, m_config)) {
         ++m_counters.rateLimited;
         return;
