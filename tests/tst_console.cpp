@@ -30,6 +30,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QTextBrowser>
+#include <QInputDialog>
 #include <QTimer>
 #include <QProcess>
 #include <QSignalSpy>
@@ -508,6 +509,23 @@ private slots:
                 }
             return false;
         }));
+
+        // The console's edit dialog is open while someone else's edit of the same note arrives and
+        // the timeline is rebuilt under it: the dialog's text still lands on that note (the view
+        // held it by identity, not by an iterator into the replaced timeline).
+        bool editedMeanwhile = false;
+        QTimer::singleShot(300, [&] {
+            auto* dialog = qobject_cast<QInputDialog*>(QApplication::activeModalWidget());
+            if (!dialog)
+                return;
+            session.incidents().editNote(id, noteId, QStringLiteral("edited in another console meanwhile"));
+            editedMeanwhile = waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("edited in another console meanwhile")); });
+            dialog->setTextValue(QStringLiteral("p99 at 190 ms, back to 80 ms after the rollback"));
+            dialog->accept();
+        });
+        emit page->view()->findChild<QTextBrowser*>()->anchorClicked(QUrl(QStringLiteral("note:edit:%1").arg(noteId)));
+        QVERIFY(editedMeanwhile);
+        QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("p99 at 190 ms, back to 80 ms after the rollback")); }));
 
         // Status moves on; the change is recorded in the timeline.
         auto* status = page->view()->findChild<QComboBox*>();

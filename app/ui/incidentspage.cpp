@@ -296,19 +296,36 @@ void IncidentView::onLink(const QUrl& link)
     if (parts.size() != 3 || parts[0] != QLatin1String("note"))
         return;
     const std::int64_t noteId = parts[2].toLongLong();
-    const auto it = std::find_if(m_timeline.begin(), m_timeline.end(), [&](const TimelineItem& t) { return t.noteId == noteId; });
-    if (it == m_timeline.end())
+    // The timeline is replaced whenever an event arrives, including during the dialogs' nested
+    // event loops below: the note is looked up by identity, never held by iterator or reference.
+    const auto findNote = [&]() -> const TimelineItem* {
+        const auto it = std::find_if(m_timeline.begin(), m_timeline.end(), [&](const TimelineItem& t) { return t.noteId == noteId; });
+        return it == m_timeline.end() ? nullptr : &*it;
+    };
+    const TimelineItem* note = findNote();
+    if (!note)
         return;
+    const std::int64_t incidentId = m_incident.id;
     if (parts[1] == QLatin1String("edit")) {
+        const QString before = note->what;
         bool ok = false;
-        const QString text = QInputDialog::getMultiLineText(this, tr("Edit note"), tr("The earlier text is kept in the note's history."), it->what, &ok);
-        if (ok && text != it->what && !text.trimmed().isEmpty())
-            m_desk.editNote(m_incident.id, noteId, text);
+        const QString text = QInputDialog::getMultiLineText(this, tr("Edit note"), tr("The earlier text is kept in the note's history."), before, &ok);
+        if (!ok || text == before || text.trimmed().isEmpty())
+            return;
+        if (incidentId == m_incident.id && findNote()) {
+            m_desk.editNote(incidentId, noteId, text);
+        } else {
+            // The note went away (deleted, or another incident is shown) while the dialog was open:
+            // the typed text is kept in the quick note instead of being lost.
+            if (incidentId == m_incident.id)
+                m_note->setPlainText(text);
+            QMessageBox::information(this, tr("Edit note"), tr("The note was deleted while you were editing it. Your text:\n\n%1").arg(text));
+        }
     } else if (parts[1] == QLatin1String("history")) {
         m_desk.loadNoteHistory(noteId);
     } else if (parts[1] == QLatin1String("delete")
                && QMessageBox::question(this, tr("Delete note"), tr("Delete this note? It stays in the database, marked deleted.")) == QMessageBox::Yes) {
-        m_desk.deleteNote(m_incident.id, noteId);
+        m_desk.deleteNote(incidentId, noteId);
     }
 }
 
