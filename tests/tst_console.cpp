@@ -510,16 +510,20 @@ private slots:
             return false;
         }));
 
-        // The console's edit dialog is open while someone else's edit of the same note arrives and
-        // the timeline is rebuilt under it: the dialog's text still lands on that note (the view
-        // held it by identity, not by an iterator into the replaced timeline).
+        // The console's edit dialog is open while someone else's note and edit arrive and the
+        // timeline is rebuilt (and grows) under it: the dialog's text still lands on that note (the
+        // view holds it by identity, not by an iterator into the replaced timeline).
         bool editedMeanwhile = false;
         QTimer::singleShot(300, [&] {
             auto* dialog = qobject_cast<QInputDialog*>(QApplication::activeModalWidget());
             if (!dialog)
                 return;
+            session.incidents().addNote(id, QStringLiteral("another console's note meanwhile"));
             session.incidents().editNote(id, noteId, QStringLiteral("edited in another console meanwhile"));
-            editedMeanwhile = waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("edited in another console meanwhile")); });
+            editedMeanwhile = waitFor([&] {
+                const QString text = page->view()->timelineText();
+                return text.contains(QStringLiteral("edited in another console meanwhile")) && text.contains(QStringLiteral("another console's note meanwhile"));
+            });
             dialog->setTextValue(QStringLiteral("p99 at 190 ms, back to 80 ms after the rollback"));
             dialog->accept();
         });
