@@ -316,10 +316,14 @@ void IncidentView::onLink(const QUrl& link)
             m_desk.editNote(incidentId, noteId, text);
         } else {
             // The note went away (deleted, or another incident is shown) while the dialog was open:
-            // the typed text is kept in the quick note instead of being lost.
-            if (incidentId == m_incident.id)
+            // the typed text is kept (in the quick note when it is still this incident) and shown.
+            const bool sameIncident = incidentId == m_incident.id;
+            if (sameIncident)
                 m_note->setPlainText(text);
-            QMessageBox::information(this, tr("Edit note"), tr("The note was deleted while you were editing it. Your text:\n\n%1").arg(text));
+            QMessageBox::information(this, tr("Edit note"),
+                                     (sameIncident ? tr("The note was deleted while you were editing it; your text is in the quick note:\n\n%1")
+                                                   : tr("Another incident was opened while you were editing the note; it was not changed. Your text:\n\n%1"))
+                                         .arg(text));
         }
     } else if (parts[1] == QLatin1String("history")) {
         m_desk.loadNoteHistory(noteId);
