@@ -303,13 +303,25 @@ private slots:
         QVERIFY(file.open(QIODevice::ReadOnly));
         const QByteArray before = file.readAll();
         file.close();
+        // A tool that only reads (the export command) leaves it exactly as it is.
+        auto refused = Store::open(path, Store::OnDamage::LeaveAlone);
+        QVERIFY(!refused.store);
+        QCOMPARE(refused.problem, Store::OpenProblem::Damaged);
+        QVERIFY(refused.keptCopy.isEmpty());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), before);
+        file.close();
+        // The console keeps the damaged file byte for byte and goes on with a fresh one.
         auto damaged = Store::open(path);
-        QVERIFY(!damaged.store);
         QCOMPARE(damaged.problem, Store::OpenProblem::Damaged);
         QVERIFY(damaged.error.contains(QStringLiteral("damaged")));
-        QVERIFY(QFile::exists(damaged.keptCopy));
-        QVERIFY(file.open(QIODevice::ReadOnly));
-        QCOMPARE(file.readAll(), before);  // never overwritten
+        QVERIFY(damaged.error.contains(damaged.keptCopy));
+        QFile kept(damaged.keptCopy);
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QCOMPARE(kept.readAll(), before);  // never overwritten
+        QVERIFY(damaged.store);
+        QVERIFY(damaged.store->incidents().empty());
+        QVERIFY(damaged.store->createIncident(incidentAt(QStringLiteral("after"), kT0, {}), QStringLiteral("ines"), kT0));
 
         // Not a database at all.
         const QString junk = dir.filePath(QStringLiteral("junk.db"));
@@ -319,7 +331,60 @@ private slots:
         j.close();
         auto notDb = Store::open(junk);
         QCOMPARE(notDb.problem, Store::OpenProblem::Damaged);
-        QVERIFY(QFile::exists(notDb.keptCopy));
+        QFile keptJunk(notDb.keptCopy);
+        QVERIFY(keptJunk.open(QIODevice::ReadOnly));
+        QCOMPARE(keptJunk.readAll(), QByteArray(8192, 'j'));
+        QVERIFY(notDb.store);
+    }
+
+    // What a crash leaves: recent writes only in the -wal (not yet checkpointed), and the main file
+    // damaged. The kept copy is taken before anything writes: the -wal and -shm are kept with it,
+    // unchanged, so the recent writes can still be recovered from the copy.
+    void aDamagedFileIsKeptWithItsWriteAheadLog()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("crash.db"));
+        const QString wal = path + QStringLiteral("-wal");
+        QByteArray mainBytes, walBytes;
+        {
+            auto store = openStore(path);
+            for (int i = 0; i < 20; ++i)
+                QVERIFY(store->createIncident(incidentAt(QStringLiteral("early %1").arg(i), kT0, {}), QStringLiteral("ines"), kT0));
+            {
+                QSqlQuery q(store->database());
+                QVERIFY(q.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+            }
+            QVERIFY(store->createIncident(incidentAt(QStringLiteral("only in the wal"), kT0, {}), QStringLiteral("ines"), kT0));
+            // The files as a crash at this moment would leave them.
+            QFile m(path), w(wal);
+            QVERIFY(m.open(QIODevice::ReadOnly) && w.open(QIODevice::ReadOnly));
+            mainBytes = m.readAll();
+            walBytes = w.readAll();
+        }
+        QVERIFY(mainBytes.size() >= 8192);
+        QVERIFY(!walBytes.isEmpty());
+        mainBytes.replace(4096, mainBytes.size() - 4096, QByteArray(mainBytes.size() - 4096, '\xA5'));
+        for (auto [name, bytes] : {std::pair{path, mainBytes}, std::pair{wal, walBytes}}) {
+            QFile f(name);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            QCOMPARE(f.write(bytes), bytes.size());
+        }
+
+        auto opened = Store::open(path);
+        QCOMPARE(opened.problem, Store::OpenProblem::Damaged);
+        QVERIFY(!opened.keptCopy.isEmpty());
+        QFile keptMain(opened.keptCopy), keptWal(opened.keptCopy + QStringLiteral("-wal"));
+        QVERIFY(keptMain.open(QIODevice::ReadOnly));
+        QCOMPARE(keptMain.readAll(), mainBytes);
+        QVERIFY2(keptWal.open(QIODevice::ReadOnly), qPrintable(opened.error));
+        QCOMPARE(keptWal.readAll(), walBytes);
+        QVERIFY(opened.error.contains(QStringLiteral("-wal")));
+        // Capture and notes go on, in a fresh file where the damaged one was.
+        QVERIFY(opened.store);
+        const auto id = opened.store->createIncident(incidentAt(QStringLiteral("after the crash"), kT0, {}), QStringLiteral("ines"), kT0);
+        QVERIFY(id > 0);
+        QVERIFY(opened.store->addNote(id, QStringLiteral("ines"), QStringLiteral("still writing"), kT0) > 0);
+        QCOMPARE(opened.store->integrityCheck(), QStringLiteral("ok"));
     }
 
     void twoConsolesShareOneFileAndLoseNothing()

@@ -92,7 +92,7 @@ int runExport(const QStringList& arguments)
         err() << QCoreApplication::translate("export", "a PDF needs --output FILE") << Qt::endl;
         return 2;
     }
-    auto opened = Store::open(parser.value(QStringLiteral("db")));
+    auto opened = Store::open(parser.value(QStringLiteral("db")), Store::OnDamage::LeaveAlone);
     if (!opened.store) {
         err() << opened.error << Qt::endl;
         return 1;

@@ -401,8 +401,9 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
             m_desk.load(current.data(IncidentListModel::IdRole).toLongLong());
     });
     connect(&desk, &IncidentDesk::opened, this, [this](bool ok, const QString& problem) {
-        m_problem->setText(ok ? QString() : tr("Incidents unavailable: %1").arg(problem));
-        m_problem->setVisible(!ok);
+        // A damaged file that was kept and replaced leaves the page working, with the warning shown.
+        m_problem->setText(ok ? problem : tr("Incidents unavailable: %1").arg(problem));
+        m_problem->setVisible(!problem.isEmpty());
         if (ok)
             m_desk.refresh();
     });

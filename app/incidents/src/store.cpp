@@ -104,35 +104,114 @@ bool Store::fail(const QString& what, const QSqlQuery& q)
     return false;
 }
 
-Store::OpenResult Store::open(const QString& path)
+namespace {
+/// The files SQLite keeps for one database: the -wal holds writes not yet checkpointed into the
+/// main file, the -shm its index. A copy without them loses the most recent writes.
+QStringList withCompanions(const QString& path)
+{
+    return {path, path + QStringLiteral("-wal"), path + QStringLiteral("-shm")};
+}
+
+/// Copies the database and whichever companions exist to `to` (+ "-wal", "-shm"), each completely
+/// or not at all; on failure nothing is left half-copied and `error` says why.
+bool copyWithCompanions(const QString& from, const QString& to, QString& error)
+{
+    const QStringList sources = withCompanions(from), targets = withCompanions(to);
+    for (int i = 0; i < sources.size(); ++i) {
+        if (!QFileInfo::exists(sources[i]))
+            continue;
+        if (!QFile::copy(sources[i], targets[i]) || QFileInfo(targets[i]).size() != QFileInfo(sources[i]).size()) {
+            error = QObject::tr("cannot copy %1 to %2").arg(sources[i], targets[i]);
+            for (const QString& t : targets)
+                QFile::remove(t);
+            return false;
+        }
+    }
+    return true;
+}
+
+/// Why the file at `path` is not a sound incident database, or an empty string. Only reads: the
+/// header is checked by hand, then a read-only connection (no journal-mode change, no
+/// checkpoint, nothing written to the main file or its -wal) runs integrity_check.
+QString whyUnsound(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return file.errorString();
+    if (file.read(16) != QByteArray("SQLite format 3\0", 16))
+        return QObject::tr("not an SQLite database");
+    file.close();
+    const QString name = QStringLiteral("incidents-check-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    QString why;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path);
+        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=10000"));
+        if (!db.open()) {
+            why = db.lastError().text();
+        } else {
+            QSqlQuery q(db);
+            if (!q.exec(QStringLiteral("PRAGMA integrity_check"))) {
+                why = q.lastError().text();
+            } else {
+                QStringList problems;
+                while (q.next())
+                    problems << q.value(0).toString();
+                if (problems != QStringList{QStringLiteral("ok")})
+                    why = QObject::tr("integrity_check: %1").arg(problems.join(QStringLiteral("; ")));
+            }
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+    return why;
+}
+} // namespace
+
+Store::OpenResult Store::open(const QString& path, OnDamage onDamage)
 {
     OpenResult result;
     const bool existed = QFileInfo::exists(path) && QFileInfo(path).size() > 0;
+    if (existed) {
+        const QString why = whyUnsound(path);
+        if (!why.isEmpty()) {
+            result.problem = OpenProblem::Damaged;
+            if (onDamage == OnDamage::LeaveAlone) {
+                result.error = QObject::tr("The incident database %1 is damaged (%2). It was left untouched.").arg(path, why);
+                return result;
+            }
+            // Keep it, as it is, before anything writes; then start afresh where it was.
+            const QString kept = path + QStringLiteral(".damaged-") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+            QString copyError;
+            if (!copyWithCompanions(path, kept, copyError)) {
+                result.error = QObject::tr("The incident database %1 is damaged (%2) and could not be kept (%3). It was left untouched; "
+                                           "the console runs without incidents until it is repaired or moved away.")
+                                   .arg(path, why, copyError);
+                return result;
+            }
+            result.keptCopy = kept;
+            for (const QString& f : withCompanions(path))
+                QFile::remove(f);
+            QString error;
+            auto fresh = connect(path, error);
+            if (!fresh || !fresh->migrate(kSchemaVersion)) {
+                result.error = QObject::tr("The incident database %1 is damaged (%2); it was kept at %3, but a new one could not be started: %4")
+                                   .arg(path, why, kept, fresh ? fresh->lastError() : error);
+                return result;
+            }
+            result.store = std::move(fresh);
+            result.error = QObject::tr("The incident database %1 was damaged (%2). It was kept unchanged, with its -wal and -shm, at %3; "
+                                       "a new database was started in its place, so capture and notes go on. Earlier incidents are in the copy.")
+                               .arg(path, why, kept);
+            return result;
+        }
+    }
     QString error;
     auto store = connect(path, error);
-    auto damaged = [&](const QString& why) {
-        store.reset();  // close before copying
-        result.problem = OpenProblem::Damaged;
-        result.keptCopy = path + QStringLiteral(".damaged-") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        const bool copied = QFile::copy(path, result.keptCopy);
-        result.error = QObject::tr("The incident database %1 is damaged (%2). It was left untouched%3; the console runs without it "
-                                   "until it is repaired or moved away.")
-                           .arg(path, why, copied ? QObject::tr(" and a copy kept at %1").arg(result.keptCopy) : QString());
-        if (!copied)
-            result.keptCopy.clear();
-        return std::move(result);
-    };
     if (!store) {
-        if (existed)
-            return damaged(error);
         result.problem = OpenProblem::Unreadable;
         result.error = QObject::tr("The incident database %1 cannot be opened: %2").arg(path, error);
         return result;
-    }
-    if (existed) {
-        const QString check = store->integrityCheck();
-        if (check != QLatin1String("ok"))
-            return damaged(QObject::tr("integrity_check: %1").arg(check));
     }
     const int version = store->schemaVersion();
     if (version > kSchemaVersion) {

@@ -20,16 +20,20 @@ public:
     static constexpr int kSchemaVersion = 4;
 
     enum class OpenProblem { None, Unreadable, Damaged, Newer };
+    /// What to do with a damaged file: keep a copy and start a fresh one in its place (the
+    /// console: capture and notes go on), or leave it exactly as it is (tools that only read).
+    enum class OnDamage { KeepAndStartFresh, LeaveAlone };
     struct OpenResult {
-        std::unique_ptr<Store> store;
+        std::unique_ptr<Store> store;  ///< set when usable, also after a damaged file was replaced
         OpenProblem problem = OpenProblem::None;
-        QString error;     ///< plain words for the user
-        QString keptCopy;  ///< where a damaged file was copied (it is never changed)
+        QString error;     ///< plain words for the user (also set, as a warning, when a damaged file was replaced)
+        QString keptCopy;  ///< where a damaged file was copied, with its -wal and -shm (never changed)
     };
-    /// Opens or creates `path`, migrating an older schema. A file that fails integrity_check, is
-    /// not a database, or was written by a newer console is left as it is (a damaged one is also
-    /// copied aside) and the result says so.
-    static OpenResult open(const QString& path);
+    /// Opens or creates `path`, migrating an older schema. Whether the file is sound is checked
+    /// without writing to it (a read-only connection). A damaged file (fails integrity_check, or
+    /// is not a database) is copied with its -wal and -shm before anything touches it, then
+    /// replaced by a fresh database, or left alone; a newer console's file is left as it is.
+    static OpenResult open(const QString& path, OnDamage onDamage = OnDamage::KeepAndStartFresh);
     /// For migration tests: a new file built only up to schema `version`.
     static std::unique_ptr<Store> createAtVersion(const QString& path, int version, QString& error);
     ~Store();
