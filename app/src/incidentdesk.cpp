@@ -6,6 +6,8 @@
 #include <QDateTime>
 #include <QSaveFile>
 
+#include <map>
+
 namespace lv::console {
 
 using namespace lv::incidents;
@@ -65,10 +67,13 @@ void IncidentDesk::open(const QString& path)
         auto result = Store::open(path);
         m_store = std::move(result.store);
         const bool ok = m_store != nullptr;
-        QMetaObject::invokeMethod(this, [this, ok, problem = result.error] {
+        auto cursors = ok ? m_store->captureCursors() : std::vector<CaptureCursor>{};
+        QMetaObject::invokeMethod(this, [this, ok, problem = result.error, cursors = std::move(cursors)] {
             m_open = ok;
             m_problem = problem;
             emit opened(ok, problem);
+            if (ok)
+                emit captureCursorsLoaded(cursors);
         }, Qt::QueuedConnection);
     }, Qt::QueuedConnection);
 }
@@ -175,12 +180,48 @@ void IncidentDesk::loadNoteHistory(std::int64_t noteId)
     post([this, noteId](Store& s) { emit noteHistoryLoaded(noteId, s.noteHistory(noteId)); });
 }
 
-void IncidentDesk::addEvent(const Event& event)
+void IncidentDesk::addEvent(const Event& event, std::optional<CaptureCursor> cursor)
 {
-    post([this, event](Store& s) {
-        if (s.addEvent(event))
-            emit eventAdded(event);
-    });
+    QMetaObject::invokeMethod(m_worker, [this, event, cursor = std::move(cursor)] {
+        if (!m_store)
+            return;
+        m_capture.push_back({event, cursor});
+        if (!m_drainQueued) {
+            m_drainQueued = true;
+            QMetaObject::invokeMethod(m_worker, [this] { drainCapture(); }, Qt::QueuedConnection);
+        }
+    }, Qt::QueuedConnection);
+}
+
+void IncidentDesk::drainCapture()
+{
+    m_drainQueued = false;
+    if (!m_store) {
+        m_capture.clear();
+        return;
+    }
+    std::vector<Event> batch;
+    std::map<QString, CaptureCursor> cursors;  // the newest per cluster in this batch
+    while (!m_capture.empty() && batch.size() < kCaptureBatch) {
+        Captured c = std::move(m_capture.front());
+        m_capture.pop_front();
+        if (c.cursor)
+            cursors[c.cursor->cluster] = *c.cursor;
+        batch.push_back(std::move(c.event));
+    }
+    std::vector<CaptureCursor> moved;
+    for (auto& [cluster, cursor] : cursors)
+        moved.push_back(cursor);
+    if (const auto added = m_store->addEvents(batch, moved)) {
+        if (!added->empty())
+            emit eventsAdded(*added);
+    } else {
+        emit failed(tr("%n captured event(s) could not be stored: %1", "", int(batch.size())).arg(m_store->lastError()));
+    }
+    if (!m_capture.empty()) {  // the rest goes behind whatever was asked for meanwhile
+        m_drainQueued = true;
+        QMetaObject::invokeMethod(m_worker, [this] { drainCapture(); }, Qt::QueuedConnection);
+    }
 }
 
 void IncidentDesk::recordPlayers(const RegionRef& where, std::int64_t timeMs, std::uint32_t players)

@@ -12,6 +12,7 @@ IncidentRecorder::IncidentRecorder(ConsoleSession& session, IncidentDesk& desk, 
 {
     connect(&session, &ConsoleSession::clusterAdded, this, &IncidentRecorder::watch);
     connect(&session.regions(), &RegionModel::sloAlertChanged, this, &IncidentRecorder::onAlert);
+    connect(&desk, &IncidentDesk::captureCursorsLoaded, this, &IncidentRecorder::onCursorsLoaded);
     for (ClusterConnection* c : session.clusters())
         watch(c);
 }
@@ -45,7 +46,11 @@ Event IncidentRecorder::eventFor(const QString& cluster, const liveops::AuditEnt
 void IncidentRecorder::watch(ClusterConnection* c)
 {
     const QString cluster = c->name();
-    connect(c, &ClusterConnection::auditAppended, this, [this, cluster](const liveops::AuditEntry& e) { m_desk.addEvent(eventFor(cluster, e)); });
+    // A (re)added cluster's watch starts from its log's beginning: compare it with what is stored.
+    AuditCapture& audit = m_audit[cluster];
+    audit.settled = false;
+    audit.held.clear();
+    connect(c, &ClusterConnection::auditAppended, this, [this, cluster](const liveops::AuditEntry& e) { onAudit(cluster, e); });
     connect(c, &ClusterConnection::telemetryBatch, this, [this, cluster](const std::vector<liveops::client::Telemetry>& s) { onTelemetry(cluster, s); });
     connect(c, &ClusterConnection::stateChanged, this, [this, c, cluster] {
         const bool lost = c->state() == ClusterConnection::State::Reconnecting;
@@ -63,6 +68,70 @@ void IncidentRecorder::watch(ClusterConnection* c)
         e.sourceKey = QStringLiteral("conn:%1:%2:%3").arg(cluster, e.kind).arg(now);
         m_desk.addEvent(e);
     });
+}
+
+std::size_t IncidentRecorder::recognisedOnReplay(const QString& cluster) const
+{
+    const auto it = m_audit.find(cluster);
+    return it == m_audit.end() ? 0 : it->second.recognised;
+}
+
+void IncidentRecorder::onAudit(const QString& cluster, const liveops::AuditEntry& entry)
+{
+    if (!m_cursorsLoaded) {
+        m_audit[cluster].held.push_back(entry);
+        return;
+    }
+    consider(cluster, entry);
+}
+
+void IncidentRecorder::onCursorsLoaded(const std::vector<CaptureCursor>& cursors)
+{
+    m_cursorsLoaded = true;
+    for (const CaptureCursor& c : cursors) {
+        AuditCapture& audit = m_audit[c.cluster];
+        if (!audit.cursor || audit.cursor->auditId < c.auditId)
+            audit.cursor = c;
+    }
+    for (auto& [cluster, audit] : m_audit) {
+        std::vector<liveops::AuditEntry> waiting;
+        waiting.swap(audit.held);
+        for (const auto& e : waiting)
+            consider(cluster, e);
+    }
+}
+
+void IncidentRecorder::consider(const QString& cluster, const liveops::AuditEntry& e)
+{
+    AuditCapture& audit = m_audit[cluster];
+    if (audit.settled || !audit.cursor) {
+        audit.settled = true;
+        capture(cluster, e);
+        return;
+    }
+    // In the log captured before, an entry older than the cursor's is also no later in time; one
+    // that is later belongs to another log, whatever its id.
+    if (e.id < audit.cursor->auditId && e.timeMs <= audit.cursor->auditTimeMs) {
+        audit.held.push_back(e);
+        return;
+    }
+    audit.settled = true;
+    std::vector<liveops::AuditEntry> held;
+    held.swap(audit.held);
+    if (e.id == audit.cursor->auditId && e.timeMs == audit.cursor->auditTimeMs) {  // the same log: all stored already
+        audit.recognised += held.size() + 1;
+        return;
+    }
+    for (const auto& h : held)  // another log under the same name: capture all of it
+        capture(cluster, h);
+    capture(cluster, e);
+}
+
+void IncidentRecorder::capture(const QString& cluster, const liveops::AuditEntry& e)
+{
+    CaptureCursor cursor{cluster, e.id, e.timeMs};
+    m_audit[cluster].cursor = cursor;
+    m_desk.addEvent(eventFor(cluster, e), cursor);
 }
 
 void IncidentRecorder::onAlert(const QString& cluster, const QString& region, SloTracker::Alert alert)

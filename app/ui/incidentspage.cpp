@@ -25,6 +25,8 @@
 #include <QTimeZone>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace lv::console {
 
 using namespace lv::incidents;
@@ -421,8 +423,9 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
         m_selectAfterCreate = id;
         emit message(tr("Incident #%1 opened").arg(id));
     });
-    connect(&desk, &IncidentDesk::eventAdded, this, [this](const Event& e) {
-        if (m_view->incidentId() && m_view->incident().touches(e.where))
+    connect(&desk, &IncidentDesk::eventsAdded, this, [this](const std::vector<Event>& events) {
+        if (m_view->incidentId()
+            && std::any_of(events.begin(), events.end(), [this](const Event& e) { return m_view->incident().touches(e.where); }))
             m_desk.load(m_view->incidentId());
     });
     connect(&desk, &IncidentDesk::failed, this, &IncidentsPage::message);

@@ -70,6 +70,8 @@ const char* const kMigrations[] = {
     "ALTER TABLE incidents ADD COLUMN action_items TEXT NOT NULL DEFAULT '';",
     // 4: who deleted a note (the record of the incident says who took words out of it).
     "ALTER TABLE notes ADD COLUMN deleted_by TEXT NOT NULL DEFAULT '';",
+    // 5: where capture of each cluster's audit log got to (a restart does not capture it again).
+    "CREATE TABLE capture_cursors(cluster TEXT PRIMARY KEY, audit_id INTEGER NOT NULL, audit_time_ms INTEGER NOT NULL);",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -584,6 +586,46 @@ bool Store::addEvent(const Event& e)
                       {qint64(e.timeMs), e.where.cluster, e.where.region, e.kind, e.actor, e.summary,
                        e.sourceKey.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : e.sourceKey});
     return exec(q, QStringLiteral("save event")) && q.numRowsAffected() == 1;
+}
+
+std::optional<std::vector<Event>> Store::addEvents(const std::vector<Event>& events, const std::vector<CaptureCursor>& cursors)
+{
+    if (!begin())
+        return std::nullopt;
+    std::vector<Event> added;
+    for (const Event& e : events) {
+        auto q = prepared(m_db,
+                          QStringLiteral("INSERT OR IGNORE INTO events(time_ms, cluster, region, kind, actor, summary, source_key) VALUES(?,?,?,?,?,?,?)"),
+                          {qint64(e.timeMs), e.where.cluster, e.where.region, e.kind, e.actor, e.summary,
+                           e.sourceKey.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : e.sourceKey});
+        if (!exec(q, QStringLiteral("save events"))) {
+            QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+            return std::nullopt;
+        }
+        if (q.numRowsAffected() == 1)
+            added.push_back(e);
+    }
+    for (const CaptureCursor& c : cursors) {
+        auto q = prepared(m_db, QStringLiteral("INSERT OR REPLACE INTO capture_cursors(cluster, audit_id, audit_time_ms) VALUES(?,?,?)"),
+                          {c.cluster, qint64(c.auditId), qint64(c.auditTimeMs)});
+        if (!exec(q, QStringLiteral("save capture position"))) {
+            QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+            return std::nullopt;
+        }
+    }
+    if (!commit())
+        return std::nullopt;
+    return added;
+}
+
+std::vector<CaptureCursor> Store::captureCursors()
+{
+    std::vector<CaptureCursor> out;
+    QSqlQuery q(m_db);
+    if (q.exec(QStringLiteral("SELECT cluster, audit_id, audit_time_ms FROM capture_cursors ORDER BY cluster")))
+        while (q.next())
+            out.push_back({q.value(0).toString(), q.value(1).toULongLong(), q.value(2).toLongLong()});
+    return out;
 }
 
 std::vector<Event> Store::events(std::int64_t fromMs, std::int64_t toMs)

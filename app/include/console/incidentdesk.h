@@ -6,7 +6,9 @@
 #include <QObject>
 #include <QThread>
 
+#include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace lv::incidents {
@@ -43,7 +45,10 @@ public:
     void editNote(std::int64_t incidentId, std::int64_t noteId, const QString& body);
     void deleteNote(std::int64_t incidentId, std::int64_t noteId);
     void loadNoteHistory(std::int64_t noteId);  ///< noteHistoryLoaded()
-    void addEvent(const incidents::Event& event);
+    /// Captures an event (audit entry, alert, connection change). Capture is written in batches,
+    /// one transaction each, and each batch queues behind whatever was asked for meanwhile: a note
+    /// never waits for more than one batch of capture. `cursor` (audit entries) is stored with it.
+    void addEvent(const incidents::Event& event, std::optional<incidents::CaptureCursor> cursor = {});
     void recordPlayers(const incidents::RegionRef& where, std::int64_t timeMs, std::uint32_t players);
     void computeKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs);
     void exportIncident(std::int64_t id, ExportFormat format, const QString& path);
@@ -57,8 +62,10 @@ signals:
     void noteSaved(std::int64_t incidentId, std::int64_t noteId);
     /// The earlier texts of a note, oldest first.
     void noteHistoryLoaded(std::int64_t noteId, const std::vector<lv::incidents::NoteRevision>& revisions);
-    /// An event was stored that belongs to these regions (open views reload if they touch them).
-    void eventAdded(const lv::incidents::Event& event);
+    /// Captured events were stored (open views reload if they touch their regions).
+    void eventsAdded(const std::vector<lv::incidents::Event>& events);
+    /// After a successful open: how far each cluster's audit log was captured already.
+    void captureCursorsLoaded(const std::vector<lv::incidents::CaptureCursor>& cursors);
     void kpisReady(const lv::incidents::KpiReport& report);
     void exported(const QString& path, bool ok, const QString& error);
     /// A write failed: nothing was lost on disk, but this change did not happen.
@@ -69,10 +76,19 @@ private:
     void post(std::function<void(incidents::Store&)> work);
     /// After a change to incident `id`: list and incident read back and sent.
     void changed(incidents::Store& store, std::int64_t id);
+    /// Worker thread: writes the next batch of capture, and queues itself again if more is waiting.
+    void drainCapture();
+    static constexpr std::size_t kCaptureBatch = 250;
 
     QThread m_thread;
     QObject* m_worker = nullptr;              // lives on m_thread; owns the store
     std::unique_ptr<incidents::Store> m_store;  // touched only on m_thread
+    struct Captured {
+        incidents::Event event;
+        std::optional<incidents::CaptureCursor> cursor;
+    };
+    std::deque<Captured> m_capture;  // touched only on m_thread: waiting to be written
+    bool m_drainQueued = false;      // touched only on m_thread
     bool m_open = false;
     QString m_problem;
     QString m_author;

@@ -41,6 +41,7 @@ public:
     LatencyHistory& history() { return m_history; }
     /// The incident database (open it with incidents().open(path)) and what the console records into it.
     IncidentDesk& incidents() { return *m_incidents; }
+    const IncidentRecorder& recorder() const { return *m_recorder; }
 
 signals:
     void clustersChanged();

@@ -17,7 +17,7 @@ namespace lv::incidents {
 /// bound parameters only. One Store is one connection, used from one thread.
 class Store {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     enum class OpenProblem { None, Unreadable, Damaged, Newer };
     /// What to do with a damaged file: keep a copy and start a fresh one in its place (the
@@ -69,6 +69,11 @@ public:
     // Events captured by the console.
     /// Stores the event unless one with its sourceKey exists; true if it was new.
     bool addEvent(const Event& event);
+    /// Stores `events` (those not stored already) and moves the capture cursors on, in one
+    /// transaction: one fsync for the batch, and the cursor never runs ahead of what is stored.
+    /// Returns the events that were new, or nullopt (lastError) when nothing was stored.
+    std::optional<std::vector<Event>> addEvents(const std::vector<Event>& events, const std::vector<CaptureCursor>& cursors);
+    std::vector<CaptureCursor> captureCursors();
     std::vector<Event> events(std::int64_t fromMs, std::int64_t toMs);
     /// Events that belong to an incident: from `leadMs` before it started to its end (or now),
     /// in its regions or cluster-wide in its clusters.

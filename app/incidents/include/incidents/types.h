@@ -76,6 +76,14 @@ struct Event {
     QString sourceKey;  ///< unique per origin (e.g. "audit:live:42"): the same event is stored once
 };
 
+/// How far capture of one cluster's audit log got: the newest entry stored, by id and time (a log
+/// that started again — a new sandbox, a syncd with a fresh store — reuses ids, not times).
+struct CaptureCursor {
+    QString cluster;
+    std::uint64_t auditId = 0;
+    std::int64_t auditTimeMs = 0;
+};
+
 /// One line of an incident's merged timeline.
 struct TimelineItem {
     enum class Kind { Note, Change, Event };
