@@ -37,6 +37,7 @@
 #include <QTimer>
 #include <QProcess>
 #include <QSignalSpy>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QLabel>
 #include <QPushButton>
@@ -496,7 +497,7 @@ private slots:
         page->view()->quickNote()->setFocus();
         QTest::keyClicks(page->view()->quickNote(), QStringLiteral("p99 at 190 ms, halving snapshot rate"));
         QTest::keyClick(page->view()->quickNote(), Qt::Key_Return, Qt::ControlModifier);
-        QVERIFY(saved.wait(5000));
+        QVERIFY2(saved.wait(5000), qPrintable(page->view()->noteStatus()->text()));
         QVERIFY(page->view()->quickNote()->toPlainText().isEmpty());
         QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("p99 at 190 ms, halving snapshot rate")); }));
         // Edited: the timeline shows the new text, the earlier one is a click away.
@@ -630,6 +631,122 @@ private slots:
         incident.severity = 2;
         session.incidents().create(incident);
         QVERIFY(created.wait(5000));
+    }
+
+    // An incident commander types into two incidents, a save fails, another console edits the same
+    // postmortem, and the window is closed with text not yet saved: no word is lost anywhere.
+    void nothingTypedIsLost()
+    {
+        QTemporaryDir dir;
+        const QString db = dir.filePath(QStringLiteral("incidents.db"));
+        ConsoleSession session;
+        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+        session.incidents().open(db);
+        QVERIFY(opened.wait(5000));
+        QSignalSpy created(&session.incidents(), &IncidentDesk::incidentCreated);
+        for (const char* title : {"login storm", "eu-west rubber-banding"}) {
+            lv::incidents::Incident incident;
+            incident.title = QString::fromLatin1(title);
+            incident.severity = 2;
+            session.incidents().create(incident);
+            QVERIFY(created.wait(5000));
+        }
+        const std::int64_t a = created.at(0).at(0).toLongLong(), b = created.at(1).at(0).toLongLong();
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        IncidentsPage* page = window.incidentsPage();
+        window.tabs()->setCurrentWidget(page);
+        IncidentView* view = page->view();
+        QVERIFY(waitFor([&] { return page->list().rowCount() == 2; }));
+        auto showIncident = [&](std::int64_t id) {
+            page->select(id);
+            return waitFor([&] { return view->incidentId() == id; });
+        };
+        QPlainTextEdit* note = view->quickNote();
+
+        // Each draft stays with its incident; Ctrl+Enter files it under the one it was typed for.
+        QVERIFY(showIncident(a));
+        QTest::keyClicks(note, QStringLiteral("draft for the login storm"));
+        QVERIFY(showIncident(b));
+        QCOMPARE(note->toPlainText(), QString());
+        QTest::keyClicks(note, QStringLiteral("draft for rubber-banding"));
+        QVERIFY(showIncident(a));
+        QCOMPARE(note->toPlainText(), QStringLiteral("draft for the login storm"));
+        QTest::keyClick(note, Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY(waitFor([&] { return view->timelineText().contains(QStringLiteral("draft for the login storm")); }));
+        QVERIFY(showIncident(b));
+        QCOMPARE(note->toPlainText(), QStringLiteral("draft for rubber-banding"));
+        QVERIFY(!view->timelineText().contains(QStringLiteral("login storm")));
+        note->clear();
+
+        // A save that fails puts the text back and says why, in the page.
+        auto other = lv::incidents::Store::open(db);  // another console on the same file
+        QVERIFY(other.store);
+        {
+            QSqlQuery q(other.store->database());
+            QVERIFY(q.exec(QStringLiteral("CREATE TRIGGER full BEFORE INSERT ON notes BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")));
+        }
+        QTest::keyClicks(note, QStringLiteral("players report 300 ms since 03:10"));
+        QTest::keyClick(note, Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY(waitFor([&] { return view->noteStatus()->isVisibleTo(view) && view->noteStatus()->text().contains(QStringLiteral("disk is full")); }));
+        QCOMPARE(note->toPlainText(), QStringLiteral("players report 300 ms since 03:10"));
+        {
+            QSqlQuery q(other.store->database());
+            QVERIFY(q.exec(QStringLiteral("DROP TRIGGER full")));
+        }
+        QTest::keyClick(note, Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY(waitFor([&] { return view->timelineText().contains(QStringLiteral("players report 300 ms since 03:10")); }));
+        QCOMPARE(note->toPlainText(), QString());
+        QVERIFY(waitFor([&] { return !view->noteStatus()->isVisibleTo(view); }));
+
+        // Postmortem edits survive reloads and switching, and are marked unsaved.
+        QPlainTextEdit* summary = view->postmortemField(QStringLiteral("summary"));
+        QVERIFY(summary);
+        summary->setPlainText(QStringLiteral("our summary"));
+        QVERIFY(view->postmortemDirty());
+        QSignalSpy loaded(&session.incidents(), &IncidentDesk::incidentLoaded);
+        session.incidents().load(b);  // what every captured event in its regions does
+        QVERIFY(loaded.wait(5000));
+        QTest::qWait(50);
+        QCOMPARE(summary->toPlainText(), QStringLiteral("our summary"));
+        QVERIFY(showIncident(a));
+        QCOMPARE(summary->toPlainText(), QString());
+        QVERIFY(showIncident(b));
+        QCOMPARE(summary->toPlainText(), QStringLiteral("our summary"));
+        QVERIFY(view->postmortemDirty());
+
+        // Another console saves the same field first: ours is not written over theirs, and the
+        // conflict is shown; saving again replaces theirs knowingly.
+        QVERIFY(other.store->setText(b, QStringLiteral("summary"), QStringLiteral("their summary"), QStringLiteral("sam"), 1));
+        session.incidents().load(b);
+        QVERIFY(loaded.wait(5000));
+        QTest::qWait(50);
+        QCOMPARE(summary->toPlainText(), QStringLiteral("our summary"));
+        view->savePostmortem();
+        QVERIFY(waitFor([&] { return view->postmortemStatus()->text().contains(QStringLiteral("their summary")); }));
+        QCOMPARE(summary->toPlainText(), QStringLiteral("our summary"));
+        QCOMPARE(other.store->incident(b)->summary, QStringLiteral("their summary"));
+        view->savePostmortem();
+        QVERIFY(waitFor([&] { return other.store->incident(b)->summary == QStringLiteral("our summary"); }));
+        QVERIFY(waitFor([&] { return !view->postmortemDirty(); }));
+
+        // Closing with a draft asks; going back keeps the window and the text.
+        QTest::keyClicks(note, QStringLiteral("half a thought"));
+        auto answer = [](const QString& button) {
+            QTimer::singleShot(200, [button] {
+                if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget()))
+                    for (QAbstractButton* choice : box->buttons())
+                        if (choice->text().remove(QLatin1Char('&')) == button)
+                            choice->click();
+            });
+        };
+        answer(QStringLiteral("Go back"));
+        QVERIFY(!window.close());
+        QVERIFY(window.isVisible());
+        QCOMPARE(note->toPlainText(), QStringLiteral("half a thought"));
+        answer(QStringLiteral("Quit and discard"));
+        QVERIFY(window.close());
     }
 
     // An on-call engineer types a note while the console captures a long audit log: the note is

@@ -142,17 +142,42 @@ void IncidentDesk::setText(std::int64_t id, const QString& field, const QString&
     });
 }
 
-void IncidentDesk::addNote(std::int64_t id, const QString& body)
+void IncidentDesk::saveText(std::int64_t id, const QString& field, const QString& base, const QString& value)
 {
-    post([this, id, body, who = m_author](Store& s) {
-        const std::int64_t note = s.addNote(id, who, body, nowMs());
-        if (note == 0) {
-            emit failed(tr("The note was not saved: %1").arg(s.lastError()));
-            return;
+    post([this, id, field, base, value, who = m_author](Store& s) {
+        QString current;
+        switch (s.setTextIf(id, field, base, value, who, nowMs(), current)) {
+        case Store::TextWrite::Written:
+            emit textSaved(id, field, value);
+            break;
+        case Store::TextWrite::Conflict:
+            emit textConflict(id, field, current, value);
+            break;
+        case Store::TextWrite::Failed:
+            emit failed(tr("%1 was not saved: %2").arg(field, s.lastError()));
+            break;
         }
-        emit noteSaved(id, note);
         changed(s, id);
     });
+}
+
+quint64 IncidentDesk::addNote(std::int64_t id, const QString& body)
+{
+    const quint64 request = ++m_nextRequest;
+    QMetaObject::invokeMethod(m_worker, [this, id, body, request, who = m_author] {
+        if (!m_store) {
+            emit noteFailed(id, request, tr("the incident database is not open"));
+            return;
+        }
+        const std::int64_t note = m_store->addNote(id, who, body, nowMs());
+        if (note == 0) {
+            emit noteFailed(id, request, m_store->lastError());
+            return;
+        }
+        emit noteSaved(id, note, request);
+        changed(*m_store, id);
+    }, Qt::QueuedConnection);
+    return request;
 }
 
 void IncidentDesk::editNote(std::int64_t incidentId, std::int64_t noteId, const QString& body)
@@ -161,7 +186,7 @@ void IncidentDesk::editNote(std::int64_t incidentId, std::int64_t noteId, const 
         if (!s.editNote(noteId, who, body, nowMs()))
             emit failed(tr("The note was not changed: %1").arg(s.lastError()));
         else
-            emit noteSaved(incidentId, noteId);
+            emit noteSaved(incidentId, noteId, 0);
         changed(s, incidentId);
     });
 }

@@ -26,6 +26,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <utility>
 
 namespace lv::console {
 
@@ -33,6 +34,7 @@ using namespace lv::incidents;
 
 namespace {
 const Status kStatuses[] = {Status::Investigating, Status::Identified, Status::Monitoring, Status::Resolved};
+const QStringList kFieldNames{QStringLiteral("summary"), QStringLiteral("root_cause"), QStringLiteral("action_items")};
 
 QString regionsText(const std::vector<RegionRef>& regions)
 {
@@ -112,7 +114,9 @@ Incident IncidentDialog::incident() const
 IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
     : QWidget(parent), m_desk(desk), m_header(new QLabel), m_facts(new QLabel), m_severity(new QComboBox), m_status(new QComboBox),
       m_newestFirst(new QCheckBox(tr("&Newest first"))), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
-      m_rootCause(new QPlainTextEdit), m_actions(new QPlainTextEdit), m_export(new QPushButton(tr("E&xport…")))
+      m_rootCause(new QPlainTextEdit), m_actions(new QPlainTextEdit), m_export(new QPushButton(tr("E&xport…"))), m_noteStatus(new QLabel),
+      m_postmortemStatus(new QLabel), m_savePostmortem(new QPushButton(tr("Save &postmortem text"))), m_takeTheirs(new QPushButton(tr("Take &theirs"))),
+      m_tabs(new QTabWidget), m_postmortemTab(new QWidget)
 {
     m_header->setTextFormat(Qt::RichText);
     m_header->setWordWrap(true);
@@ -181,7 +185,22 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
     noteRow->addWidget(m_note, 1);
     noteRow->addWidget(save, 0, Qt::AlignBottom);
 
-    auto* postmortem = new QWidget;
+    m_noteStatus->setWordWrap(true);
+    m_noteStatus->setTextFormat(Qt::PlainText);
+    m_noteStatus->setVisible(false);
+    m_noteStatus->setAccessibleName(tr("Quick note status"));
+    connect(&desk, &IncidentDesk::noteSaved, this, [this](std::int64_t, std::int64_t, quint64 request) {
+        if (m_pendingNotes.erase(request))
+            m_noteProblem.clear();
+        updateNoteStatus();
+    });
+    connect(&desk, &IncidentDesk::noteFailed, this, &IncidentView::onNoteFailed);
+    connect(&desk, &IncidentDesk::textSaved, this, &IncidentView::onTextSaved);
+    connect(&desk, &IncidentDesk::textConflict, this, [this](std::int64_t id, const QString& field, const QString& theirs, const QString&) {
+        onTextConflict(id, field, theirs);
+    });
+
+    auto* postmortem = m_postmortemTab;
     auto* form = new QFormLayout(postmortem);
     m_summary->setAccessibleName(tr("Postmortem summary"));
     m_rootCause->setAccessibleName(tr("Root cause"));
@@ -189,22 +208,34 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
     form->addRow(tr("Summary"), m_summary);
     form->addRow(tr("Root cause"), m_rootCause);
     form->addRow(tr("Action items"), m_actions);
-    auto* savePostmortem = new QPushButton(tr("Save &postmortem text"));
-    connect(savePostmortem, &QPushButton::clicked, this, [this] {
-        const std::pair<QString, QPlainTextEdit*> fields[] = {
-            {QStringLiteral("summary"), m_summary}, {QStringLiteral("root_cause"), m_rootCause}, {QStringLiteral("action_items"), m_actions}};
-        const QString current[] = {m_incident.summary, m_incident.rootCause, m_incident.actionItems};
-        for (int f = 0; f < 3; ++f)
-            if (fields[f].second->toPlainText() != current[f])
-                m_desk.setText(m_incident.id, fields[f].first, fields[f].second->toPlainText());
+    m_savePostmortem->setAccessibleName(tr("Save the postmortem text"));
+    m_takeTheirs->setAccessibleName(tr("Replace your postmortem edits with the text saved by someone else"));
+    m_takeTheirs->setVisible(false);
+    m_postmortemStatus->setWordWrap(true);
+    m_postmortemStatus->setTextFormat(Qt::PlainText);
+    m_postmortemStatus->setAccessibleName(tr("Postmortem status"));
+    connect(m_savePostmortem, &QPushButton::clicked, this, &IncidentView::savePostmortem);
+    connect(m_takeTheirs, &QPushButton::clicked, this, [this] {
+        for (const QString& field : std::exchange(m_conflicts, {}))
+            if (auto* edit = postmortemField(field))
+                edit->setPlainText(m_postmortemBase[kFieldNames.indexOf(field)]);
+        updatePostmortemState();
     });
-    form->addRow(QString(), savePostmortem);
+    for (QPlainTextEdit* edit : {m_summary, m_rootCause, m_actions})
+        connect(edit, &QPlainTextEdit::textChanged, this, &IncidentView::updatePostmortemState);
+    auto* postmortemButtons = new QHBoxLayout;
+    postmortemButtons->addWidget(m_savePostmortem);
+    postmortemButtons->addWidget(m_takeTheirs);
+    postmortemButtons->addStretch(1);
+    form->addRow(QString(), m_postmortemStatus);
+    form->addRow(QString(), postmortemButtons);
     auto* timelineTab = new QWidget;
     auto* timelineLayout = new QVBoxLayout(timelineTab);
     timelineLayout->setContentsMargins(0, 0, 0, 0);
     timelineLayout->addWidget(m_view, 1);
     timelineLayout->addLayout(noteRow);
-    auto* tabs = new QTabWidget;
+    timelineLayout->addWidget(m_noteStatus);
+    auto* tabs = m_tabs;
     tabs->addTab(timelineTab, tr("Timeline"));
     tabs->addTab(postmortem, tr("Postmortem"));
 
@@ -219,6 +250,8 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
 void IncidentView::show(const Incident& incident, const std::vector<TimelineItem>& timeline, double playerMinutes)
 {
     const bool other = incident.id != m_incident.id;
+    if (other)
+        stashDrafts();
     m_incident = incident;
     m_timeline = timeline;
     m_updating = true;
@@ -232,14 +265,212 @@ void IncidentView::show(const Incident& incident, const std::vector<TimelineItem
                          .arg(regionsText(incident.regions), incident.commander.isEmpty() ? tr("—") : incident.commander, when(incident.startedMs),
                               when(incident.detectedMs), when(incident.acknowledgedMs), when(incident.mitigatedMs), when(incident.resolvedMs))
                          .arg(playerMinutes, 0, 'f', 0));
-    if (other || !m_summary->hasFocus())
-        m_summary->setPlainText(incident.summary);
-    if (other || !m_rootCause->hasFocus())
-        m_rootCause->setPlainText(incident.rootCause);
-    if (other || !m_actions->hasFocus())
-        m_actions->setPlainText(incident.actionItems);
+    if (other)
+        restoreDrafts();
+    else
+        refreshPostmortem();
     setEnabled(true);
     render();
+}
+
+namespace {
+const char* const kFieldLabels[] = {QT_TRANSLATE_NOOP("IncidentView", "Summary"), QT_TRANSLATE_NOOP("IncidentView", "Root cause"),
+                                    QT_TRANSLATE_NOOP("IncidentView", "Action items")};
+QString storedText(const Incident& incident, int field)
+{
+    return field == 0 ? incident.summary : field == 1 ? incident.rootCause : incident.actionItems;
+}
+QString excerpt(const QString& text)
+{
+    const QString line = text.simplified();
+    return line.size() > 60 ? line.left(57) + QStringLiteral("…") : line;
+}
+} // namespace
+
+bool IncidentView::PostmortemDraft::dirty() const
+{
+    for (int f = 0; f < kPostmortemFields; ++f)
+        if (text[f] != base[f])
+            return true;
+    return false;
+}
+
+QPlainTextEdit* IncidentView::postmortemField(const QString& field) const
+{
+    const int f = kFieldNames.indexOf(field);
+    return f == 0 ? m_summary : f == 1 ? m_rootCause : f == 2 ? m_actions : nullptr;
+}
+
+IncidentView::PostmortemDraft IncidentView::currentPostmortem() const
+{
+    PostmortemDraft d;
+    const QPlainTextEdit* edits[] = {m_summary, m_rootCause, m_actions};
+    for (int f = 0; f < kPostmortemFields; ++f) {
+        d.base[f] = m_postmortemBase[f];
+        d.text[f] = edits[f]->toPlainText();
+    }
+    return d;
+}
+
+bool IncidentView::postmortemDirty() const { return m_incident.id && currentPostmortem().dirty(); }
+
+void IncidentView::stashDrafts()
+{
+    if (!m_incident.id)
+        return;
+    const QString note = m_note->toPlainText();
+    if (note.trimmed().isEmpty())
+        m_noteDrafts.erase(m_incident.id);
+    else
+        m_noteDrafts[m_incident.id] = note;
+    const PostmortemDraft draft = currentPostmortem();
+    if (draft.dirty())
+        m_postmortemDrafts[m_incident.id] = draft;
+    else
+        m_postmortemDrafts.erase(m_incident.id);
+}
+
+void IncidentView::restoreDrafts()
+{
+    const auto note = m_noteDrafts.find(m_incident.id);
+    m_note->setPlainText(note == m_noteDrafts.end() ? QString() : note->second);
+    if (note != m_noteDrafts.end())
+        m_noteDrafts.erase(note);
+    m_conflicts.clear();
+    QPlainTextEdit* edits[] = {m_summary, m_rootCause, m_actions};
+    const auto draft = m_postmortemDrafts.find(m_incident.id);
+    for (int f = 0; f < kPostmortemFields; ++f) {
+        m_postmortemBase[f] = draft == m_postmortemDrafts.end() ? storedText(m_incident, f) : draft->second.base[f];
+        edits[f]->setPlainText(draft == m_postmortemDrafts.end() ? storedText(m_incident, f) : draft->second.text[f]);
+    }
+    if (draft != m_postmortemDrafts.end())
+        m_postmortemDrafts.erase(draft);
+    updateNoteStatus();
+    updatePostmortemState();
+}
+
+void IncidentView::refreshPostmortem()
+{
+    QPlainTextEdit* edits[] = {m_summary, m_rootCause, m_actions};
+    for (int f = 0; f < kPostmortemFields; ++f) {
+        if (edits[f]->toPlainText() != m_postmortemBase[f])
+            continue;  // edited here: kept, and its starting point too (a save checks against it)
+        m_postmortemBase[f] = storedText(m_incident, f);
+        if (edits[f]->toPlainText() != m_postmortemBase[f])
+            edits[f]->setPlainText(m_postmortemBase[f]);
+    }
+    updatePostmortemState();
+}
+
+void IncidentView::updatePostmortemState()
+{
+    const bool dirty = postmortemDirty();
+    m_tabs->setTabText(m_tabs->indexOf(m_postmortemTab), dirty ? tr("Postmortem •") : tr("Postmortem"));
+    m_savePostmortem->setEnabled(dirty);
+    m_takeTheirs->setVisible(!m_conflicts.isEmpty());
+    if (!m_conflicts.isEmpty()) {
+        QStringList which;
+        for (const QString& field : m_conflicts) {
+            const int f = kFieldNames.indexOf(field);
+            which << tr("%1 (theirs: “%2”)").arg(tr(kFieldLabels[f]), excerpt(m_postmortemBase[f]));
+        }
+        m_postmortemStatus->setText(tr("Someone else saved %1 while you were editing. Your text is still in the field and was not saved: "
+                                       "Save again to replace theirs, or Take theirs.")
+                                        .arg(which.join(QStringLiteral(", "))));
+        m_postmortemStatus->setStyleSheet(QStringLiteral("color: #b71c1c;"));
+    } else {
+        m_postmortemStatus->setText(dirty ? tr("Unsaved changes (kept if you switch incidents).") : QString());
+        m_postmortemStatus->setStyleSheet(QString());
+    }
+}
+
+void IncidentView::savePostmortem()
+{
+    if (!m_incident.id)
+        return;
+    const PostmortemDraft d = currentPostmortem();
+    for (int f = 0; f < kPostmortemFields; ++f)
+        if (d.text[f] != d.base[f])
+            m_desk.saveText(m_incident.id, kFieldNames[f], d.base[f], d.text[f]);
+    m_conflicts.clear();
+    updatePostmortemState();
+}
+
+void IncidentView::onTextSaved(std::int64_t incidentId, const QString& field, const QString& value)
+{
+    const int f = kFieldNames.indexOf(field);
+    if (f < 0)
+        return;
+    if (incidentId == m_incident.id) {
+        m_postmortemBase[f] = value;  // what the field now holds in the store
+        updatePostmortemState();
+    } else if (auto it = m_postmortemDrafts.find(incidentId); it != m_postmortemDrafts.end()) {
+        it->second.base[f] = value;
+        if (!it->second.dirty())
+            m_postmortemDrafts.erase(it);
+    }
+}
+
+void IncidentView::onTextConflict(std::int64_t incidentId, const QString& field, const QString& theirs)
+{
+    const int f = kFieldNames.indexOf(field);
+    if (f < 0)
+        return;
+    if (incidentId == m_incident.id) {
+        m_postmortemBase[f] = theirs;  // a second save replaces theirs knowingly
+        if (!m_conflicts.contains(field))
+            m_conflicts << field;
+        updatePostmortemState();
+    } else if (auto it = m_postmortemDrafts.find(incidentId); it != m_postmortemDrafts.end()) {
+        it->second.base[f] = theirs;
+    }
+}
+
+void IncidentView::updateNoteStatus()
+{
+    QStringList saving;
+    for (const auto& [request, pending] : m_pendingNotes)
+        if (pending.incidentId == m_incident.id)
+            saving << tr("Saving “%1”…").arg(excerpt(pending.body));
+    const QString text = !m_noteProblem.isEmpty() ? m_noteProblem : saving.join(QLatin1Char(' '));
+    m_noteStatus->setText(text);
+    m_noteStatus->setStyleSheet(!m_noteProblem.isEmpty() ? QStringLiteral("color: #b71c1c;") : QString());
+    m_noteStatus->setVisible(!text.isEmpty());
+}
+
+void IncidentView::onNoteFailed(std::int64_t incidentId, quint64 request, const QString& error)
+{
+    const auto it = m_pendingNotes.find(request);
+    if (it == m_pendingNotes.end())
+        return;
+    const QString body = it->second.body;
+    m_pendingNotes.erase(it);
+    // Back where it was typed, ahead of whatever has been typed since.
+    auto prepend = [&](const QString& now) { return now.trimmed().isEmpty() ? body : body + QStringLiteral("\n\n") + now; };
+    if (incidentId == m_incident.id) {
+        m_note->setPlainText(prepend(m_note->toPlainText()));
+        m_noteProblem = tr("The note was not saved (%1). Its text is back in the box; save it again when the problem is fixed.").arg(error);
+    } else {
+        m_noteDrafts[incidentId] = prepend(m_noteDrafts[incidentId]);
+        m_noteProblem = tr("A note for incident #%1 was not saved (%2). Its text is kept with that incident.").arg(incidentId).arg(error);
+    }
+    updateNoteStatus();
+}
+
+QStringList IncidentView::unsavedWork() const
+{
+    QStringList out;
+    if (m_incident.id && !m_note->toPlainText().trimmed().isEmpty())
+        out << tr("a quick note for incident #%1").arg(m_incident.id);
+    for (const auto& [id, text] : m_noteDrafts)
+        out << tr("a quick note for incident #%1").arg(id);
+    if (postmortemDirty())
+        out << tr("postmortem edits for incident #%1").arg(m_incident.id);
+    for (const auto& [id, draft] : m_postmortemDrafts)
+        out << tr("postmortem edits for incident #%1").arg(id);
+    if (!m_pendingNotes.empty())
+        out << tr("%n note(s) still being saved", "", int(m_pendingNotes.size()));
+    return out;
 }
 
 void IncidentView::setNewestFirst(bool newestFirst) { m_newestFirst->setChecked(newestFirst); }
@@ -287,8 +518,11 @@ bool IncidentView::saveNote()
     const QString body = m_note->toPlainText();
     if (!m_incident.id || body.trimmed().isEmpty())
         return false;
-    m_desk.addNote(m_incident.id, body);
-    m_note->clear();  // the text is queued for the store; noteSaved/failed report how it went
+    // Held until the store confirms (noteSaved); on noteFailed it comes back into the box.
+    m_pendingNotes[m_desk.addNote(m_incident.id, body)] = {m_incident.id, body};
+    m_note->clear();
+    m_noteProblem.clear();
+    updateNoteStatus();
     return true;
 }
 
@@ -402,13 +636,16 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
         if (current.isValid())
             m_desk.load(current.data(IncidentListModel::IdRole).toLongLong());
     });
-    connect(&desk, &IncidentDesk::opened, this, [this](bool ok, const QString& problem) {
+    auto onOpened = [this](bool ok, const QString& problem) {
         // A damaged file that was kept and replaced leaves the page working, with the warning shown.
         m_problem->setText(ok ? problem : tr("Incidents unavailable: %1").arg(problem));
         m_problem->setVisible(!problem.isEmpty());
         if (ok)
             m_desk.refresh();
-    });
+    };
+    connect(&desk, &IncidentDesk::opened, this, onOpened);
+    if (desk.isOpen() || !desk.problem().isEmpty())  // opened before this page was made
+        onOpened(desk.isOpen(), desk.problem());
     connect(&desk, &IncidentDesk::incidentsListed, this, [this](const std::vector<Incident>& incidents) {
         const std::int64_t current = m_view->incidentId();
         m_list.setIncidents(incidents);

@@ -6,6 +6,8 @@
 #include <QDialog>
 #include <QWidget>
 
+#include <map>
+
 class QCheckBox;
 class QComboBox;
 class QDateTimeEdit;
@@ -13,6 +15,7 @@ class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
+class QTabWidget;
 class QTableView;
 class QTextBrowser;
 
@@ -49,14 +52,42 @@ public:
     QString timelineText() const;  ///< what the timeline shows, as plain text
     void setNewestFirst(bool newestFirst);
     /// Saves the quick note (what Ctrl+Enter does); false when empty or no incident is shown.
+    /// The box is free for the next note at once; until the store confirms, the text is held,
+    /// and if the save fails it comes back into the box (of its own incident) with the reason.
     bool saveNote();
+    QLabel* noteStatus() const { return m_noteStatus; }
+    /// The postmortem text fields: "summary", "root_cause", "action_items".
+    QPlainTextEdit* postmortemField(const QString& field) const;
+    /// Saves the changed postmortem fields, each against the text its editing started from.
+    void savePostmortem();
+    bool postmortemDirty() const;
+    QLabel* postmortemStatus() const { return m_postmortemStatus; }
+    /// What typed text is not in the database yet, one line per item (empty: nothing).
+    QStringList unsavedWork() const;
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+    static constexpr int kPostmortemFields = 3;
+    struct PostmortemDraft {
+        QString base[kPostmortemFields];  // what the editing started from (the stored text then)
+        QString text[kPostmortemFields];
+        bool dirty() const;
+    };
     void render();
     void onLink(const QUrl& link);
+    /// Before another incident is shown: the quick note and postmortem edits stay with theirs.
+    void stashDrafts();
+    void restoreDrafts();
+    /// The same incident read back: clean fields follow the store, edited ones are kept.
+    void refreshPostmortem();
+    void updatePostmortemState();
+    void updateNoteStatus();
+    void onNoteFailed(std::int64_t incidentId, quint64 request, const QString& error);
+    void onTextSaved(std::int64_t incidentId, const QString& field, const QString& value);
+    void onTextConflict(std::int64_t incidentId, const QString& field, const QString& theirs);
+    PostmortemDraft currentPostmortem() const;
 
     IncidentDesk& m_desk;
     incidents::Incident m_incident;
@@ -72,7 +103,23 @@ private:
     QPlainTextEdit* m_rootCause;
     QPlainTextEdit* m_actions;
     QPushButton* m_export;
+    QLabel* m_noteStatus;
+    QLabel* m_postmortemStatus;
+    QPushButton* m_savePostmortem;
+    QPushButton* m_takeTheirs;
+    QTabWidget* m_tabs;
+    QWidget* m_postmortemTab;
     bool m_updating = false;
+    struct PendingNote {
+        std::int64_t incidentId = 0;
+        QString body;
+    };
+    std::map<quint64, PendingNote> m_pendingNotes;          // queued, not yet confirmed
+    std::map<std::int64_t, QString> m_noteDrafts;           // other incidents' quick notes
+    std::map<std::int64_t, PostmortemDraft> m_postmortemDrafts;  // other incidents' unsaved postmortems
+    QString m_postmortemBase[kPostmortemFields];            // the shown fields' starting points
+    QString m_noteProblem;                                  // why the last note was not saved
+    QStringList m_conflicts;                                // fields someone else saved meanwhile
 };
 
 /// The Incidents tab: the list with filters on the left, the selected incident on the right.

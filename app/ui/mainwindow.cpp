@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QSystemTrayIcon>
@@ -167,6 +168,22 @@ void MainWindow::onSloAlert(const QString& cluster, const QString& region, SloTr
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    // Typed text that is not in the incident database yet: quitting would lose it, so ask.
+    const QStringList unsaved = m_incidents->view()->unsavedWork();
+    if (!unsaved.isEmpty()) {
+        QMessageBox ask(QMessageBox::Warning, tr("Unsaved incident text"),
+                        tr("Not saved yet: %1.").arg(unsaved.join(QStringLiteral("; "))), QMessageBox::NoButton, this);
+        ask.setInformativeText(tr("Quit and lose it, or go back and save it?"));
+        QPushButton* back = ask.addButton(tr("&Go back"), QMessageBox::RejectRole);
+        ask.addButton(tr("&Quit and discard"), QMessageBox::DestructiveRole);
+        ask.setDefaultButton(back);
+        ask.exec();
+        if (ask.clickedButton() == back) {
+            m_tabs->setCurrentWidget(m_incidents);
+            event->ignore();
+            return;
+        }
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());

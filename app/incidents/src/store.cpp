@@ -487,20 +487,49 @@ bool Store::acknowledge(std::int64_t id, const QString& author, std::int64_t now
 
 bool Store::setText(std::int64_t id, const QString& field, const QString& value, const QString& author, std::int64_t nowMs)
 {
+    QString current;
+    return writeText(id, field, nullptr, value, author, nowMs, current) == TextWrite::Written;
+}
+
+Store::TextWrite Store::setTextIf(std::int64_t id, const QString& field, const QString& expected, const QString& value, const QString& author,
+                                  std::int64_t nowMs, QString& current)
+{
+    return writeText(id, field, &expected, value, author, nowMs, current);
+}
+
+Store::TextWrite Store::writeText(std::int64_t id, const QString& field, const QString* expected, const QString& value, const QString& author,
+                                  std::int64_t nowMs, QString& current)
+{
     if (!kTextFields.contains(field)) {  // the column name is spliced in: only known names
         m_error = QObject::tr("no incident field %1").arg(field);
-        return false;
+        return TextWrite::Failed;
     }
     if (!begin())
-        return false;
+        return TextWrite::Failed;
     auto old = prepared(m_db, QStringLiteral("SELECT %1 FROM incidents WHERE id = ?").arg(field), {qint64(id)});
-    auto q = prepared(m_db, QStringLiteral("UPDATE incidents SET %1 = ? WHERE id = ?").arg(field), {value, qint64(id)});
-    if (!exec(old, QStringLiteral("read field")) || !old.next() || !exec(q, QStringLiteral("set field"))
-        || !record(id, field, old.value(0).toString(), value, author, nowMs)) {
+    const bool read = exec(old, QStringLiteral("read field"));
+    if (!read || !old.next()) {
+        if (read)
+            m_error = QObject::tr("no incident #%1").arg(id);
         QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
-        return false;
+        return TextWrite::Failed;
     }
-    return commit();
+    current = old.value(0).toString();
+    old.finish();
+    if (expected && current != *expected) {
+        QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+        m_error = QObject::tr("%1 was changed by someone else meanwhile").arg(field);
+        return TextWrite::Conflict;
+    }
+    auto q = prepared(m_db, QStringLiteral("UPDATE incidents SET %1 = ? WHERE id = ?").arg(field), {value, qint64(id)});
+    if (!exec(q, QStringLiteral("set field")) || !record(id, field, current, value, author, nowMs)) {
+        QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+        return TextWrite::Failed;
+    }
+    if (!commit())
+        return TextWrite::Failed;
+    current = value;
+    return TextWrite::Written;
 }
 
 std::vector<IncidentChange> Store::changes(std::int64_t incidentId)

@@ -41,7 +41,12 @@ public:
     void setStatus(std::int64_t id, incidents::Status status);
     void setSeverity(std::int64_t id, int severity);
     void setText(std::int64_t id, const QString& field, const QString& value);
-    void addNote(std::int64_t id, const QString& body);
+    /// Saves text someone edited starting from `base`: textSaved(), or textConflict() when the
+    /// field no longer holds `base` (another console saved first; nothing is overwritten).
+    void saveText(std::int64_t id, const QString& field, const QString& base, const QString& value);
+    /// Queues a note; the number identifies it in noteSaved() or noteFailed() (also when the
+    /// database is not open: a note is never dropped without saying so).
+    quint64 addNote(std::int64_t id, const QString& body);
     void editNote(std::int64_t incidentId, std::int64_t noteId, const QString& body);
     void deleteNote(std::int64_t incidentId, std::int64_t noteId);
     void loadNoteHistory(std::int64_t noteId);  ///< noteHistoryLoaded()
@@ -59,7 +64,12 @@ signals:
     void incidentsListed(const std::vector<lv::incidents::Incident>& incidents);
     void incidentLoaded(const lv::incidents::Incident& incident, const std::vector<lv::incidents::TimelineItem>& timeline, double playerMinutes);
     void incidentCreated(std::int64_t id);
-    void noteSaved(std::int64_t incidentId, std::int64_t noteId);
+    /// `request` is addNote()'s number (0 for an edit).
+    void noteSaved(std::int64_t incidentId, std::int64_t noteId, quint64 request);
+    void noteFailed(std::int64_t incidentId, quint64 request, const QString& error);
+    void textSaved(std::int64_t incidentId, const QString& field, const QString& value);
+    /// `theirs` is what the field holds now; `yours` was not saved.
+    void textConflict(std::int64_t incidentId, const QString& field, const QString& theirs, const QString& yours);
     /// The earlier texts of a note, oldest first.
     void noteHistoryLoaded(std::int64_t noteId, const std::vector<lv::incidents::NoteRevision>& revisions);
     /// Captured events were stored (open views reload if they touch their regions).
@@ -90,6 +100,7 @@ private:
     std::deque<Captured> m_capture;  // touched only on m_thread: waiting to be written
     bool m_drainQueued = false;      // touched only on m_thread
     bool m_open = false;
+    quint64 m_nextRequest = 0;
     QString m_problem;
     QString m_author;
 };

@@ -57,6 +57,12 @@ public:
     bool acknowledge(std::int64_t id, const QString& author, std::int64_t nowMs);
     /// Free-text fields: title, commander, summary, root_cause, action_items (recorded too).
     bool setText(std::int64_t id, const QString& field, const QString& value, const QString& author, std::int64_t nowMs);
+    /// Compare-and-set for text someone edited: the field changes only if it still holds
+    /// `expected` (what the editor started from). Otherwise nothing is written, and `current`
+    /// gets what the field holds now (another console saved first): no edit silently overwrites.
+    enum class TextWrite { Written, Conflict, Failed };
+    TextWrite setTextIf(std::int64_t id, const QString& field, const QString& expected, const QString& value, const QString& author,
+                        std::int64_t nowMs, QString& current);
     std::vector<IncidentChange> changes(std::int64_t incidentId);
 
     // Notes: edits keep the earlier text, deletes are soft.
@@ -94,6 +100,8 @@ private:
     bool migrate(int target);
     bool begin();   // BEGIN IMMEDIATE: take the write lock up front (waits up to the busy timeout)
     bool commit();
+    TextWrite writeText(std::int64_t id, const QString& field, const QString* expected, const QString& value, const QString& author,
+                        std::int64_t nowMs, QString& current);
     bool exec(QSqlQuery& q, const QString& what);
     bool record(std::int64_t incidentId, const QString& field, const QString& oldValue, const QString& newValue,
                 const QString& author, std::int64_t nowMs);
