@@ -1006,6 +1006,56 @@ private slots:
         }
     }
 
+    // A cluster that never answers holds calls in flight. Removing it, and quitting with it
+    // connected, must not wait for those calls' deadlines (5 s): the UI thread keeps ticking.
+    // The longest gap of a 5 ms UI timer is printed; the check is only that nothing waited for a
+    // deadline (well under the 5 s a call would have held it).
+    void aHungClusterIsRemovedAndQuitWithoutWaiting()
+    {
+        RogueServer silent(RogueServer::Mode::Silent);
+        auto session = std::make_unique<ConsoleSession>();
+        qint64 longestGapMs = 0;
+        QElapsedTimer sinceTick;
+        QTimer tick;
+        tick.setInterval(5);
+        connect(&tick, &QTimer::timeout, this, [&] {
+            longestGapMs = std::max(longestGapMs, sinceTick.restart());
+        });
+        auto connectHung = [&](const QString& name) {
+            ClusterConnection* c = session->addCluster(name, optionsFor(silent.port(), kAdminToken));
+            c->refreshRegions();  // and a call of its own, unanswered like the ones made at start
+            QTest::qWait(400);    // the calls are in flight, the watches are opening
+        };
+        connectHung(QStringLiteral("hung"));
+        sinceTick.start();
+        tick.start();
+        QElapsedTimer t;
+        qint64 removeMs = -1, quitMs = -1;
+        QTimer::singleShot(20, this, [&] {
+            t.start();
+            session->removeCluster(QStringLiteral("hung"));
+            removeMs = t.elapsed();
+        });
+        QVERIFY(waitFor([&] { return removeMs >= 0; }));
+        QTest::qWait(100);
+        const qint64 removeGap = longestGapMs;
+        tick.stop();
+        connectHung(QStringLiteral("hung-at-quit"));
+        longestGapMs = 0;
+        sinceTick.restart();
+        tick.start();
+        QTimer::singleShot(20, this, [&] {
+            t.start();
+            session.reset();  // what quitting does
+            quitMs = t.elapsed();
+        });
+        QVERIFY(waitFor([&] { return quitMs >= 0; }));
+        QTest::qWait(100);
+        qInfo("a cluster that never answers: removing it took %lld ms (longest UI-timer gap %lld ms), quitting %lld ms "
+              "(longest gap %lld ms)", removeMs, removeGap, quitMs, longestGapMs);
+        QVERIFY2(removeMs < 1000 && quitMs < 1000, qPrintable(QStringLiteral("remove %1 ms, quit %2 ms").arg(removeMs).arg(quitMs)));
+    }
+
     void lostServerShowsReconnectingAndRecovers()
     {
         ApiFixture api;

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -263,8 +264,16 @@ private:
         grpc::experimental::ChannelResetConnectionBackoff(m_channel.get());
         const auto deadline = std::chrono::system_clock::now() + std::min<std::chrono::milliseconds>(m_options.openTimeout, kConnectGrace);
         auto state = m_channel->GetState(true);
-        while ((state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING) && m_channel->WaitForStateChange(state, deadline))
-            state = m_channel->GetState(true);
+        // In short steps, so that stopping the watch never waits for the grace.
+        while ((state == GRPC_CHANNEL_IDLE || state == GRPC_CHANNEL_CONNECTING) && std::chrono::system_clock::now() < deadline) {
+            {
+                std::lock_guard lock(m_mutex);
+                if (m_stopping)
+                    return;
+            }
+            if (m_channel->WaitForStateChange(state, std::min(deadline, std::chrono::system_clock::now() + std::chrono::milliseconds(20))))
+                state = m_channel->GetState(true);
+        }
     }
     static constexpr std::chrono::milliseconds kConnectGrace{1000};
 
@@ -309,14 +318,17 @@ struct LiveOpsClient::Impl {
     std::unique_ptr<pb::LiveOps::Stub> stub;
     std::mutex watchesMutex;
     std::unique_ptr<Watch> telemetry, toggles, audit;
-    // Calls in flight: the destructor waits for them, so no callback outlives the client.
+    // Calls in flight: the destructor cancels them and waits for their callbacks (a cancelled
+    // call calls back at once), so no callback outlives the client and nothing waits for a
+    // deadline — a hung server must not hold up whoever removes it.
     std::mutex callsMutex;
     std::condition_variable callsDone;
     int calls = 0;
+    std::set<std::shared_ptr<grpc::ClientContext>> inFlight;
 
-    std::unique_ptr<grpc::ClientContext> context() const
+    std::shared_ptr<grpc::ClientContext> context() const
     {
-        auto ctx = std::make_unique<grpc::ClientContext>();
+        auto ctx = std::make_shared<grpc::ClientContext>();
         ctx->AddMetadata("authorization", "Bearer " + options.token);
         ctx->set_deadline(std::chrono::system_clock::now() + options.deadline);
         return ctx;
@@ -329,7 +341,7 @@ struct LiveOpsClient::Impl {
               Request request, std::function<Result(const Response&)> finish, std::function<void(Reply<Result>)> done)
     {
         struct Call {
-            std::unique_ptr<grpc::ClientContext> context;
+            std::shared_ptr<grpc::ClientContext> context;
             Request request;
             Response response;
         };
@@ -337,9 +349,14 @@ struct LiveOpsClient::Impl {
         {
             std::lock_guard lock(callsMutex);
             ++calls;
+            inFlight.insert(state->context);
         }
         (stub->async()->*method)(state->context.get(), &state->request, &state->response,
                                  [this, state, finish = std::move(finish), done = std::move(done)](grpc::Status status) {
+                                     {
+                                         std::lock_guard lock(callsMutex);
+                                         inFlight.erase(state->context);
+                                     }
                                      Reply<Result> reply;
                                      reply.status = statusOf(status);
                                      if (status.ok())
@@ -391,8 +408,15 @@ LiveOpsClient::LiveOpsClient(ClientOptions options) : m_impl(std::make_unique<Im
 LiveOpsClient::~LiveOpsClient()
 {
     stopWatches();
+    std::set<std::shared_ptr<grpc::ClientContext>> cancel;
+    {
+        std::lock_guard lock(m_impl->callsMutex);
+        cancel = m_impl->inFlight;  // kept alive by these copies; cancelled without the lock held
+    }
+    for (const auto& context : cancel)
+        context->TryCancel();
     std::unique_lock lock(m_impl->callsMutex);
-    m_impl->callsDone.wait(lock, [this] { return m_impl->calls == 0; });  // bounded by the call deadline
+    m_impl->callsDone.wait(lock, [this] { return m_impl->calls == 0; });  // each cancelled call calls back at once
 }
 
 void LiveOpsClient::whoAmI(std::function<void(Reply<Identity>)> done)
