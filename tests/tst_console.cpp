@@ -749,6 +749,43 @@ private slots:
         QVERIFY(window.close());
     }
 
+    // Someone exports a long incident as PDF while the commander keeps typing: the note is on disk
+    // long before the PDF is written.
+    void exportsNeverDelayANote()
+    {
+        QTemporaryDir dir;
+        IncidentDesk desk;
+        QSignalSpy opened(&desk, &IncidentDesk::opened);
+        desk.open(dir.filePath(QStringLiteral("incidents.db")));
+        QVERIFY(opened.wait(5000));
+        QSignalSpy created(&desk, &IncidentDesk::incidentCreated);
+        lv::incidents::Incident incident;
+        incident.title = QStringLiteral("a long night");
+        incident.severity = 1;
+        desk.create(incident);
+        QVERIFY(created.wait(5000));
+        const std::int64_t id = created.first().at(0).toLongLong();
+        QSignalSpy saved(&desk, &IncidentDesk::noteSaved);
+        constexpr int kNotes = 1500;
+        for (int n = 0; n < kNotes; ++n)
+            desk.addNote(id, QStringLiteral("%1: checked **eu-west** again; p99 still above 150 ms, players rubber-banding").arg(n));
+        QVERIFY(waitFor([&] { return saved.size() == kNotes; }, 60000));
+
+        QStringList order;
+        connect(&desk, &IncidentDesk::noteSaved, this, [&] { order << QStringLiteral("note"); });
+        connect(&desk, &IncidentDesk::exported, this, [&](const QString&, bool ok) { order << (ok ? QStringLiteral("pdf") : QStringLiteral("pdf failed")); });
+        QElapsedTimer t;
+        t.start();
+        qint64 noteMs = -1, pdfMs = -1;
+        connect(&desk, &IncidentDesk::noteSaved, this, [&] { noteMs = t.elapsed(); });
+        connect(&desk, &IncidentDesk::exported, this, [&] { pdfMs = t.elapsed(); });
+        desk.exportIncident(id, IncidentDesk::ExportFormat::Pdf, dir.filePath(QStringLiteral("long.pdf")));
+        desk.addNote(id, QStringLiteral("typed while the PDF is written"));
+        QVERIFY(waitFor([&] { return order.size() == 2; }, 60000));
+        qInfo("PDF of %d notes written in %lld ms; the note typed after asking for it saved in %lld ms", kNotes, pdfMs, noteMs);
+        QCOMPARE(order, (QStringList{QStringLiteral("note"), QStringLiteral("pdf")}));
+    }
+
     // An on-call engineer types a note while the console captures a long audit log: the note is
     // on disk after at most one batch of capture, not after all of it. Figures printed, not asserted.
     void captureNeverHoldsUpANote()

@@ -36,20 +36,27 @@ bool saveBytes(const QString& path, const QByteArray& bytes, QString& error)
 }
 } // namespace
 
-IncidentDesk::IncidentDesk(QObject* parent) : QObject(parent), m_worker(new QObject), m_author(loginName())
+IncidentDesk::IncidentDesk(QObject* parent) : QObject(parent), m_worker(new QObject), m_exporter(new QObject), m_author(loginName())
 {
     m_thread.setObjectName(QStringLiteral("incidents"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_thread.start();
+    m_exportThread.setObjectName(QStringLiteral("incident exports"));
+    m_exporter->moveToThread(&m_exportThread);
+    connect(&m_exportThread, &QThread::finished, m_exporter, &QObject::deleteLater);
+    m_exportThread.start();
 }
 
 IncidentDesk::~IncidentDesk()
 {
-    // Close the store on its own thread, after every queued write has run.
+    // Close the store on its own thread, after every queued write has run (what was asked to be
+    // saved is saved before the console exits; local disk, never the network).
     QMetaObject::invokeMethod(m_worker, [this] { m_store.reset(); }, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
+    m_exportThread.quit();  // an export being written finishes (its file is written atomically)
+    m_exportThread.wait();
 }
 
 void IncidentDesk::post(std::function<void(Store&)> work)
@@ -261,35 +268,41 @@ void IncidentDesk::computeKpis(std::int64_t fromMs, std::int64_t toMs, std::int6
 
 void IncidentDesk::exportIncident(std::int64_t id, ExportFormat format, const QString& path)
 {
+    // The store thread only reads (a few queries); formatting and writing, a PDF above all, run
+    // on the export thread: an export never delays a note.
     post([this, id, format, path](Store& s) {
         const auto incident = s.incident(id);
-        QString error;
-        bool ok = false;
         if (!incident) {
-            error = tr("no incident %1").arg(id);
-        } else {
-            const std::int64_t now = nowMs();
-            const IncidentRecord record{*incident, s.timeline(id, now), impactOf(s, *incident, now), now};
+            emit exported(path, false, tr("no incident %1").arg(id));
+            return;
+        }
+        const std::int64_t now = nowMs();
+        IncidentRecord record{*incident, s.timeline(id, now), impactOf(s, *incident, now), now};
+        QMetaObject::invokeMethod(m_exporter, [this, format, path, record = std::move(record)] {
+            QString error;
+            bool ok = false;
             switch (format) {
             case ExportFormat::Markdown: ok = saveBytes(path, postmortemMarkdown(record).toUtf8(), error); break;
             case ExportFormat::Csv: ok = saveBytes(path, timelineCsv(record), error); break;
             case ExportFormat::Json: ok = saveBytes(path, incidentJson(record), error); break;
             case ExportFormat::Pdf: ok = writePdf(path, postmortemMarkdown(record), error); break;
             }
-        }
-        emit exported(path, ok, error);
+            emit exported(path, ok, error);
+        }, Qt::QueuedConnection);
     });
 }
 
 void IncidentDesk::exportKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs, ExportFormat format, const QString& path)
 {
     post([this, fromMs, toMs, changeWindowMs, format, path](Store& s) {
-        const KpiReport report = kpiReport(s, fromMs, toMs, nowMs(), changeWindowMs);
-        QString error;
-        const bool ok = format == ExportFormat::Pdf ? writePdf(path, kpiMarkdown(report), error, QPageLayout::Landscape)
-                        : format == ExportFormat::Csv ? saveBytes(path, kpiCsv(report), error)
-                                                      : saveBytes(path, kpiMarkdown(report).toUtf8(), error);
-        emit exported(path, ok, error);
+        KpiReport report = kpiReport(s, fromMs, toMs, nowMs(), changeWindowMs);
+        QMetaObject::invokeMethod(m_exporter, [this, format, path, report = std::move(report)] {
+            QString error;
+            const bool ok = format == ExportFormat::Pdf ? writePdf(path, kpiMarkdown(report), error, QPageLayout::Landscape)
+                            : format == ExportFormat::Csv ? saveBytes(path, kpiCsv(report), error)
+                                                          : saveBytes(path, kpiMarkdown(report).toUtf8(), error);
+            emit exported(path, ok, error);
+        }, Qt::QueuedConnection);
     });
 }
 

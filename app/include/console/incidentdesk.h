@@ -92,6 +92,8 @@ private:
 
     QThread m_thread;
     QObject* m_worker = nullptr;              // lives on m_thread; owns the store
+    QThread m_exportThread;                   // formats and writes exports
+    QObject* m_exporter = nullptr;            // lives on m_exportThread
     std::unique_ptr<incidents::Store> m_store;  // touched only on m_thread
     struct Captured {
         incidents::Event event;
