@@ -1,10 +1,14 @@
 #include "console/session.h"
 
+#include <QPointer>
+
 namespace lv::console {
 
 ConsoleSession::ConsoleSession(QObject* parent)
     : QObject(parent), m_incidents(std::make_unique<IncidentDesk>()), m_recorder(std::make_unique<IncidentRecorder>(*this, *m_incidents))
 {
+    m_sandboxWorker.setMaxThreadCount(1);
+    m_sandboxWorker.setObjectName(QStringLiteral("sandbox"));
 }
 
 ConsoleSession::~ConsoleSession()
@@ -71,6 +75,53 @@ bool ConsoleSession::adoptSandbox(std::unique_ptr<Sandbox> sandbox)
     if (m_sandbox)
         addCluster(QStringLiteral("sandbox"), m_sandbox->clientOptions());
     return m_sandbox != nullptr;
+}
+
+namespace {
+/// A move-only sandbox in the copyable functors Qt and QThreadPool take.
+using SandboxHolder = std::shared_ptr<std::unique_ptr<Sandbox>>;
+} // namespace
+
+void ConsoleSession::buildSandboxInBackground(std::function<std::unique_ptr<Sandbox>(QString& error)> build)
+{
+    stopSandboxInBackground();
+    const quint64 request = ++m_sandboxRequest;
+    m_sandboxStarting = true;
+    QPointer<ConsoleSession> self(this);
+    m_sandboxWorker.start([this, self, request, build = std::move(build)] {
+        QString error;
+        SandboxHolder built = std::make_shared<std::unique_ptr<Sandbox>>(build(error));
+        QMetaObject::invokeMethod(this, [this, self, request, built, error] {
+            if (!self)
+                return;
+            if (request != m_sandboxRequest) {  // superseded: wound down where it was built
+                m_sandboxWorker.start([built] { built->reset(); });
+                return;
+            }
+            m_sandboxStarting = false;
+            const bool ok = adoptSandbox(std::move(*built));
+            emit sandboxStarted(ok, ok ? QString() : error);
+        }, Qt::QueuedConnection);
+    });
+}
+
+void ConsoleSession::startSandboxInBackground(const SandboxConfig& config)
+{
+    buildSandboxInBackground([config](QString& error) { return Sandbox::start(config, error); });
+}
+
+void ConsoleSession::replaySandboxInBackground(const SandboxRecording& recording)
+{
+    buildSandboxInBackground([recording](QString& error) { return Sandbox::replay(recording, error); });
+}
+
+void ConsoleSession::stopSandboxInBackground()
+{
+    removeCluster(QStringLiteral("sandbox"));  // the connection first: its calls are cancelled, not waited for
+    if (m_sandbox) {
+        SandboxHolder going = std::make_shared<std::unique_ptr<Sandbox>>(std::move(m_sandbox));
+        m_sandboxWorker.start([going] { going->reset(); });
+    }
 }
 
 void ConsoleSession::stopSandbox()

@@ -18,6 +18,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <utility>
+
 #include "console/recordingfile.h"
 #include "widgets/syncview.h"
 
@@ -56,8 +58,22 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
         start(m_regions->value(), m_bots->value(), static_cast<SandboxScenario>(m_scenario->currentData().toInt()));
     });
     connect(m_stop, &QPushButton::clicked, this, [this] {
-        m_session.stopSandbox();
+        m_session.stopSandboxInBackground();
         rebuild();
+    });
+    connect(&m_session, &ConsoleSession::sandboxStarted, this, [this](bool ok, const QString& error) {
+        const QString replay = std::exchange(m_replayPending, QString());
+        if (ok && !replay.isEmpty())
+            m_replayFile = replay;
+        rebuild();
+        if (!replay.isEmpty()) {
+            emit message(ok ? tr("Replaying %1").arg(replay) : tr("Cannot replay: %1").arg(error));
+            emit replayStarted(replay, ok, error);
+        } else {
+            if (!ok)
+                emit message(tr("The sandbox did not start: %1").arg(error));
+            emit started(ok, error);
+        }
     });
     m_start->setAccessibleName(tr("Start the local sandbox"));
     m_stop->setAccessibleName(tr("Stop the local sandbox"));
@@ -133,10 +149,13 @@ void SandboxPanel::rebuild()
     m_grid = nullptr;
     m_rows.clear();
     Sandbox* sandbox = m_session.sandbox();
-    m_start->setEnabled(!sandbox);
-    m_scenario->setEnabled(!sandbox);
-    m_regions->setEnabled(!sandbox);
-    m_bots->setEnabled(!sandbox);
+    const bool starting = m_session.sandboxStarting();
+    m_start->setEnabled(!sandbox && !starting);
+    m_start->setText(starting ? tr("Starting…") : tr("&Start sandbox"));
+    m_replay->setEnabled(!starting);
+    m_scenario->setEnabled(!sandbox && !starting);
+    m_regions->setEnabled(!sandbox && !starting);
+    m_bots->setEnabled(!sandbox && !starting);
     m_stop->setEnabled(sandbox != nullptr);
     m_save->setEnabled(sandbox != nullptr);
     m_watched->clear();
@@ -267,29 +286,28 @@ void SandboxPanel::replayRecording(const QString& path)
         QMetaObject::invokeMethod(qApp, [self, path, recording = std::move(recording), error]() mutable {
             if (!self)
                 return;
-            const bool ok = recording && self->m_session.replaySandbox(*recording, error);
-            if (ok)
-                self->m_replayFile = path;
+            if (!recording) {
+                emit self->message(tr("Cannot replay: %1").arg(error));
+                emit self->replayStarted(path, false, error);
+                return;
+            }
+            self->m_replayPending = path;  // sandboxStarted() reports
+            self->m_session.replaySandboxInBackground(*recording);
             self->rebuild();
-            emit self->message(ok ? tr("Replaying %1").arg(path) : tr("Cannot replay: %1").arg(error));
-            emit self->replayStarted(path, ok, error);
         }, Qt::QueuedConnection);
     });
 }
 
-bool SandboxPanel::start(int regions, int bots, SandboxScenario scenario)
+void SandboxPanel::start(int regions, int bots, SandboxScenario scenario)
 {
     m_regions->setValue(regions);
     m_bots->setValue(bots);
     m_scenario->setCurrentIndex(m_scenario->findData(static_cast<int>(scenario)));
     SandboxConfig config = SandboxConfig::sized(regions, bots);
     config.scenario = scenario;
-    QString error;
-    const bool ok = m_session.startSandbox(config, error);
-    if (!ok)
-        emit message(tr("The sandbox did not start: %1").arg(error));
+    m_replayPending.clear();
+    m_session.startSandboxInBackground(config);  // started() reports
     rebuild();
-    return ok;
 }
 
 void SandboxPanel::pullFrame()

@@ -31,8 +31,9 @@ public:
     bool apply(const QString& region, double latencyMs, double jitterMs, double lossPercent, double bandwidthKbps);
     widgets::SyncView* syncView() const { return m_view; }
     QaFiguresModel& figures() { return m_figures; }
-    /// Starts a sandbox of this shape (what the Start button does with the chosen values).
-    bool start(int regions, int bots, SandboxScenario scenario);
+    /// Starts a sandbox of this shape (what the Start button does with the chosen values), off
+    /// the UI thread; started() reports.
+    void start(int regions, int bots, SandboxScenario scenario);
     /// Takes the current frame of the watched region into the sync view (the timer does it 20x/s).
     void pullFrame();
     /// Writes the running session's recording to `path` off the UI thread; recordingSaved() reports.
@@ -46,6 +47,7 @@ signals:
     void message(const QString& text);
     void recordingSaved(const QString& path, bool ok, const QString& error);
     void replayStarted(const QString& path, bool ok, const QString& error);
+    void started(bool ok, const QString& error);
 
 private:
     void updateState();
@@ -60,6 +62,7 @@ private:
     QPushButton* m_save;
     QPushButton* m_replay;
     QString m_replayFile;
+    QString m_replayPending;  // a replay being started
     QSpinBox* m_regions;
     QSpinBox* m_bots;
     QComboBox* m_watched;

@@ -9,6 +9,9 @@
 #include "console/togglemodel.h"
 
 #include <QObject>
+#include <QThreadPool>
+
+#include <functional>
 
 #include <memory>
 #include <vector>
@@ -31,6 +34,14 @@ public:
     /// Starts a sandbox that replays a recording exactly, connected as cluster "sandbox".
     bool replaySandbox(const SandboxRecording& recording, QString& error);
     void stopSandbox();
+    /// The same, with the work off the UI thread (what the console's buttons use): the sandbox is
+    /// built on a worker and connected to here, then sandboxStarted() reports; a newer request
+    /// supersedes one still being built. Stopping disconnects at once and winds the sandbox's
+    /// threads down on the worker.
+    void startSandboxInBackground(const SandboxConfig& config);
+    void replaySandboxInBackground(const SandboxRecording& recording);
+    void stopSandboxInBackground();
+    bool sandboxStarting() const { return m_sandboxStarting; }
 
     Sandbox* sandbox() const { return m_sandbox.get(); }
     ClusterConnection* cluster(const QString& name) const;
@@ -47,9 +58,15 @@ signals:
     void clustersChanged();
     /// A connection was made (before its first event): listeners attach to it here.
     void clusterAdded(lv::console::ClusterConnection* connection);
+    /// A background start finished: the sandbox is connected, or `error` says why not.
+    void sandboxStarted(bool ok, const QString& error);
 
 private:
     bool adoptSandbox(std::unique_ptr<Sandbox> sandbox);  // connects to it as "sandbox"; false if null
+    void buildSandboxInBackground(std::function<std::unique_ptr<Sandbox>(QString& error)> build);
+    QThreadPool m_sandboxWorker;  // one thread: builds and winds down sandboxes; waited for last
+    quint64 m_sandboxRequest = 0;
+    bool m_sandboxStarting = false;
     RegionModel m_regions;
     ToggleModel m_toggles;
     LatencyHistory m_history;
