@@ -550,7 +550,11 @@ private slots:
         page->view()->quickNote()->setFocus();
         QTest::keyClicks(page->view()->quickNote(), QStringLiteral("p99 at 190 ms, halving snapshot rate"));
         QTest::keyClick(page->view()->quickNote(), Qt::Key_Return, Qt::ControlModifier);
-        QVERIFY2(saved.wait(5000), qPrintable(page->view()->noteStatus()->text()));
+        QVERIFY2(saved.wait(5000), qPrintable(QStringLiteral("status '%1', box '%2', incident %3 (expected %4), %5 saved")
+                                                  .arg(page->view()->noteStatus()->text(), page->view()->quickNote()->toPlainText())
+                                                  .arg(page->view()->incidentId())
+                                                  .arg(id)
+                                                  .arg(saved.size())));
         QVERIFY(page->view()->quickNote()->toPlainText().isEmpty());
         QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("p99 at 190 ms, halving snapshot rate")); }));
         // Edited: the timeline shows the new text, the earlier one is a click away.

@@ -87,16 +87,16 @@ void IncidentDesk::open(const QString& path)
 
 void IncidentDesk::changed(Store& store, std::int64_t id)
 {
-    emit incidentsListed(store.incidents());
+    deliver(&IncidentDesk::incidentsListed, store.incidents());
     if (const auto incident = store.incident(id)) {
         const std::int64_t now = nowMs();
-        emit incidentLoaded(*incident, store.timeline(id, now), impactOf(store, *incident, now));
+        deliver(&IncidentDesk::incidentLoaded, *incident, store.timeline(id, now), impactOf(store, *incident, now));
     }
 }
 
 void IncidentDesk::refresh()
 {
-    post([this](Store& s) { emit incidentsListed(s.incidents()); });
+    post([this](Store& s) { deliver(&IncidentDesk::incidentsListed, s.incidents()); });
 }
 
 void IncidentDesk::load(std::int64_t id)
@@ -104,7 +104,7 @@ void IncidentDesk::load(std::int64_t id)
     post([this, id](Store& s) {
         if (const auto incident = s.incident(id)) {
             const std::int64_t now = nowMs();
-            emit incidentLoaded(*incident, s.timeline(id, now), impactOf(s, *incident, now));
+            deliver(&IncidentDesk::incidentLoaded, *incident, s.timeline(id, now), impactOf(s, *incident, now));
         }
     });
 }
@@ -114,10 +114,10 @@ void IncidentDesk::create(const Incident& incident)
     post([this, incident, who = m_author](Store& s) {
         const std::int64_t id = s.createIncident(incident, who, nowMs());
         if (id == 0) {
-            emit failed(tr("The incident was not opened: %1").arg(s.lastError()));
+            deliver(&IncidentDesk::failed, tr("The incident was not opened: %1").arg(s.lastError()));
             return;
         }
-        emit incidentCreated(id);
+        deliver(&IncidentDesk::incidentCreated, id);
         changed(s, id);
     });
 }
@@ -126,7 +126,7 @@ void IncidentDesk::setStatus(std::int64_t id, Status status)
 {
     post([this, id, status, who = m_author](Store& s) {
         if (!s.setStatus(id, status, who, nowMs()))
-            emit failed(tr("The status was not changed: %1").arg(s.lastError()));
+            deliver(&IncidentDesk::failed, tr("The status was not changed: %1").arg(s.lastError()));
         changed(s, id);
     });
 }
@@ -135,7 +135,7 @@ void IncidentDesk::setSeverity(std::int64_t id, int severity)
 {
     post([this, id, severity, who = m_author](Store& s) {
         if (!s.setSeverity(id, severity, who, nowMs()))
-            emit failed(tr("The severity was not changed: %1").arg(s.lastError()));
+            deliver(&IncidentDesk::failed, tr("The severity was not changed: %1").arg(s.lastError()));
         changed(s, id);
     });
 }
@@ -144,7 +144,7 @@ void IncidentDesk::setText(std::int64_t id, const QString& field, const QString&
 {
     post([this, id, field, value, who = m_author](Store& s) {
         if (!s.setText(id, field, value, who, nowMs()))
-            emit failed(tr("%1 was not saved: %2").arg(field, s.lastError()));
+            deliver(&IncidentDesk::failed, tr("%1 was not saved: %2").arg(field, s.lastError()));
         changed(s, id);
     });
 }
@@ -155,13 +155,13 @@ void IncidentDesk::saveText(std::int64_t id, const QString& field, const QString
         QString current;
         switch (s.setTextIf(id, field, base, value, who, nowMs(), current)) {
         case Store::TextWrite::Written:
-            emit textSaved(id, field, value);
+            deliver(&IncidentDesk::textSaved, id, field, value);
             break;
         case Store::TextWrite::Conflict:
-            emit textConflict(id, field, current, value);
+            deliver(&IncidentDesk::textConflict, id, field, current, value);
             break;
         case Store::TextWrite::Failed:
-            emit failed(tr("%1 was not saved: %2").arg(field, s.lastError()));
+            deliver(&IncidentDesk::failed, tr("%1 was not saved: %2").arg(field, s.lastError()));
             break;
         }
         changed(s, id);
@@ -173,15 +173,15 @@ quint64 IncidentDesk::addNote(std::int64_t id, const QString& body)
     const quint64 request = ++m_nextRequest;
     QMetaObject::invokeMethod(m_worker, [this, id, body, request, who = m_author] {
         if (!m_store) {
-            emit noteFailed(id, request, tr("the incident database is not open"));
+            deliver(&IncidentDesk::noteFailed, id, request, tr("the incident database is not open"));
             return;
         }
         const std::int64_t note = m_store->addNote(id, who, body, nowMs());
         if (note == 0) {
-            emit noteFailed(id, request, m_store->lastError());
+            deliver(&IncidentDesk::noteFailed, id, request, m_store->lastError());
             return;
         }
-        emit noteSaved(id, note, request);
+        deliver(&IncidentDesk::noteSaved, id, note, request);
         changed(*m_store, id);
     }, Qt::QueuedConnection);
     return request;
@@ -191,9 +191,9 @@ void IncidentDesk::editNote(std::int64_t incidentId, std::int64_t noteId, const 
 {
     post([this, incidentId, noteId, body, who = m_author](Store& s) {
         if (!s.editNote(noteId, who, body, nowMs()))
-            emit failed(tr("The note was not changed: %1").arg(s.lastError()));
+            deliver(&IncidentDesk::failed, tr("The note was not changed: %1").arg(s.lastError()));
         else
-            emit noteSaved(incidentId, noteId, 0);
+            deliver(&IncidentDesk::noteSaved, incidentId, noteId, 0);
         changed(s, incidentId);
     });
 }
@@ -202,14 +202,14 @@ void IncidentDesk::deleteNote(std::int64_t incidentId, std::int64_t noteId)
 {
     post([this, incidentId, noteId, who = m_author](Store& s) {
         if (!s.deleteNote(noteId, who, nowMs()))
-            emit failed(tr("The note was not deleted: %1").arg(s.lastError()));
+            deliver(&IncidentDesk::failed, tr("The note was not deleted: %1").arg(s.lastError()));
         changed(s, incidentId);
     });
 }
 
 void IncidentDesk::loadNoteHistory(std::int64_t noteId)
 {
-    post([this, noteId](Store& s) { emit noteHistoryLoaded(noteId, s.noteHistory(noteId)); });
+    post([this, noteId](Store& s) { deliver(&IncidentDesk::noteHistoryLoaded, noteId, s.noteHistory(noteId)); });
 }
 
 void IncidentDesk::addEvent(const Event& event, std::optional<CaptureCursor> cursor)
@@ -246,9 +246,9 @@ void IncidentDesk::drainCapture()
         moved.push_back(cursor);
     if (const auto added = m_store->addEvents(batch, moved)) {
         if (!added->empty())
-            emit eventsAdded(*added);
+            deliver(&IncidentDesk::eventsAdded, *added);
     } else {
-        emit failed(tr("%n captured event(s) could not be stored: %1", "", int(batch.size())).arg(m_store->lastError()));
+        deliver(&IncidentDesk::failed, tr("%n captured event(s) could not be stored: %1", "", int(batch.size())).arg(m_store->lastError()));
     }
     if (!m_capture.empty()) {  // the rest goes behind whatever was asked for meanwhile
         m_drainQueued = true;
@@ -263,7 +263,7 @@ void IncidentDesk::recordPlayers(const RegionRef& where, std::int64_t timeMs, st
 
 void IncidentDesk::computeKpis(std::int64_t fromMs, std::int64_t toMs, std::int64_t changeWindowMs)
 {
-    post([this, fromMs, toMs, changeWindowMs](Store& s) { emit kpisReady(kpiReport(s, fromMs, toMs, nowMs(), changeWindowMs)); });
+    post([this, fromMs, toMs, changeWindowMs](Store& s) { deliver(&IncidentDesk::kpisReady, kpiReport(s, fromMs, toMs, nowMs(), changeWindowMs)); });
 }
 
 void IncidentDesk::exportIncident(std::int64_t id, ExportFormat format, const QString& path)
@@ -273,7 +273,7 @@ void IncidentDesk::exportIncident(std::int64_t id, ExportFormat format, const QS
     post([this, id, format, path](Store& s) {
         const auto incident = s.incident(id);
         if (!incident) {
-            emit exported(path, false, tr("no incident %1").arg(id));
+            deliver(&IncidentDesk::exported, path, false, tr("no incident %1").arg(id));
             return;
         }
         const std::int64_t now = nowMs();
@@ -287,7 +287,7 @@ void IncidentDesk::exportIncident(std::int64_t id, ExportFormat format, const QS
             case ExportFormat::Json: ok = saveBytes(path, incidentJson(record), error); break;
             case ExportFormat::Pdf: ok = writePdf(path, postmortemMarkdown(record), error); break;
             }
-            emit exported(path, ok, error);
+            deliver(&IncidentDesk::exported, path, ok, error);
         }, Qt::QueuedConnection);
     });
 }
@@ -301,7 +301,7 @@ void IncidentDesk::exportKpis(std::int64_t fromMs, std::int64_t toMs, std::int64
             const bool ok = format == ExportFormat::Pdf ? writePdf(path, kpiMarkdown(report), error, QPageLayout::Landscape)
                             : format == ExportFormat::Csv ? saveBytes(path, kpiCsv(report), error)
                                                           : saveBytes(path, kpiMarkdown(report).toUtf8(), error);
-            emit exported(path, ok, error);
+            deliver(&IncidentDesk::exported, path, ok, error);
         }, Qt::QueuedConnection);
     });
 }

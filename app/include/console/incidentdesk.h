@@ -18,8 +18,8 @@ class Store;
 namespace lv::console {
 
 /// The console's incident database, off the UI thread. Every call returns at once; the store
-/// lives on a worker thread and answers with signals (queued to the caller's thread). A note is
-/// on disk when noteSaved() arrives. Nothing here waits on SQLite.
+/// lives on a worker thread and answers with signals, all emitted on the desk's own thread. A
+/// note is on disk when noteSaved() arrives. Nothing here waits on SQLite.
 class IncidentDesk : public QObject {
     Q_OBJECT
 public:
@@ -82,6 +82,15 @@ signals:
     void failed(const QString& error);
 
 private:
+    /// Emits `signal` with `args` on the desk's own thread. Every signal of the desk is emitted
+    /// there, however its receivers are connected: emitted on the worker, a direct connection
+    /// (QSignalSpy's among them) would run on the worker and race the UI thread.
+    template <typename... Params, typename... Args>
+    void deliver(void (IncidentDesk::*signal)(Params...), Args&&... args)
+    {
+        QMetaObject::invokeMethod(
+            this, [this, signal, ... values = std::decay_t<Args>(std::forward<Args>(args))] { (this->*signal)(values...); }, Qt::QueuedConnection);
+    }
     /// Runs `work` with the store on the worker thread (dropped while the store is not open).
     void post(std::function<void(incidents::Store&)> work);
     /// After a change to incident `id`: list and incident read back and sent.
