@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QDoubleSpinBox>
@@ -40,6 +41,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
@@ -1006,6 +1008,99 @@ private slots:
         QVERIFY(verify.waitForFinished(60000));
         const QString verdict = QString::fromUtf8(verify.readAllStandardOutput());
         QVERIFY2(verify.exitCode() == 0 && verdict.contains(QStringLiteral("identical")), qPrintable(verdict));
+    }
+
+    // An on-call engineer has production and staging open side by side: every change dialog
+    // names the cluster, its environment and the scope, and on production a destructive change
+    // (drain, failover, outage drill, an engine-critical toggle) waits for the name to be typed.
+    void everyChangeNamesItsClusterAndProductionAsksToType()
+    {
+        ApiFixture api;
+        ConsoleSession session;
+        ClusterConnection* prod = session.addCluster(QStringLiteral("prod"), optionsFor(api.server->port(), kAdminToken), QStringLiteral("production"));
+        ClusterConnection* stage = session.addCluster(QStringLiteral("stage"), optionsFor(api.server->port(), kAdminToken), QStringLiteral("staging"));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        QVERIFY(waitFor([&] { return prod->state() == ClusterConnection::State::Connected && stage->state() == ClusterConnection::State::Connected; }));
+        QVERIFY(waitFor([&] { return session.regions().rowCount() == 4; }));
+        QVERIFY2(window.windowTitle().contains(QStringLiteral("prod [PRODUCTION]")) && window.windowTitle().contains(QStringLiteral("stage [STAGING]")),
+                 qPrintable(window.windowTitle()));
+        QVERIFY2(window.connectionText().contains(QStringLiteral("PRODUCTION prod")), qPrintable(window.connectionText()));
+
+        auto field = [](QWidget* dialog, const QString& name) -> QLineEdit* {
+            for (auto* e : dialog->findChildren<QLineEdit*>())
+                if (e->accessibleName() == name)
+                    return e;
+            return nullptr;
+        };
+        auto okButton = [](QWidget* dialog) {
+            return dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+        };
+        // Drain on production: named, and the region's name must be typed.
+        window.operations()->drain(QStringLiteral("prod"), QStringLiteral("eu-west"));
+        auto* drain = qobject_cast<widgets::DrainDialog*>(window.operations()->dialog());
+        QVERIFY(drain);
+        QVERIFY2(drain->windowTitle().contains(QStringLiteral("eu-west on prod (production)")), qPrintable(drain->windowTitle()));
+        drain->setReason(QStringLiteral("bad host"));
+        QVERIFY(!okButton(drain)->isEnabled());
+        QLineEdit* confirm = field(drain, QStringLiteral("Confirmation"));
+        QVERIFY(confirm);
+        QTest::keyClicks(confirm, QStringLiteral("us-east"));  // the wrong region
+        QVERIFY(!okButton(drain)->isEnabled());
+        confirm->clear();
+        QTest::keyClicks(confirm, QStringLiteral("eu-west"));
+        QVERIFY(okButton(drain)->isEnabled());
+        screenshot(drain, QStringLiteral("drain-production"));
+        drain->reject();
+        // The same on staging: named, no typing.
+        window.operations()->drain(QStringLiteral("stage"), QStringLiteral("eu-west"));
+        drain = qobject_cast<widgets::DrainDialog*>(window.operations()->dialog());
+        QVERIFY(drain);
+        QVERIFY(drain->windowTitle().contains(QStringLiteral("eu-west on stage (staging)")));
+        QVERIFY(!field(drain, QStringLiteral("Confirmation")));
+        drain->setReason(QStringLiteral("bad host"));
+        QVERIFY(okButton(drain)->isEnabled());
+        drain->reject();
+        // A drill on production: latency needs no typing, an outage does.
+        window.operations()->drill(QStringLiteral("prod"), QStringLiteral("us-east"));
+        auto* drill = qobject_cast<widgets::DrillDialog*>(window.operations()->dialog());
+        QVERIFY(drill);
+        QVERIFY(drill->windowTitle().contains(QStringLiteral("us-east on prod (production)")));
+        drill->set(widgets::DrillDialog::Kind::Latency, 80, 30, QStringLiteral("game day"));
+        QVERIFY(okButton(drill)->isEnabled());
+        drill->set(widgets::DrillDialog::Kind::Outage, 0, 30, QStringLiteral("game day"));
+        QVERIFY(!okButton(drill)->isEnabled());
+        QTest::keyClicks(field(drill, QStringLiteral("Confirmation")), QStringLiteral("us-east"));
+        QVERIFY(okButton(drill)->isEnabled());
+        drill->reject();
+        // Toggles: an engine-critical one on production asks for its name; a producer's does not.
+        int critical = -1, producers = -1;
+        QVERIFY(waitFor([&] {
+            critical = rowOfToggle(session, "snapshot_hz", "eu-west", QStringLiteral("prod"));
+            producers = rowOfToggle(session, "cross_play", "*", QStringLiteral("prod"));
+            return critical >= 0 && producers >= 0 && session.toggles().editable(critical);
+        }));
+        window.toggleController()->change(critical);
+        widgets::ToggleDialog* toggle = window.toggleController()->dialog();
+        QVERIFY(toggle);
+        QVERIFY2(toggle->windowTitle().contains(QStringLiteral("snapshot_hz for eu-west on prod (production)")), qPrintable(toggle->windowTitle()));
+        toggle->setValue(qint64(10));
+        toggle->setReason(QStringLiteral("halve the load"));
+        QVERIFY(!okButton(toggle)->isEnabled());
+        QTest::keyClicks(field(toggle, QStringLiteral("Confirmation")), QStringLiteral("snapshot_hz"));
+        QVERIFY(okButton(toggle)->isEnabled());
+        toggle->reject();
+        QVERIFY(waitFor([&] { return !window.toggleController()->dialog(); }));
+        window.toggleController()->change(producers);
+        toggle = window.toggleController()->dialog();
+        QVERIFY(toggle);
+        QVERIFY(toggle->windowTitle().contains(QStringLiteral("every region of prod (production)")));
+        QVERIFY(!field(toggle, QStringLiteral("Confirmation")));
+        toggle->setValue(false);
+        toggle->setReason(QStringLiteral("platform outage"));
+        QVERIFY(okButton(toggle)->isEnabled());
+        toggle->reject();
     }
 
     void viewerSeesAReadOnlyBoard()

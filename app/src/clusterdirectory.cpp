@@ -12,8 +12,10 @@ std::vector<ClusterEntry> ClusterDirectory::load() const
     const int n = settings.beginReadArray(QStringLiteral("clusters"));
     for (int i = 0; i < n; ++i) {
         settings.setArrayIndex(i);
+        // Saved before environments existed: production, the one that asks before destroying.
         out.push_back({settings.value(QStringLiteral("name")).toString(), settings.value(QStringLiteral("target")).toString(),
-                       settings.value(QStringLiteral("tlsCaFile")).toString()});
+                       settings.value(QStringLiteral("tlsCaFile")).toString(),
+                       settings.value(QStringLiteral("environment"), QStringLiteral("production")).toString()});
     }
     settings.endArray();
     return out;
@@ -29,6 +31,7 @@ void ClusterDirectory::save(const std::vector<ClusterEntry>& entries) const
         settings.setValue(QStringLiteral("name"), entries[static_cast<std::size_t>(i)].name);
         settings.setValue(QStringLiteral("target"), entries[static_cast<std::size_t>(i)].target);
         settings.setValue(QStringLiteral("tlsCaFile"), entries[static_cast<std::size_t>(i)].tlsCaFile);
+        settings.setValue(QStringLiteral("environment"), entries[static_cast<std::size_t>(i)].environment);
     }
     settings.endArray();
 }

@@ -18,11 +18,12 @@ ConsoleSession::~ConsoleSession()
     m_sandbox.reset();
 }
 
-ClusterConnection* ConsoleSession::addCluster(const QString& name, liveops::client::ClientOptions options)
+ClusterConnection* ConsoleSession::addCluster(const QString& name, liveops::client::ClientOptions options, const QString& environment)
 {
     removeCluster(name);
     auto connection = std::make_unique<ClusterConnection>(name, std::move(options));
     ClusterConnection* c = connection.get();
+    c->setEnvironment(environment);
     connect(c, &ClusterConnection::regionsListed, this, [this, name](const std::vector<liveops::client::Region>& regions) {
         m_regions.updateRegions(name, regions);
     });
@@ -73,7 +74,7 @@ bool ConsoleSession::adoptSandbox(std::unique_ptr<Sandbox> sandbox)
 {
     m_sandbox = std::move(sandbox);
     if (m_sandbox)
-        addCluster(QStringLiteral("sandbox"), m_sandbox->clientOptions());
+        addCluster(QStringLiteral("sandbox"), m_sandbox->clientOptions(), QStringLiteral("sandbox"));
     return m_sandbox != nullptr;
 }
 

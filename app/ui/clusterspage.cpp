@@ -1,5 +1,6 @@
 #include "clusterspage.h"
 
+#include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -45,6 +46,7 @@ QVariant ClusterListModel::headerData(int section, Qt::Orientation orientation, 
         return {};
     switch (section) {
     case Name: return tr("Cluster");
+    case Environment: return tr("Environment");
     case Endpoint: return tr("Endpoint");
     case Connection: return tr("Connection");
     case TokenKeptIn: return tr("Token kept in");
@@ -69,6 +71,7 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
     const bool sandbox = c->name() == QStringLiteral("sandbox") && m_session.sandbox();
     switch (index.column()) {
     case Name: return c->name();
+    case Environment: return c->environment();
     case Endpoint:
         for (const ClusterEntry& e : m_entries)
             if (e.name == c->name())
@@ -85,8 +88,13 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
 
 ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* parent)
     : QWidget(parent), m_session(session), m_vault(vault), m_model(session, m_directory), m_table(new QTableView), m_notice(new QLabel),
-      m_name(new QLineEdit), m_target(new QLineEdit), m_token(new QLineEdit), m_ca(new QLineEdit)
+      m_name(new QLineEdit), m_target(new QLineEdit), m_token(new QLineEdit), m_ca(new QLineEdit), m_environment(new QComboBox)
 {
+    // What it is decides how much the console asks before changing it: production asks most.
+    m_environment->addItem(tr("Production"), QStringLiteral("production"));
+    m_environment->addItem(tr("Staging"), QStringLiteral("staging"));
+    m_environment->addItem(tr("Development"), QStringLiteral("development"));
+    m_environment->setAccessibleName(tr("Cluster environment"));
     m_table->setModel(&m_model);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setStretchLastSection(true);
@@ -116,7 +124,8 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
             emit message(tr("A cluster needs a name, an endpoint and a token."));
             return;
         }
-        addCluster({m_name->text().trimmed(), m_target->text().trimmed(), m_ca->text().trimmed()}, m_token->text());
+        addCluster({m_name->text().trimmed(), m_target->text().trimmed(), m_ca->text().trimmed(), m_environment->currentData().toString()},
+                   m_token->text());
         m_token->clear();
     });
     connect(remove, &QPushButton::clicked, this, [this] {
@@ -130,6 +139,7 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     form->addRow(tr("&Endpoint:"), m_target);
     form->addRow(tr("&Token:"), m_token);
     form->addRow(tr("&CA file:"), m_ca);
+    form->addRow(tr("En&vironment:"), m_environment);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(remove);
@@ -155,7 +165,7 @@ void ClustersPage::connectCluster(const ClusterEntry& entry, const QString& toke
     options.target = entry.target.toStdString();
     options.token = token.toStdString();
     options.tlsRootCertFile = entry.tlsCaFile.toStdString();
-    m_session.addCluster(entry.name, options);
+    m_session.addCluster(entry.name, options, entry.environment);
 }
 
 void ClustersPage::addCluster(const ClusterEntry& entry, const QString& token)

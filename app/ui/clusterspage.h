@@ -6,6 +6,7 @@
 #include <QAbstractTableModel>
 #include <QWidget>
 
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QTableView;
@@ -16,7 +17,7 @@ namespace lv::console {
 class ClusterListModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Name, Endpoint, Connection, TokenKeptIn, ColumnCount };
+    enum Column { Name, Environment, Endpoint, Connection, TokenKeptIn, ColumnCount };
     ClusterListModel(ConsoleSession& session, const ClusterDirectory& directory, QObject* parent = nullptr);
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -67,6 +68,7 @@ private:
     QLineEdit* m_target;
     QLineEdit* m_token;
     QLineEdit* m_ca;
+    QComboBox* m_environment;
 };
 
 } // namespace lv::console

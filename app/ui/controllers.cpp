@@ -39,6 +39,25 @@ QString describe(const liveops::AuditEntry& e)
              QString::fromStdString(e.reason));
 }
 
+/// Where a change goes, for the dialog: the cluster, its environment, the scope; on production a
+/// destructive change is confirmed by typing `confirmWord`.
+widgets::ChangeTarget targetOf(const ConsoleSession& session, const QString& cluster, const QString& scope, const QString& confirmWord)
+{
+    const ClusterConnection* c = session.cluster(cluster);
+    widgets::ChangeTarget t;
+    t.cluster = cluster;
+    t.environment = c ? c->environment() : QString();
+    t.scope = scope;
+    if (t.environment == QLatin1String("production"))
+        t.confirmWord = confirmWord;
+    return t;
+}
+
+/// The toggles syncd reserves for operators (or admins) are the engine-critical ones
+/// (liveops.proto: "engine-critical toggles need operator or admin"); producers' are product
+/// switches.
+bool critical(const lc::Toggle& t) { return t.requiredRole == liveops::Role::Operator || t.requiredRole == liveops::Role::Admin; }
+
 } // namespace
 
 ToggleController::ToggleController(ConsoleSession& session, widgets::ToggleBoard& board, QWidget* dialogParent)
@@ -61,16 +80,29 @@ void ToggleController::rollback(int row, const QString& givenReason)
     }
     const liveops::AuditEntry& last = *toggle.lastChange;
     QString reason = givenReason;
+    const QString key = QString::fromStdString(toggle.key);
+    const widgets::ChangeTarget target = targetOf(m_session, cluster, QString::fromStdString(toggle.scope), critical(toggle) ? key : QString());
     if (reason.isEmpty()) {
         bool ok = false;
-        reason = QInputDialog::getText(m_parent, tr("Roll back %1 @ %2").arg(QString::fromStdString(toggle.key), QString::fromStdString(toggle.scope)),
-                                       tr("Back from %1 to %2 (undoing %3's change: “%4”).\nReason (goes to the audit log):")
-                                           .arg(QString::fromStdString(last.newValue), QString::fromStdString(last.oldValue),
+        reason = QInputDialog::getText(m_parent, tr("Roll back %1 for %2").arg(key, target.where()),
+                                       tr("%1 for %2: back from %3 to %4 (undoing %5's change: “%6”).\nReason (goes to the audit log):")
+                                           .arg(key, target.where(), QString::fromStdString(last.newValue), QString::fromStdString(last.oldValue),
                                                 QString::fromStdString(last.actor), QString::fromStdString(last.reason)),
                                        QLineEdit::Normal, QString(), &ok)
                      .trimmed();
         if (!ok || reason.isEmpty())
             return;
+        if (!target.confirmWord.isEmpty()) {
+            const QString typed = QInputDialog::getText(m_parent, tr("Confirm the rollback on %1").arg(target.where()),
+                                                        tr("%1 is engine-critical and this is production. Type %2 to confirm:")
+                                                            .arg(key, target.confirmWord),
+                                                        QLineEdit::Normal, QString(), &ok)
+                                      .trimmed();
+            if (!ok || typed != target.confirmWord) {
+                emit message(tr("Not rolled back: the confirmation was not typed."));
+                return;
+            }
+        }
     }
     // The audit log holds values as text; read the old one back in the toggle's type.
     liveops::ToggleValue previous;
@@ -105,6 +137,7 @@ void ToggleController::change(int row)
     m_base = m_session.toggles().toggleAt(row);
     ToggleEditRequest request;
     request.title = QStringLiteral("%1 @ %2").arg(QString::fromStdString(m_base.key), QString::fromStdString(m_base.scope));
+    request.target = targetOf(m_session, m_cluster, QString::fromStdString(m_base.scope), critical(m_base) ? QString::fromStdString(m_base.key) : QString());
     request.description = QString::fromStdString(m_base.description);
     request.current = toVariant(m_base.value);
     switch (m_base.type) {
@@ -219,7 +252,7 @@ widgets::DrainDialog* OperationsController::moveDialog(const QString& cluster, c
         if (m_session.regions().clusterAt(r) == cluster && r != row)
             others << m_session.regions().regionAt(r);
     const int players = row >= 0 ? m_session.regions().index(row, RegionModel::Players).data(RegionModel::SortRole).toInt() : 0;
-    return new widgets::DrainDialog(region, players, others, m_parent, failoverOnly);
+    return new widgets::DrainDialog(targetOf(m_session, cluster, region, region), players, others, m_parent, failoverOnly);
 }
 
 void OperationsController::failover(const QString& cluster, const QString& region)
@@ -258,7 +291,7 @@ void OperationsController::drain(const QString& cluster, const QString& region)
 
 void OperationsController::drill(const QString& cluster, const QString& region)
 {
-    auto* dialog = new widgets::DrillDialog(region, m_parent);
+    auto* dialog = new widgets::DrillDialog(targetOf(m_session, cluster, region, region), m_parent);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     m_dialog = dialog;
     connect(dialog, &QDialog::accepted, this, [this, dialog, cluster, region] {
@@ -282,8 +315,9 @@ void OperationsController::drill(const QString& cluster, const QString& region)
 void OperationsController::cancelDrill(const QString& cluster, const QString& region)
 {
     bool ok = false;
-    const QString reason = QInputDialog::getText(m_parent, tr("Cancel the drill on %1").arg(region), tr("Reason (goes to the audit log):"),
-                                                 QLineEdit::Normal, QString(), &ok);
+    const QString where = targetOf(m_session, cluster, region, {}).where();
+    const QString reason = QInputDialog::getText(m_parent, tr("Cancel the drill on %1").arg(where),
+                                                 tr("Ends the drill on %1 now.\nReason (goes to the audit log):").arg(where), QLineEdit::Normal, QString(), &ok);
     if (!ok || reason.trimmed().isEmpty())
         return;
     if (ClusterConnection* c = m_session.cluster(cluster))

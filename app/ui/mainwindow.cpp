@@ -7,6 +7,7 @@
 #include "regionspage.h"
 #include "sandboxpanel.h"
 #include "widgets/alertbanner.h"
+#include "widgets/changetarget.h"
 #include "widgets/toggleboard.h"
 
 #include <QApplication>
@@ -21,6 +22,7 @@
 #include <QSystemTrayIcon>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTextDocument>
 #include <QVBoxLayout>
 
 namespace lv::console {
@@ -49,6 +51,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     column->addWidget(m_tabs, 1);
     setCentralWidget(central);
     m_connections->setAccessibleName(tr("Cluster connections"));
+    m_connections->setTextFormat(Qt::RichText);
     statusBar()->addPermanentWidget(m_connections);
 
     connect(m_regions, &RegionsPage::drainRequested, m_operations, &OperationsController::drain);
@@ -120,16 +123,27 @@ void MainWindow::createActions()
     });
 }
 
-QString MainWindow::connectionText() const { return m_connections->text(); }
+QString MainWindow::connectionText() const
+{
+    QTextDocument plain;  // the label is rich text (the badges); callers read words
+    plain.setHtml(m_connections->text());
+    return plain.toPlainText().simplified();
+}
 
 void MainWindow::updateConnections()
 {
-    QStringList parts;
+    QStringList parts, titled;
     for (ClusterConnection* c : m_session.clusters()) {
         connect(c, &ClusterConnection::stateChanged, this, &MainWindow::updateConnections, Qt::UniqueConnection);
-        parts << tr("%1: %2").arg(c->name(), c->stateText());
+        // Each cluster with its environment as a coloured badge: which one a change goes to is
+        // never a guess.
+        parts << tr("<span style=\"color:white; background:%1; font-weight:bold;\">&nbsp;%2&nbsp;</span> %3: %4")
+                     .arg(widgets::EnvironmentBadge::colourOf(c->environment()).name(), c->environment().toUpper().toHtmlEscaped(),
+                          c->name().toHtmlEscaped(), c->stateText().toHtmlEscaped());
+        titled << tr("%1 [%2]").arg(c->name(), c->environment().toUpper());
     }
-    m_connections->setText(parts.isEmpty() ? tr("not connected") : parts.join(QStringLiteral("   ")));
+    m_connections->setText(parts.isEmpty() ? tr("not connected") : parts.join(QStringLiteral("&nbsp;&nbsp;&nbsp;")));
+    setWindowTitle(titled.isEmpty() ? tr("LifeVerse live-ops console") : tr("%1 — LifeVerse live-ops console").arg(titled.join(QStringLiteral(", "))));
 }
 
 incidents::Incident MainWindow::incidentFromAlert() const

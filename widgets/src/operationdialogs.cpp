@@ -12,12 +12,14 @@
 
 namespace lv::widgets {
 
-DrainDialog::DrainDialog(const QString& region, int players, const QStringList& otherRegions, QWidget* parent, bool failoverOnly)
-    : QDialog(parent), m_target(new QComboBox), m_reason(new QLineEdit),
+DrainDialog::DrainDialog(const ChangeTarget& target, int players, const QStringList& otherRegions, QWidget* parent, bool failoverOnly)
+    : QDialog(parent), m_where(target), m_target(new QComboBox), m_reason(new QLineEdit),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel)), m_failoverOnly(failoverOnly)
 {
-    setWindowTitle(failoverOnly ? tr("Fail %1 over").arg(region) : tr("Drain %1").arg(region));
+    const QString& region = target.scope;
+    setWindowTitle(failoverOnly ? tr("Fail over %1").arg(target.where()) : tr("Drain %1").arg(target.where()));
     auto* layout = new QVBoxLayout(this);
+    addTargetHeader(layout, target);
     auto* what = new QLabel(failoverOnly ? tr("The %n player(s) connected to %1 are sent to the region you choose now, and players "
                                               "who arrive at %1 are sent on too.",
                                               nullptr, players)
@@ -38,6 +40,8 @@ DrainDialog::DrainDialog(const QString& region, int players, const QStringList& 
     auto* form = new QFormLayout;
     form->addRow(tr("&Send players to:"), m_target);
     form->addRow(tr("&Reason:"), m_reason);
+    if ((m_confirm = addConfirmation(form, target)))
+        connect(m_confirm, &QLineEdit::textChanged, this, &DrainDialog::refresh);
     layout->addLayout(form);
     m_buttons->button(QDialogButtonBox::Ok)->setText(failoverOnly ? tr("&Fail over") : tr("&Drain"));
     connect(m_reason, &QLineEdit::textChanged, this, &DrainDialog::refresh);
@@ -50,7 +54,8 @@ DrainDialog::DrainDialog(const QString& region, int players, const QStringList& 
 
 void DrainDialog::refresh()
 {
-    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty() && (!m_failoverOnly || !failoverRegion().isEmpty()));
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty() && (!m_failoverOnly || !failoverRegion().isEmpty())
+                                                        && confirmed(m_where, m_confirm));
 }
 
 QString DrainDialog::failoverRegion() const { return m_target->currentData().toString(); }
@@ -58,12 +63,14 @@ QString DrainDialog::reason() const { return m_reason->text().trimmed(); }
 void DrainDialog::setReason(const QString& reason) { m_reason->setText(reason); }
 void DrainDialog::setFailoverRegion(const QString& region) { m_target->setCurrentIndex(std::max(0, m_target->findData(region))); }
 
-DrillDialog::DrillDialog(const QString& region, QWidget* parent)
-    : QDialog(parent), m_kind(new QComboBox), m_amount(new QDoubleSpinBox), m_duration(new QSpinBox), m_reason(new QLineEdit),
+DrillDialog::DrillDialog(const ChangeTarget& target, QWidget* parent)
+    : QDialog(parent), m_kind(new QComboBox), m_amount(new QDoubleSpinBox), m_duration(new QSpinBox), m_reason(new QLineEdit), m_where(target),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel))
 {
-    setWindowTitle(tr("Drill on %1").arg(region));
+    const QString& region = target.scope;
+    setWindowTitle(tr("Drill on %1").arg(target.where()));
     auto* layout = new QVBoxLayout(this);
+    addTargetHeader(layout, target);
     auto* what = new QLabel(tr("A drill degrades %1 for real players and bots alike, then ends by itself.").arg(region));
     what->setWordWrap(true);
     layout->addWidget(what);
@@ -83,6 +90,8 @@ DrillDialog::DrillDialog(const QString& region, QWidget* parent)
     form->addRow(tr("&Size:"), m_amount);
     form->addRow(tr("D&uration:"), m_duration);
     form->addRow(tr("&Reason:"), m_reason);
+    if ((m_confirm = addConfirmation(form, target)))
+        connect(m_confirm, &QLineEdit::textChanged, this, &DrillDialog::refresh);
     layout->addLayout(form);
     m_buttons->button(QDialogButtonBox::Ok)->setText(tr("&Start drill"));
     connect(m_kind, &QComboBox::currentIndexChanged, this, &DrillDialog::refresh);
@@ -108,7 +117,11 @@ void DrillDialog::refresh()
         break;
     case Kind::Outage: m_amount->setEnabled(false); break;
     }
-    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty());
+    // Only an outage takes the region away: only an outage asks for the typed confirmation.
+    const bool outage = kind() == Kind::Outage;
+    if (m_confirm)
+        m_confirm->setEnabled(outage);
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty() && (!outage || confirmed(m_where, m_confirm)));
 }
 
 DrillDialog::Kind DrillDialog::kind() const { return static_cast<Kind>(m_kind->currentData().toInt()); }

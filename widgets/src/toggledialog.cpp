@@ -15,8 +15,11 @@ ToggleDialog::ToggleDialog(const ToggleEditRequest& request, QWidget* parent)
     : QDialog(parent), m_request(request), m_change(new QLabel), m_notice(new QLabel), m_reason(new QLineEdit),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel))
 {
-    setWindowTitle(tr("Change %1").arg(request.title));
+    setWindowTitle(request.target.cluster.isEmpty() ? tr("Change %1").arg(request.title)
+                                                    : tr("Change %1 for %2").arg(request.title.section(QLatin1Char(' '), 0, 0), request.target.where()));
     auto* layout = new QVBoxLayout(this);
+    if (!request.target.cluster.isEmpty())
+        addTargetHeader(layout, request.target);
     auto* description = new QLabel(request.description);
     description->setWordWrap(true);
     layout->addWidget(description);
@@ -44,6 +47,8 @@ ToggleDialog::ToggleDialog(const ToggleEditRequest& request, QWidget* parent)
     m_reason->setAccessibleName(tr("Reason"));
     connect(m_reason, &QLineEdit::textChanged, this, &ToggleDialog::refresh);
     form->addRow(tr("&Reason:"), m_reason);
+    if ((m_confirm = addConfirmation(form, request.target)))
+        connect(m_confirm, &QLineEdit::textChanged, this, &ToggleDialog::refresh);
     layout->addLayout(form);
     m_change->setAccessibleName(tr("Change summary"));
     layout->addWidget(m_change);
@@ -92,7 +97,7 @@ void ToggleDialog::refresh()
 {
     const QString from = text(m_request.current), to = text(value());
     m_change->setText(tr("%1:  %2  →  %3").arg(m_request.title, from.isEmpty() ? tr("(none)") : from, to.isEmpty() ? tr("(none)") : to));
-    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty() && from != to);
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!reason().isEmpty() && from != to && confirmed(m_request.target, m_confirm));
 }
 
 void ToggleDialog::setConflict(const QString& message, const QVariant& newerCurrent)

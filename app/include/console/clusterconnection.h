@@ -27,6 +27,10 @@ public:
     ~ClusterConnection() override;  ///< stops the watches and waits for calls in flight
 
     const QString& name() const { return m_name; }
+    /// "production", "staging", "development" or "sandbox": shown wherever a change is made, and
+    /// on production destructive changes are confirmed by typing.
+    const QString& environment() const { return m_environment; }
+    void setEnvironment(const QString& environment) { m_environment = environment; }
     State state() const { return m_state; }
     /// "connected", "connecting…", "reconnecting in 1.2 s (attempt 3): <error>", followed by what
     /// went wrong meanwhile: a call that failed ("regions: Deadline Exceeded") and messages
@@ -74,6 +78,7 @@ private:
     static lc::ClientOptions withReporting(lc::ClientOptions options, ClusterConnection* self);
 
     QString m_name;
+    QString m_environment = QStringLiteral("production");
     lc::LiveOpsClient m_client;
     State m_state = State::Connecting;
     QString m_stateText;

@@ -14,6 +14,7 @@ struct ClusterEntry {
     QString name;
     QString target;      ///< host:port of syncd's API
     QString tlsCaFile;   ///< PEM of the CA to trust; empty = plaintext
+    QString environment = QStringLiteral("production");  ///< production, staging or development
 };
 
 /// The clusters the user added, persisted in QSettings (group "clusters"): names and endpoints

@@ -27,7 +27,10 @@ public:
     explicit ConsoleSession(QObject* parent = nullptr);
     ~ConsoleSession() override;
 
-    ClusterConnection* addCluster(const QString& name, liveops::client::ClientOptions options);
+    /// `environment`: "production" (the safe default: it asks most), "staging", "development";
+    /// the sandbox is "sandbox".
+    ClusterConnection* addCluster(const QString& name, liveops::client::ClientOptions options,
+                                  const QString& environment = QStringLiteral("production"));
     void removeCluster(const QString& name);
     /// Starts syncd's service in-process with bots and connects to it as cluster "sandbox".
     bool startSandbox(const SandboxConfig& config, QString& error);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "widgets/changetarget.h"
+
 #include <QDialog>
 
 class QComboBox;
@@ -15,7 +17,8 @@ namespace lv::widgets {
 class DrainDialog : public QDialog {
     Q_OBJECT
 public:
-    DrainDialog(const QString& region, int players, const QStringList& otherRegions, QWidget* parent = nullptr, bool failoverOnly = false);
+    /// `target.scope` is the region; with `target.confirmWord` the action waits for it to be typed.
+    DrainDialog(const ChangeTarget& target, int players, const QStringList& otherRegions, QWidget* parent = nullptr, bool failoverOnly = false);
     QString failoverRegion() const;  ///< "" = none
     QString reason() const;
     void setReason(const QString& reason);
@@ -23,18 +26,21 @@ public:
 
 private:
     void refresh();
+    ChangeTarget m_where;
     QComboBox* m_target;
     QLineEdit* m_reason;
+    QLineEdit* m_confirm = nullptr;
     QDialogButtonBox* m_buttons;
     bool m_failoverOnly;
 };
 
-/// Starting a drill: kind, size, duration, why.
+/// Starting a drill: kind, size, duration, why. With `target.confirmWord`, an outage drill waits
+/// for it to be typed (latency and loss drills do not).
 class DrillDialog : public QDialog {
     Q_OBJECT
 public:
     enum class Kind { Latency = 1, Loss = 2, Outage = 3 };
-    explicit DrillDialog(const QString& region, QWidget* parent = nullptr);
+    explicit DrillDialog(const ChangeTarget& target, QWidget* parent = nullptr);
     Kind kind() const;
     double amount() const;  ///< ms for latency, percent for loss
     int durationSeconds() const;
@@ -47,6 +53,8 @@ private:
     QDoubleSpinBox* m_amount;
     QSpinBox* m_duration;
     QLineEdit* m_reason;
+    ChangeTarget m_where;
+    QLineEdit* m_confirm = nullptr;
     QDialogButtonBox* m_buttons;
 };
 

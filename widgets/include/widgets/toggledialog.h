@@ -1,5 +1,7 @@
 #pragma once
 
+#include "widgets/changetarget.h"
+
 #include <QDialog>
 #include <QVariant>
 
@@ -20,6 +22,7 @@ struct ToggleEditRequest {
     QVariant current;     ///< bool, qint64 or QString
     qint64 min = 0, max = 0;
     QStringList choices;  ///< Choice: the allowed values ("" shown as "(none)")
+    ChangeTarget target;  ///< the cluster, environment and scope; a confirm word for critical toggles on production
 };
 
 /// Changing a toggle: shows old → new as you edit, and will not apply without a reason or a
@@ -52,6 +55,7 @@ private:
     QComboBox* m_choice = nullptr;
     QSpinBox* m_number = nullptr;
     QLineEdit* m_reason;
+    QLineEdit* m_confirm = nullptr;
     QDialogButtonBox* m_buttons;
 };
 
