@@ -110,7 +110,7 @@ private slots:
         grpc::GenericStub generic(api.channel);
         const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("liveops.v1.LiveOps");
         QVERIFY(service);
-        QCOMPARE(service->method_count(), 12);
+        QCOMPARE(service->method_count(), 13);
         for (int i = 0; i < service->method_count(); ++i) {
             const auto* method = service->method(i);
             const std::string path = "/" + std::string(service->full_name()) + "/" + std::string(method->name());
@@ -541,6 +541,29 @@ private slots:
         const auto admissions = api.toggle("admissions_open", "eu-west");
         QCOMPARE(admissions.value().bool_value(), false);
         QCOMPARE(admissions.last_change().action(), std::string("drain"));
+
+        // Undrain: one audited operation opens admissions and clears the failover target.
+        pb::UndrainRegionRequest undrain;
+        undrain.set_region("eu-west");
+        undrain.set_reason("hardware swapped");
+        QCOMPARE(api.stub->UndrainRegion(ApiFixture::context(kViewerToken).get(), undrain, &op).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        pb::UndrainRegionRequest noReason = undrain;
+        noReason.clear_reason();
+        QCOMPARE(api.stub->UndrainRegion(ApiFixture::context(kOperatorToken).get(), noReason, &op).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        QVERIFY(api.stub->UndrainRegion(ApiFixture::context(kOperatorToken).get(), undrain, &op).ok());
+        QCOMPARE(op.audit().action(), std::string("undrain"));
+        QCOMPARE(op.audit().target(), std::string("eu-west"));
+        QCOMPARE(api.toggle("admissions_open", "eu-west").value().bool_value(), true);
+        QCOMPARE(api.toggle("failover_target", "eu-west").value().region_value(), std::string());
+        QCOMPARE(api.toggle("failover_target", "eu-west").last_change().action(), std::string("undrain"));
+        QVERIFY(eventually([&] { return check("region/eu-west") == grpc::health::v1::HealthCheckResponse::SERVING; }));
+        regions.Clear();
+        QVERIFY(api.stub->ListRegions(ApiFixture::context(kViewerToken).get(), {}, &regions).ok());
+        QCOMPARE(regions.regions(0).status(), pb::REGION_STATUS_SERVING);
+        // A region that is not draining: nothing to undo, and said so.
+        QCOMPARE(api.stub->UndrainRegion(ApiFixture::context(kOperatorToken).get(), undrain, &op).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+        undrain.set_region("nowhere");
+        QCOMPARE(api.stub->UndrainRegion(ApiFixture::context(kOperatorToken).get(), undrain, &op).error_code(), grpc::StatusCode::NOT_FOUND);
     }
 
     void latencyDrillRaisesP50By80msThenEnds()

@@ -41,6 +41,8 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QLabel>
+#include <QAction>
+#include <QMenu>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -1101,6 +1103,83 @@ private slots:
         toggle->setReason(QStringLiteral("platform outage"));
         QVERIFY(okButton(toggle)->isEnabled());
         toggle->reject();
+    }
+
+    // The region menu offers what applies to the region as it is (Undrain while it drains,
+    // Cancel only while a drill runs), and the shortcuts never guess: with two regions selected
+    // for comparison Ctrl+Shift+D asks which one; Ctrl+E away from the Toggles tab does nothing
+    // but show it.
+    void operationsOfferOnlyWhatAppliesAndShortcutsAsk()
+    {
+        ApiFixture api;
+        ConsoleSession session;
+        ClusterConnection* stage = session.addCluster(QStringLiteral("stage"), optionsFor(api.server->port(), kAdminToken), QStringLiteral("staging"));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        window.tabs()->setCurrentWidget(window.regionsPage());
+        QVERIFY(waitFor([&] { return stage->state() == ClusterConnection::State::Connected && session.regions().rowCount() == 2; }));
+        const int eu = session.regions().rowOf(QStringLiteral("stage"), QStringLiteral("eu-west"));
+        auto offered = [&] {
+            QMenu menu;
+            window.regionsPage()->fillOperationsMenu(menu, eu);
+            QStringList texts;
+            for (QAction* a : menu.actions())
+                texts << a->text().remove(QLatin1Char('&'));
+            return texts.join(QLatin1Char('|'));
+        };
+        QVERIFY(offered().contains(QStringLiteral("Drain eu-west")));
+        QVERIFY(!offered().contains(QStringLiteral("Undrain")));
+        QVERIFY(!offered().contains(QStringLiteral("Cancel the drill")));
+        lv::liveops::Identity oscar{"oscar", lv::liveops::Role::Operator};
+        QCOMPARE(api.cluster->drain(oscar, "eu-west", "", "bad host").outcome, lv::liveops::Outcome::Ok);
+        QCOMPARE(api.cluster->startDrill(oscar, "eu-west", lv::liveops::DrillKind::Latency, 50, 0, std::chrono::seconds(60), "game day").outcome,
+                 lv::liveops::Outcome::Ok);
+        stage->refreshRegions();
+        QVERIFY(waitFor([&] { return offered().contains(QStringLiteral("Undrain eu-west")) && offered().contains(QStringLiteral("Cancel the drill on eu-west")); }));
+        QVERIFY2(!offered().contains(QStringLiteral("|Drain eu-west")) && !offered().startsWith(QStringLiteral("Drain")), qPrintable(offered()));
+        QVERIFY(!offered().contains(QStringLiteral("Start a drill")));
+        // Undrain from the console: named, with a reason, audited on the server.
+        QTimer::singleShot(200, this, [] {
+            if (auto* ask = qobject_cast<QInputDialog*>(QApplication::activeModalWidget())) {
+                ask->setTextValue(QStringLiteral("host replaced"));
+                ask->accept();
+            }
+        });
+        window.operations()->undrain(QStringLiteral("stage"), QStringLiteral("eu-west"));
+        QVERIFY(waitFor([&] { return !offered().contains(QStringLiteral("Undrain")); }));
+        const auto audit = api.cluster->audit(0, 100, "eu-west");
+        QVERIFY(std::any_of(audit.begin(), audit.end(), [](const auto& e) { return e.action == "undrain" && e.reason == "host replaced"; }));
+
+        // Two regions selected for comparison: Ctrl+Shift+D asks which.
+        window.regionsPage()->table()->selectAll();
+        QString asked;
+        QTimer::singleShot(200, this, [&] {
+            if (auto* ask = qobject_cast<QInputDialog*>(QApplication::activeModalWidget())) {
+                asked = ask->labelText();
+                ask->setTextValue(ask->comboBoxItems().last());
+                ask->accept();
+            }
+        });
+        QAction* drainShortcut = nullptr;
+        QAction* changeShortcut = nullptr;
+        for (QAction* a : window.findChildren<QAction*>()) {
+            if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D))
+                drainShortcut = a;
+            if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_E))
+                changeShortcut = a;
+        }
+        QVERIFY(drainShortcut && changeShortcut);
+        drainShortcut->trigger();
+        QVERIFY2(asked.contains(QStringLiteral("Several regions are selected")), qPrintable(asked));
+        auto* drain = qobject_cast<widgets::DrainDialog*>(window.operations()->dialog());
+        QVERIFY(drain);
+        QVERIFY2(drain->windowTitle().contains(QStringLiteral("on stage (staging)")), qPrintable(drain->windowTitle()));
+        drain->reject();
+        // Ctrl+E while the Regions tab is shown: no toggle is guessed, the Toggles tab is shown.
+        changeShortcut->trigger();
+        QVERIFY(!window.toggleController()->dialog());
+        QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.toggleBoard()));
     }
 
     void viewerSeesAReadOnlyBoard()

@@ -147,6 +147,11 @@ void ClusterConnection::setToggle(const std::string& key, const std::string& sco
     m_client.setToggle(key, scope, value, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
 }
 
+void ClusterConnection::undrainRegion(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done)
+{
+    m_client.undrainRegion(region, reason, onThread<liveops::AuditEntry>(std::move(done)));
+}
+
 void ClusterConnection::drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
                                     Done<liveops::AuditEntry> done)
 {

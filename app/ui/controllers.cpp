@@ -289,6 +289,26 @@ void OperationsController::drain(const QString& cluster, const QString& region)
     dialog->open();
 }
 
+void OperationsController::undrain(const QString& cluster, const QString& region)
+{
+    bool ok = false;
+    const QString where = targetOf(m_session, cluster, region, {}).where();
+    const QString reason = QInputDialog::getText(m_parent, tr("Undrain %1").arg(where),
+                                                 tr("Admits new players to %1 again and stops sending them elsewhere.\nReason (goes to the audit log):")
+                                                     .arg(where),
+                                                 QLineEdit::Normal, QString(), &ok)
+                               .trimmed();
+    if (!ok || reason.isEmpty())
+        return;
+    if (ClusterConnection* c = m_session.cluster(cluster))
+        c->undrainRegion(region.toStdString(), reason.toStdString(), [this, cluster, region](const lc::Reply<liveops::AuditEntry>& reply) {
+            emit message(reply.status.ok() ? tr("%1 admits players again").arg(region)
+                                           : tr("Undrain refused: %1").arg(QString::fromStdString(reply.status.message)));
+            if (ClusterConnection* again = m_session.cluster(cluster))
+                again->refreshRegions();
+        });
+}
+
 void OperationsController::drill(const QString& cluster, const QString& region)
 {
     auto* dialog = new widgets::DrillDialog(targetOf(m_session, cluster, region, region), m_parent);

@@ -45,6 +45,7 @@ class OperationsController : public QObject {
 public:
     OperationsController(ConsoleSession& session, QWidget* dialogParent);
     void drain(const QString& cluster, const QString& region);
+    void undrain(const QString& cluster, const QString& region);
     void failover(const QString& cluster, const QString& region);
     void drill(const QString& cluster, const QString& region);
     void cancelDrill(const QString& cluster, const QString& region);

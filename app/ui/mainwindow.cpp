@@ -15,6 +15,7 @@
 #include <QDateTime>
 #include <QLabel>
 #include <QMenuBar>
+#include <QInputDialog>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -55,6 +56,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     statusBar()->addPermanentWidget(m_connections);
 
     connect(m_regions, &RegionsPage::drainRequested, m_operations, &OperationsController::drain);
+    connect(m_regions, &RegionsPage::undrainRequested, m_operations, &OperationsController::undrain);
     connect(m_regions, &RegionsPage::failoverRequested, m_operations, &OperationsController::failover);
     connect(m_regions, &RegionsPage::drillRequested, m_operations, &OperationsController::drill);
     connect(m_regions, &RegionsPage::cancelDrillRequested, m_operations, &OperationsController::cancelDrill);
@@ -101,26 +103,50 @@ void MainWindow::createActions()
             c->refreshRegions();
     });
     QMenu* ops = menuBar()->addMenu(tr("&Operations"));
-    auto selected = [this] {
-        const auto regions = m_regions->selectedRegions();
-        return regions.empty() ? std::pair<QString, QString>{} : regions.front();
-    };
-    ops->addAction(tr("&Change selected toggle…"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
-                   [this] { m_toggles->change(m_board->currentSourceRow()); });
-    ops->addAction(tr("&Drain selected region…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), this, [this, selected] {
-        const auto [cluster, region] = selected();
-        if (!region.isEmpty())
-            m_operations->drain(cluster, region);
+    // A shortcut acts only on what is on screen and unambiguous; otherwise it asks.
+    ops->addAction(tr("&Change selected toggle…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+        const int row = m_tabs->currentWidget() == m_board ? m_board->currentSourceRow() : -1;
+        if (row < 0) {
+            m_tabs->setCurrentWidget(m_board);
+            statusBar()->showMessage(tr("Select the toggle to change on the Toggles tab, then press Ctrl+E again."), 15'000);
+            return;
+        }
+        m_toggles->change(row);
     });
-    ops->addAction(tr("Start a d&rill on the selected region…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), this, [this, selected] {
-        const auto [cluster, region] = selected();
-        if (!region.isEmpty())
-            m_operations->drill(cluster, region);
+    ops->addAction(tr("&Drain selected region…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), this, [this] {
+        if (const auto target = chooseRegion(tr("Drain")))
+            m_operations->drain(target->first, target->second);
+    });
+    ops->addAction(tr("Start a d&rill on the selected region…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), this, [this] {
+        if (const auto target = chooseRegion(tr("Start a drill on")))
+            m_operations->drill(target->first, target->second);
     });
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
         QMessageBox::about(this, tr("About"), tr("LifeVerse live-ops console %1").arg(QStringLiteral(LV_VERSION)));
     });
+}
+
+std::optional<std::pair<QString, QString>> MainWindow::chooseRegion(const QString& action)
+{
+    const auto regions = m_tabs->currentWidget() == m_regions ? m_regions->selectedRegions() : std::vector<std::pair<QString, QString>>{};
+    if (regions.size() == 1)
+        return regions.front();
+    if (regions.empty()) {
+        m_tabs->setCurrentWidget(m_regions);
+        statusBar()->showMessage(tr("Select the region on the Regions tab first."), 15'000);
+        return std::nullopt;
+    }
+    // Several selected (to compare them on the chart): which one is meant is a question.
+    QStringList names;
+    for (const auto& [cluster, region] : regions)
+        names << tr("%1 on %2").arg(region, cluster);
+    bool ok = false;
+    const QString picked = QInputDialog::getItem(this, tr("%1 which region?").arg(action), tr("Several regions are selected. %1:").arg(action), names,
+                                                 0, false, &ok);
+    if (!ok)
+        return std::nullopt;
+    return regions[static_cast<std::size_t>(names.indexOf(picked))];
 }
 
 QString MainWindow::connectionText() const

@@ -4,6 +4,9 @@
 
 #include <QMainWindow>
 
+#include <optional>
+#include <utility>
+
 class QLabel;
 class QSystemTrayIcon;
 class QTabWidget;
@@ -49,6 +52,9 @@ public:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    /// The one region selected on the Regions tab; with several selected, asks which; with none
+    /// (or another tab shown), says so and shows the Regions tab.
+    std::optional<std::pair<QString, QString>> chooseRegion(const QString& action);
 
 private:
     void createActions();

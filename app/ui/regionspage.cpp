@@ -44,10 +44,7 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
         const QString cluster = m_session.regions().clusterAt(source.row());
         const QString region = m_session.regions().regionAt(source.row());
         QMenu menu(this);
-        menu.addAction(tr("&Drain %1…").arg(region), this, [=, this] { emit drainRequested(cluster, region); });
-        menu.addAction(tr("&Fail %1 over…").arg(region), this, [=, this] { emit failoverRequested(cluster, region); });
-        menu.addAction(tr("Start a d&rill on %1…").arg(region), this, [=, this] { emit drillRequested(cluster, region); });
-        menu.addAction(tr("&Cancel the drill on %1…").arg(region), this, [=, this] { emit cancelDrillRequested(cluster, region); });
+        fillOperationsMenu(menu, source.row());
         menu.exec(m_table->viewport()->mapToGlobal(at));
     });
     auto rebuildSoon = [this] { m_rebuild.start(); };
@@ -103,6 +100,23 @@ std::vector<std::pair<QString, QString>> RegionsPage::selectedRegions() const
         out.emplace_back(m_session.regions().clusterAt(row), m_session.regions().regionAt(row));
     }
     return out;
+}
+
+void RegionsPage::fillOperationsMenu(QMenu& menu, int row)
+{
+    const QString cluster = m_session.regions().clusterAt(row);
+    const QString region = m_session.regions().regionAt(row);
+    // Only what applies to the region as it is: Undrain while it drains, Cancel while a drill runs.
+    if (m_session.regions().statusAt(row) == liveops::client::RegionStatus::Draining)
+        menu.addAction(tr("&Undrain %1…").arg(region), this, [=, this] { emit undrainRequested(cluster, region); });
+    else
+        menu.addAction(tr("&Drain %1…").arg(region), this, [=, this] { emit drainRequested(cluster, region); });
+    menu.addAction(tr("&Fail %1 over…").arg(region), this, [=, this] { emit failoverRequested(cluster, region); });
+    if (m_session.regions().drillAt(row).isEmpty())
+        menu.addAction(tr("Start a d&rill on %1…").arg(region), this, [=, this] { emit drillRequested(cluster, region); });
+    else
+        menu.addAction(tr("&Cancel the drill on %1 (%2)…").arg(region, m_session.regions().drillAt(row)), this,
+                       [=, this] { emit cancelDrillRequested(cluster, region); });
 }
 
 void RegionsPage::rebuildChart()

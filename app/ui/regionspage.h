@@ -7,6 +7,8 @@
 #include <QTimer>
 #include <QWidget>
 
+class QMenu;
+
 class QComboBox;
 class QLabel;
 class QTableView;
@@ -23,9 +25,13 @@ public:
     widgets::LatencyChart* chart() const { return m_chart; }
     /// Selected rows as (cluster, region), in the model's terms.
     std::vector<std::pair<QString, QString>> selectedRegions() const;
+    /// The operations that apply to the region in `row` (of the region model) as it is now:
+    /// Drain or Undrain, Fail over, Start or Cancel a drill. The table's context menu.
+    void fillOperationsMenu(QMenu& menu, int row);
 
 signals:
     void drainRequested(const QString& cluster, const QString& region);
+    void undrainRequested(const QString& cluster, const QString& region);
     void failoverRequested(const QString& cluster, const QString& region);
     void drillRequested(const QString& cluster, const QString& region);
     void cancelDrillRequested(const QString& cluster, const QString& region);

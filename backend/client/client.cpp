@@ -492,6 +492,15 @@ void LiveOpsClient::drainRegion(const std::string& region, const std::string& fa
                                                                            std::move(request), auditOf, std::move(done));
 }
 
+void LiveOpsClient::undrainRegion(const std::string& region, const std::string& reason, std::function<void(Reply<AuditEntry>)> done)
+{
+    pb::UndrainRegionRequest request;
+    request.set_region(region);
+    request.set_reason(reason);
+    m_impl->call<pb::UndrainRegionRequest, pb::OperationResponse, AuditEntry>(&pb::LiveOps::StubInterface::async_interface::UndrainRegion,
+                                                                             std::move(request), auditOf, std::move(done));
+}
+
 void LiveOpsClient::failover(const std::string& from, const std::string& to, const std::string& reason,
                              std::function<void(Reply<AuditEntry>)> done)
 {

@@ -463,6 +463,10 @@ private:
     {
         return unary(c, q, r, &RequestHandlers::drainRegion);
     }
+    grpc::ServerUnaryReactor* UndrainRegion(grpc::CallbackServerContext* c, const pb::UndrainRegionRequest* q, pb::OperationResponse* r) override
+    {
+        return unary(c, q, r, &RequestHandlers::undrainRegion);
+    }
     grpc::ServerUnaryReactor* Failover(grpc::CallbackServerContext* c, const pb::FailoverRequest* q, pb::OperationResponse* r) override
     {
         return unary(c, q, r, &RequestHandlers::failover);

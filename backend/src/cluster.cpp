@@ -355,6 +355,30 @@ OperationResult Cluster::drain(const Identity& who, const std::string& region, c
     return operation(who, "drain", region, std::move(changes), before, failoverTo.empty() ? "draining" : "draining to " + failoverTo, reason);
 }
 
+OperationResult Cluster::undrain(const Identity& who, const std::string& region, const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, "undraining needs the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    if (!findRegion(region))
+        return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
+    std::lock_guard write(m_writeMutex);
+    std::string before;
+    bool redirecting = false;
+    {
+        std::lock_guard lock(m_mutex);
+        if (std::get<bool>(effectiveValue(*findToggle("admissions_open"), region)))
+            return {Outcome::FailedPrecondition, region + " is not draining", {}, {}};
+        before = regionStateName(stateOf(*findRegion(region)));
+        redirecting = !std::get<std::string>(effectiveValue(*findToggle("failover_target"), region)).empty();
+    }
+    std::vector<std::pair<std::string, ToggleChange>> changes{{region, {"admissions_open", true}}};
+    if (redirecting)
+        changes.push_back({region, {"failover_target", std::string()}});
+    return operation(who, "undrain", region, std::move(changes), before, "serving", reason);
+}
+
 OperationResult Cluster::failover(const Identity& who, const std::string& from, const std::string& to, const std::string& reason)
 {
     if (who.role < Role::Operator)

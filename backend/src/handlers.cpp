@@ -138,6 +138,13 @@ grpc::Status RequestHandlers::drainRegion(const Identity& who, const pb::DrainRe
     return finish(m_cluster.drain(who, request.region(), request.failover_region(), request.reason()), response);
 }
 
+grpc::Status RequestHandlers::undrainRegion(const Identity& who, const pb::UndrainRegionRequest& request, pb::OperationResponse& response)
+{
+    if (auto status = checkReason(request.reason()); !status.ok())
+        return status;
+    return finish(m_cluster.undrain(who, request.region(), request.reason()), response);
+}
+
 grpc::Status RequestHandlers::failover(const Identity& who, const pb::FailoverRequest& request, pb::OperationResponse& response)
 {
     if (auto status = checkReason(request.reason()); !status.ok())

@@ -33,6 +33,9 @@ public:
     int rowOf(const QString& cluster, const QString& region) const;
     QString regionAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).region; }
     QString clusterAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).cluster; }
+    liveops::client::RegionStatus statusAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).status; }
+    /// The drill running in the region ("" when none), as syncd last listed it.
+    QString drillAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).drill; }
     SloTracker::Alert alertAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).alert; }
     double sloThresholdMs() const { return m_slo.thresholdMs; }
 

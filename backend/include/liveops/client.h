@@ -125,6 +125,7 @@ public:
     void listToggles(const std::string& scope, std::function<void(Reply<std::vector<Toggle>>)> done);
     void setToggle(const std::string& key, const std::string& scope, const ToggleValue& value, std::uint64_t expectedVersion,
                    const std::string& reason, std::function<void(Reply<Toggle>)> done);
+    void undrainRegion(const std::string& region, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
     void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
                      std::function<void(Reply<AuditEntry>)> done);
     void failover(const std::string& from, const std::string& to, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);

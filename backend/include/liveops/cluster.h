@@ -98,6 +98,9 @@ public:
     /// Closes admissions and, when `failoverTo` names a region (of this syncd by name, of another
     /// by endpoint), redirects every player there.
     OperationResult drain(const Identity& who, const std::string& region, const std::string& failoverTo, const std::string& reason);
+    /// Ends a drain: admissions open again and the failover target is cleared, in one audited
+    /// operation. A region that is not draining is refused (FailedPrecondition).
+    OperationResult undrain(const Identity& who, const std::string& region, const std::string& reason);
     /// Redirects every player of `from` to `to`, a region name or another syncd's region endpoint
     /// (new players to `from` are refused while it lasts).
     OperationResult failover(const Identity& who, const std::string& from, const std::string& to, const std::string& reason);
