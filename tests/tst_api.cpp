@@ -566,6 +566,47 @@ private slots:
         QCOMPARE(api.stub->UndrainRegion(ApiFixture::context(kOperatorToken).get(), undrain, &op).error_code(), grpc::StatusCode::NOT_FOUND);
     }
 
+    // A producer sets cross_play=false for the whole cluster: every region runs with false, and
+    // the API says so for each region (and where it comes from), not "true, never changed".
+    void eachScopeReportsWhatAppliesAndWhereItComesFrom()
+    {
+        ApiFixture api;
+        auto watchContext = ApiFixture::context(kViewerToken);
+        auto watch = api.stub->WatchToggles(watchContext.get(), {});
+        QCOMPARE(api.toggle("cross_play", "eu-west").effective_source(), pb::TOGGLE_SOURCE_DEFAULT);
+        QCOMPARE(api.toggle("cross_play", "eu-west").effective_value().bool_value(), true);
+        pb::SetToggleRequest set;
+        set.set_key("cross_play");
+        set.set_scope("*");
+        set.mutable_value()->set_bool_value(false);
+        set.set_expected_version(0);
+        set.set_reason("console platform outage");
+        pb::SetToggleResponse response;
+        QVERIFY(api.stub->SetToggle(ApiFixture::context(kProducerToken).get(), set, &response).ok());
+        for (const char* region : {"eu-west", "us-east"}) {
+            const pb::Toggle t = api.toggle("cross_play", region);
+            QCOMPARE(t.effective_value().bool_value(), false);
+            QCOMPARE(t.effective_source(), pb::TOGGLE_SOURCE_CLUSTER);
+            QCOMPARE(t.version(), std::uint64_t{0});  // nothing set at the region itself
+        }
+        QCOMPARE(api.toggle("cross_play", "*").effective_source(), pb::TOGGLE_SOURCE_SCOPE);
+        // A region's own value wins over the cluster's.
+        set.set_scope("eu-west");
+        set.mutable_value()->set_bool_value(true);
+        set.set_reason("eu-west stays open");
+        QVERIFY(api.stub->SetToggle(ApiFixture::context(kProducerToken).get(), set, &response).ok());
+        QCOMPARE(api.toggle("cross_play", "eu-west").effective_value().bool_value(), true);
+        QCOMPARE(api.toggle("cross_play", "eu-west").effective_source(), pb::TOGGLE_SOURCE_SCOPE);
+        QCOMPARE(api.toggle("cross_play", "us-east").effective_value().bool_value(), false);
+        // Watchers hear the cluster-wide change for every region that inherits it.
+        pb::ToggleEvent event;
+        bool usEastInherited = false;
+        for (int i = 0; i < 200 && !usEastInherited && watch->Read(&event); ++i)
+            usEastInherited = !event.initial() && event.toggle().key() == "cross_play" && event.toggle().scope() == "us-east"
+                              && event.toggle().effective_source() == pb::TOGGLE_SOURCE_CLUSTER && !event.toggle().effective_value().bool_value();
+        QVERIFY(usEastInherited);
+    }
+
     void latencyDrillRaisesP50By80msThenEnds()
     {
         ApiFixture api;

@@ -1182,6 +1182,25 @@ private slots:
         QCOMPARE(window.tabs()->currentWidget(), static_cast<QWidget*>(window.toggleBoard()));
     }
 
+    // The producer's kill switch: cross_play=false for all regions. The board shows every region
+    // running with false, inherited from the cluster-wide value, never "true · never changed".
+    void aClusterWideValueShowsInEveryRegion()
+    {
+        ApiFixture api;
+        ConsoleSession session;
+        ClusterConnection* live = session.addCluster(QStringLiteral("live"), optionsFor(api.server->port(), kAdminToken), QStringLiteral("staging"));
+        QVERIFY(waitFor([&] { return live->state() == ClusterConnection::State::Connected; }));
+        QVERIFY(waitFor([&] { return rowOfToggle(session, "cross_play", "us-east", QStringLiteral("live")) >= 0; }));
+        lv::liveops::Identity paula{"paula", lv::liveops::Role::Producer};
+        QCOMPARE(api.cluster->setToggle(paula, "cross_play", "*", false, 0, "console platform outage").outcome, lv::liveops::Outcome::Ok);
+        for (const char* region : {"eu-west", "us-east"}) {
+            const int row = rowOfToggle(session, "cross_play", region, QStringLiteral("live"));
+            QVERIFY(waitFor([&] { return session.toggles().index(row, ToggleModel::Value).data().toString() == QStringLiteral("false (cluster-wide value)"); }));
+            QVERIFY(session.toggles().index(row, ToggleModel::Value).data(ToggleModel::ModifiedRole).toBool());
+            QVERIFY(!session.toggles().index(row, ToggleModel::LastChange).data().toString().startsWith(QStringLiteral("never changed")));
+        }
+    }
+
     void viewerSeesAReadOnlyBoard()
     {
         ApiFixture api;

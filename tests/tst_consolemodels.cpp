@@ -125,6 +125,7 @@ private slots:
         tick.type = liveops::ToggleType::Int;
         tick.value = std::int64_t{30};
         tick.defaultValue = std::int64_t{30};
+        tick.effective = std::int64_t{30};
         tick.requiredRole = liveops::Role::Operator;
         toggles.apply(QStringLiteral("live"), tick);
         QVERIFY(!toggles.editable(0));  // role unknown until WhoAmI answers: read-only
@@ -134,6 +135,8 @@ private slots:
         QVERIFY(toggles.flags(toggles.index(0, 0)) & Qt::ItemIsEditable);
         QCOMPARE(toggles.index(0, 0).data(ToggleModel::ModifiedRole).toBool(), false);
         tick.value = std::int64_t{60};
+        tick.effective = std::int64_t{60};
+        tick.source = lc::Toggle::Source::Here;
         tick.version = 1;
         toggles.apply(QStringLiteral("live"), tick);
         QCOMPARE(toggles.rowCount(), 1);

@@ -72,7 +72,9 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
         return {};
     const Row& r = m_rows[static_cast<std::size_t>(index.row())];
     const lc::Toggle& t = r.toggle;
-    const bool modified = !(t.value == t.defaultValue);
+    // What the engines run with at this scope, which for a region may be the cluster-wide value.
+    const bool modified = !(t.effective == t.defaultValue);
+    const bool inherited = t.source == lc::Toggle::Source::Cluster;
     if (role == ModifiedRole)
         return modified;
     if (role == Qt::FontRole && index.column() == Value && modified) {
@@ -85,6 +87,11 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
             return tr("%1\nNeeds the %2 role%3")
                 .arg(QString::fromStdString(t.description), QString::fromLatin1(liveops::roleName(t.requiredRole).data()),
                      editable(index.row()) ? QString() : tr(" — read-only for you"));
+        if (index.column() == Value)
+            return inherited ? tr("Not set for %1: the cluster-wide value applies. Setting it here overrides it for this region only.")
+                                   .arg(QString::fromStdString(t.scope))
+                   : t.source == lc::Toggle::Source::Here ? tr("Set at this scope.")
+                                                          : tr("Never set: the default applies.");
         if (index.column() == LastChange && t.lastChange)
             return tr("%1 → %2\n%3").arg(QString::fromStdString(t.lastChange->oldValue), QString::fromStdString(t.lastChange->newValue),
                                         QString::fromStdString(t.lastChange->reason));
@@ -96,12 +103,15 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
     case Group: return toggleGroup(t.key);
     case Key: return QString::fromStdString(t.key);
     case Scope: return t.scope == "*" ? tr("%1 (all regions)").arg(r.cluster) : QString::fromStdString(t.scope);
-    case Value: return modified ? tr("%1 (modified)").arg(formatToggleValue(t.value)) : formatToggleValue(t.value);
+    case Value:
+        if (inherited)
+            return tr("%1 (cluster-wide value)").arg(formatToggleValue(t.effective));
+        return modified ? tr("%1 (modified)").arg(formatToggleValue(t.effective)) : formatToggleValue(t.effective);
     case Default: return formatToggleValue(t.defaultValue);
     case Owner: return QString::fromStdString(t.owner);
     case LastChange:
         if (!t.lastChange)
-            return tr("never changed");
+            return inherited ? tr("not set here: inherits all regions' value") : tr("never changed");
         return tr("%1, %2: %3")
             .arg(QString::fromStdString(t.lastChange->actor),
                  QDateTime::fromMSecsSinceEpoch(t.lastChange->timeMs).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),

@@ -139,7 +139,7 @@ void ToggleController::change(int row)
     request.title = QStringLiteral("%1 @ %2").arg(QString::fromStdString(m_base.key), QString::fromStdString(m_base.scope));
     request.target = targetOf(m_session, m_cluster, QString::fromStdString(m_base.scope), critical(m_base) ? QString::fromStdString(m_base.key) : QString());
     request.description = QString::fromStdString(m_base.description);
-    request.current = toVariant(m_base.value);
+    request.current = toVariant(m_base.effective);  // what applies now, inherited or not
     switch (m_base.type) {
     case liveops::ToggleType::Bool: request.kind = ToggleEditRequest::Kind::Bool; break;
     case liveops::ToggleType::Int:
@@ -201,7 +201,7 @@ void ToggleController::submit()
                             m_base = t;
                             m_session.toggles().apply(m_cluster, t);
                             dialog->setConflict(t.lastChange ? describe(*t.lastChange) : tr("It is now at version %1.").arg(t.version),
-                                                toVariant(t.value));
+                                                toVariant(t.effective));
                             return;
                         }
                     dialog->setError(tr("Someone changed this first, and it could not be read again: %1")

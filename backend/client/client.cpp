@@ -47,6 +47,14 @@ Toggle fromProto(const pb::Toggle& t)
     out.requiredRole = roleOf(t.required_role());
     if (t.has_last_change())
         out.lastChange = fromProto(t.last_change());
+    const auto effective = t.has_effective_value() ? fromProto(t.effective_value()) : std::nullopt;
+    if (effective && t.effective_source() >= pb::TOGGLE_SOURCE_SCOPE && t.effective_source() <= pb::TOGGLE_SOURCE_DEFAULT) {
+        out.effective = *effective;
+        out.source = static_cast<Toggle::Source>(t.effective_source());
+    } else {
+        out.effective = out.value;
+        out.source = out.version > 0 ? Toggle::Source::Here : Toggle::Source::Default;
+    }
     return out;
 }
 

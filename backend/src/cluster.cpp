@@ -202,12 +202,17 @@ std::vector<RegionInfo> Cluster::regions() const
 
 ToggleState Cluster::stateOf(const ToggleDefinition& definition, const std::string& scope) const
 {
-    ToggleState state{&definition, scope, definition.defaultValue, 0, std::nullopt};
+    ToggleState state{&definition, scope, definition.defaultValue, 0, std::nullopt, definition.defaultValue, ToggleSource::Default};
     if (auto it = m_toggles.find({definition.key, scope}); it != m_toggles.end()) {
         state.value = it->second.value;
         state.version = it->second.version;
         if (auto change = m_lastChanges.find(it->second.lastAuditId); change != m_lastChanges.end())
             state.lastChange = change->second;
+        state.effective = state.value;
+        state.source = ToggleSource::Here;
+    } else if (auto all = m_toggles.find({definition.key, "*"}); scope != "*" && all != m_toggles.end()) {
+        state.effective = all->second.value;  // the same rule as effectiveValue()
+        state.source = ToggleSource::Cluster;
     }
     return state;
 }
@@ -246,8 +251,15 @@ void Cluster::publishToggles(const std::vector<StoredToggle>& written)
         return std::none_of(m_toggles.begin(), m_toggles.end(), [&](const auto& t) { return t.second.lastAuditId == entry.first; });
     });
     for (const StoredToggle& t : written)
-        if (const ToggleDefinition* d = findToggle(t.key))
+        if (const ToggleDefinition* d = findToggle(t.key)) {
             m_toggleFeed.publish(ToggleEvent{stateOf(*d, t.scope), false});
+            // A cluster-wide change is what every region without its own value now runs with:
+            // watchers hear it for each of them.
+            if (t.scope == "*")
+                for (const Region& r : m_regions)
+                    if (!m_toggles.count({t.key, r.config.name}))
+                        m_toggleFeed.publish(ToggleEvent{stateOf(*d, r.config.name), false});
+        }
 }
 
 OperationResult Cluster::setToggle(const Identity& who, const std::string& key, const std::string& scope, const ToggleValue& value,

@@ -62,6 +62,8 @@ void toProto(const ToggleState& t, pb::Toggle& out)
     out.set_required_role(static_cast<pb::Role>(d.requiredRole));
     if (t.lastChange)
         toProto(*t.lastChange, *out.mutable_last_change());
+    toProto(t.effective, d.type, *out.mutable_effective_value());
+    out.set_effective_source(static_cast<pb::ToggleSource>(t.source));
 }
 
 void toProto(const TelemetryRecord& r, pb::TelemetrySample& out)

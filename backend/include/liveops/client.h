@@ -69,6 +69,10 @@ struct Toggle {
     Role requiredRole = Role::Operator;
     std::optional<AuditEntry> lastChange;
     bool initial = false;  ///< from a watch: part of the state sent when the watch (re)started
+    /// What applies at this scope and where it comes from (an older syncd that does not say:
+    /// `value`, from here if versioned else the default).
+    ToggleValue effective;
+    enum class Source : std::uint8_t { Here = 1, Cluster = 2, Default = 3 } source = Source::Default;
 };
 
 struct Identity {

@@ -32,12 +32,19 @@ struct RegionInfo {
 };
 
 /// A toggle as the API shows it: definition, scope, current value and version.
+/// Where the value that applies at a scope comes from.
+enum class ToggleSource : std::uint8_t { Here = 1, Cluster = 2, Default = 3 };
+
 struct ToggleState {
     const ToggleDefinition* definition = nullptr;
     std::string scope;  ///< region name, or "*"
-    ToggleValue value;
+    ToggleValue value;  ///< set at this scope (its default when never set here)
     std::uint64_t version = 0;
     std::optional<AuditEntry> lastChange;
+    /// What applies at this scope: its own value, else (a region) the cluster-wide one, else the
+    /// default — what the engines run with.
+    ToggleValue effective;
+    ToggleSource source = ToggleSource::Default;
 };
 
 struct ToggleEvent {
