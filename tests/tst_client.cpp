@@ -176,6 +176,28 @@ private slots:
         serverOnly.tlsRootCertFile = file("ca.crt");
         serverOnly.token = "not-a-real-token-at-all";
         QCOMPARE(listRegions(serverOnly).code, int(grpc::StatusCode::UNAUTHENTICATED));
+
+        // A CA file that cannot be read is an error, never a silent fall-back to the system's
+        // roots (which, for a public certificate, would connect): calls and watches say why.
+        lc::ClientOptions missingCa = optionsFor(tlsOnly->port(), kViewerToken);
+        missingCa.tlsRootCertFile = file("no-such-ca.crt");
+        const lc::CallStatus refused = listRegions(missingCa);
+        QCOMPARE(refused.code, int(grpc::StatusCode::FAILED_PRECONDITION));
+        QVERIFY2(QString::fromStdString(refused.message).contains(QStringLiteral("no-such-ca.crt")), refused.message.c_str());
+        QFile empty(dir.filePath(QStringLiteral("empty.crt")));
+        QVERIFY(empty.open(QIODevice::WriteOnly));
+        empty.close();
+        missingCa.tlsRootCertFile = file("empty.crt");
+        QCOMPARE(listRegions(missingCa).code, int(grpc::StatusCode::FAILED_PRECONDITION));
+        {
+            lc::LiveOpsClient client(missingCa);
+            Inbox<lc::StreamState> states;
+            client.watchToggles([](const lc::Toggle&) {}, [&](const lc::StreamState& st) { states.add(st); });
+            QVERIFY(eventually([&] { return states.size() >= 1; }));
+            const auto first = states.take().front();
+            QVERIFY(!first.connected);
+            QVERIFY2(QString::fromStdString(first.lastError.message).contains(QStringLiteral("empty.crt")), first.lastError.message.c_str());
+        }
     }
 
     void watchesResumeAfterTheServerComesBack()

@@ -145,6 +145,15 @@ private slots:
         // Regions of both clusters in one table; each cluster's connection state shown.
         QVERIFY(waitFor([&] { return session.regions().rowCount() == 5; }));
         QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("live: connected")); }));
+        QVERIFY(!window.connectionText().contains(QStringLiteral("PLAINTEXT")));  // loopback: nothing crosses a network
+        // Plaintext to another machine is flagged wherever the cluster is shown.
+        lv::liveops::client::ClientOptions remote = optionsFor(1, kAdminToken);
+        remote.target = "192.0.2.10:50051";  // TEST-NET-1: never routed
+        session.addCluster(QStringLiteral("remote"), remote, QStringLiteral("staging"));
+        QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("STAGING PLAINTEXT remote")); }));
+        QVERIFY(ClusterConnection::isLoopback(QStringLiteral("[::1]:50051")) && ClusterConnection::isLoopback(QStringLiteral("localhost:1"))
+                && !ClusterConnection::isLoopback(QStringLiteral("dns:///prod.example.com:443")));
+        session.removeCluster(QStringLiteral("remote"));
         QCOMPARE(window.clustersPage()->model().rowCount(), 2);
         // Where no keychain service runs (CI), the page says the token is for this session only.
         const QString storage = window.clustersPage()->model().index(1, ClusterListModel::TokenKeptIn).data().toString();
@@ -161,6 +170,15 @@ private slots:
         const QByteArray text = file.readAll();
         QVERIFY(text.contains("127.0.0.1"));
         QVERIFY(!text.contains(kAdminToken));
+        // "live" now names another host (re-added elsewhere, or the settings edited): its token
+        // was for the first one and is never sent there.
+        ApiFixture elsewhere;
+        ClusterConnection* before = session.cluster(QStringLiteral("live"));
+        ClusterDirectory().add({QStringLiteral("live"), QStringLiteral("127.0.0.1:%1").arg(elsewhere.server->port()), QString()});
+        window.clustersPage()->reconnectSaved();
+        QVERIFY(waitFor([&] { return window.clustersPage()->notice().contains(QStringLiteral("live was not reconnected")); }));
+        QCOMPARE(session.cluster(QStringLiteral("live")), before);  // still the first connection; nothing went to the other host
+        ClusterDirectory().add({QStringLiteral("live"), QStringLiteral("127.0.0.1:%1").arg(api.server->port()), QString()});
         window.clustersPage()->removeCluster(QStringLiteral("live"));
         QCOMPARE(session.regions().rowCount(), 3);
         QVERIFY(ClusterDirectory().load().empty());

@@ -1,13 +1,33 @@
 #include "console/clusterconnection.h"
 
 #include <QMetaObject>
+#include <QHostAddress>
 #include <QPointer>
 
 namespace lv::console {
 
 ClusterConnection::ClusterConnection(QString name, lc::ClientOptions options, QObject* parent)
-    : QObject(parent), m_name(std::move(name)), m_client(withReporting(std::move(options), this)), m_stateText(tr("connecting…"))
+    : QObject(parent), m_name(std::move(name)),
+      m_plaintextOverNetwork(!options.channel && options.tlsRootCertFile.empty() && !isLoopback(QString::fromStdString(options.target))),
+      m_client(withReporting(std::move(options), this)), m_stateText(tr("connecting…"))
 {
+}
+
+bool ClusterConnection::isLoopback(const QString& target)
+{
+    QString host = target;
+    if (host.startsWith(QLatin1String("dns:///")))
+        host = host.mid(7);
+    else if (host.startsWith(QLatin1String("ipv4:")) || host.startsWith(QLatin1String("ipv6:")))
+        host = host.mid(5);
+    if (host.startsWith(QLatin1Char('[')))
+        host = host.mid(1, host.indexOf(QLatin1Char(']')) - 1);
+    else if (host.count(QLatin1Char(':')) == 1)
+        host = host.section(QLatin1Char(':'), 0, 0);
+    if (host.startsWith(QLatin1String("unix:")))
+        return true;
+    const QHostAddress address(host);
+    return host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0 || (!address.isNull() && address.isLoopback());
 }
 
 lc::ClientOptions ClusterConnection::withReporting(lc::ClientOptions options, ClusterConnection* self)

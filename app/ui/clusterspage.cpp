@@ -75,7 +75,9 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
     case Endpoint:
         for (const ClusterEntry& e : m_entries)
             if (e.name == c->name())
-                return e.target;
+                return c->plaintextOverNetwork() ? tr("%1 — plaintext over the network: the token and every change can be read on the way")
+                                                       .arg(e.target)
+                                                 : e.target;
         return sandbox ? tr("in-process sandbox") : QString();
     case Connection: return c->stateText();
     case TokenKeptIn: {
@@ -171,7 +173,7 @@ void ClustersPage::connectCluster(const ClusterEntry& entry, const QString& toke
 void ClustersPage::addCluster(const ClusterEntry& entry, const QString& token)
 {
     m_directory.add(entry);
-    m_vault.store(entry.name, token, [this, entry, token](const TokenVault::Outcome& outcome) {
+    m_vault.store(TokenVault::keyFor(entry), token, [this, entry, token](const TokenVault::Outcome& outcome) {
         if (!outcome.ok) {
             setNotice(outcome.message);
             return;
@@ -186,14 +188,16 @@ void ClustersPage::addCluster(const ClusterEntry& entry, const QString& token)
 void ClustersPage::removeCluster(const QString& name)
 {
     m_session.removeCluster(name);
+    for (const ClusterEntry& entry : m_directory.load())
+        if (entry.name == name)
+            m_vault.forget(TokenVault::keyFor(entry));
     m_directory.remove(name);
-    m_vault.forget(name);
 }
 
 void ClustersPage::reconnectSaved()
 {
     for (const ClusterEntry& entry : m_directory.load())
-        m_vault.read(entry.name, [this, entry](const TokenVault::Outcome& outcome) {
+        m_vault.read(TokenVault::keyFor(entry), [this, entry](const TokenVault::Outcome& outcome) {
             if (!outcome.ok) {
                 setNotice(tr("%1 was not reconnected: %2 Add it again with its token.").arg(entry.name, outcome.message));
                 return;

@@ -163,8 +163,11 @@ void MainWindow::updateConnections()
         connect(c, &ClusterConnection::stateChanged, this, &MainWindow::updateConnections, Qt::UniqueConnection);
         // Each cluster with its environment as a coloured badge: which one a change goes to is
         // never a guess.
-        parts << tr("<span style=\"color:white; background:%1; font-weight:bold;\">&nbsp;%2&nbsp;</span> %3: %4")
-                     .arg(widgets::EnvironmentBadge::colourOf(c->environment()).name(), c->environment().toUpper().toHtmlEscaped(),
+        const QString plaintext = c->plaintextOverNetwork()
+                                      ? tr("<span style=\"color:black; background:#ffb300; font-weight:bold;\">&nbsp;PLAINTEXT&nbsp;</span> ")
+                                      : QString();
+        parts << tr("<span style=\"color:white; background:%1; font-weight:bold;\">&nbsp;%2&nbsp;</span> %3%4: %5")
+                     .arg(widgets::EnvironmentBadge::colourOf(c->environment()).name(), c->environment().toUpper().toHtmlEscaped(), plaintext,
                           c->name().toHtmlEscaped(), c->stateText().toHtmlEscaped());
         titled << tr("%1 [%2]").arg(c->name(), c->environment().toUpper());
     }

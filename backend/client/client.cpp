@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -156,11 +157,17 @@ void reportNonsense(const ClientOptions& options, const std::string& what)
         options.onNonsense(what);
 }
 
-std::string readFile(const std::string& path)
+/// The file's bytes, or nullopt when it cannot be read or is empty (a TLS file that is not
+/// there must never mean "no file": gRPC would then trust the system's roots instead).
+std::optional<std::string> readFile(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
     std::ostringstream text;
     text << in.rdbuf();
+    if (text.str().empty())
+        return std::nullopt;
     return text.str();
 }
 
@@ -183,8 +190,11 @@ public:
     /// Opens the stream and reads it until it ends; calls `onState` (connected) once the server
     /// accepted it and sets `accepted`.
     using Body = std::function<grpc::Status(grpc::ClientContext&, const LiveOpsClient::StateCallback& onState, bool& accepted)>;
-    Watch(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel, Body body, LiveOpsClient::StateCallback onState)
-        : m_options(options), m_channel(std::move(channel)), m_body(std::move(body)), m_onState(std::move(onState))
+    /// `refusal` non-empty: the client could not be set up (an unreadable TLS file); the watch
+    /// never connects and reports that, retrying on the usual schedule.
+    Watch(const ClientOptions& options, std::shared_ptr<grpc::Channel> channel, Body body, LiveOpsClient::StateCallback onState,
+          std::string refusal = {})
+        : m_options(options), m_channel(std::move(channel)), m_body(std::move(body)), m_onState(std::move(onState)), m_refusal(std::move(refusal))
     {
         m_thread = std::thread([this] { run(); });
         m_watchdog = std::thread([this] { watchdog(); });
@@ -231,7 +241,8 @@ private:
             }
             m_wake.notify_all();
             bool accepted = false;
-            grpc::Status status = m_body(context, opened, accepted);  // returns when the stream ends
+            grpc::Status status = m_refusal.empty() ? m_body(context, opened, accepted)  // returns when the stream ends
+                                                    : grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, m_refusal);
             {
                 std::lock_guard lock(m_mutex);
                 m_context = nullptr;
@@ -307,6 +318,7 @@ private:
     std::shared_ptr<grpc::Channel> m_channel;
     Body m_body;
     LiveOpsClient::StateCallback m_onState;
+    std::string m_refusal;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     grpc::ClientContext* m_context = nullptr;
@@ -333,6 +345,7 @@ struct LiveOpsClient::Impl {
     std::condition_variable callsDone;
     int calls = 0;
     std::set<std::shared_ptr<grpc::ClientContext>> inFlight;
+    std::string refusal;  // why this client cannot connect at all (an unreadable TLS file); calls fail with it
 
     std::shared_ptr<grpc::ClientContext> context() const
     {
@@ -353,6 +366,22 @@ struct LiveOpsClient::Impl {
             Request request;
             Response response;
         };
+        if (!refusal.empty()) {
+            {
+                std::lock_guard lock(callsMutex);
+                ++calls;  // the destructor waits for this answer too
+            }
+            std::thread([this, done = std::move(done)] {  // never on the caller's thread
+                Reply<Result> reply;
+                reply.status = {static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION), refusal};
+                if (done)
+                    done(std::move(reply));
+                std::lock_guard lock(callsMutex);
+                if (--calls == 0)
+                    callsDone.notify_all();
+            }).detach();
+            return;
+        }
         auto* state = new Call{context(), std::move(request), {}};
         {
             std::lock_guard lock(callsMutex);
@@ -401,16 +430,24 @@ LiveOpsClient::LiveOpsClient(ClientOptions options) : m_impl(std::make_unique<Im
         std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
         if (!m_impl->options.tlsRootCertFile.empty()) {
             grpc::SslCredentialsOptions ssl;
-            ssl.pem_root_certs = readFile(m_impl->options.tlsRootCertFile);
+            auto need = [this](const std::string& path, const char* what) {
+                auto bytes = readFile(path);
+                if (!bytes && m_impl->refusal.empty())
+                    m_impl->refusal = std::string("cannot read the ") + what + " file " + path + ": not connecting without it";
+                return bytes.value_or(std::string{});
+            };
+            ssl.pem_root_certs = need(m_impl->options.tlsRootCertFile, "CA certificate");
             if (!m_impl->options.tlsClientCertFile.empty()) {
-                ssl.pem_cert_chain = readFile(m_impl->options.tlsClientCertFile);
-                ssl.pem_private_key = readFile(m_impl->options.tlsClientKeyFile);
+                ssl.pem_cert_chain = need(m_impl->options.tlsClientCertFile, "client certificate");
+                ssl.pem_private_key = need(m_impl->options.tlsClientKeyFile, "client key");
             }
             credentials = grpc::SslCredentials(ssl);
         }
-        m_impl->channel = grpc::CreateCustomChannel(m_impl->options.target, credentials, args);
+        if (m_impl->refusal.empty())  // never a channel that would fall back to other roots
+            m_impl->channel = grpc::CreateCustomChannel(m_impl->options.target, credentials, args);
     }
-    m_impl->stub = pb::LiveOps::NewStub(m_impl->channel);
+    if (m_impl->channel)
+        m_impl->stub = pb::LiveOps::NewStub(m_impl->channel);
 }
 
 LiveOpsClient::~LiveOpsClient()
@@ -590,7 +627,7 @@ void LiveOpsClient::watchTelemetry(std::vector<std::string> regions, std::uint32
     };
     std::lock_guard lock(m_impl->watchesMutex);
     m_impl->telemetry.reset();
-    m_impl->telemetry = std::make_unique<Watch>(m_impl->options, m_impl->channel, std::move(body), std::move(onState));
+    m_impl->telemetry = std::make_unique<Watch>(m_impl->options, m_impl->channel, std::move(body), std::move(onState), m_impl->refusal);
 }
 
 void LiveOpsClient::watchToggles(std::function<void(const Toggle&)> onToggle, StateCallback onState)
@@ -613,7 +650,7 @@ void LiveOpsClient::watchToggles(std::function<void(const Toggle&)> onToggle, St
     };
     std::lock_guard lock(m_impl->watchesMutex);
     m_impl->toggles.reset();
-    m_impl->toggles = std::make_unique<Watch>(m_impl->options, m_impl->channel, std::move(body), std::move(onState));
+    m_impl->toggles = std::make_unique<Watch>(m_impl->options, m_impl->channel, std::move(body), std::move(onState), m_impl->refusal);
 }
 
 void LiveOpsClient::watchAudit(std::uint64_t afterId, std::function<void(const AuditEntry&)> onEntry, StateCallback onState)
@@ -640,7 +677,7 @@ void LiveOpsClient::watchAudit(std::uint64_t afterId, std::function<void(const A
     };
     std::lock_guard lock(m_impl->watchesMutex);
     m_impl->audit.reset();
-    m_impl->audit = std::make_unique<Watch>(m_impl->options, m_impl->channel, std::move(body), std::move(onState));
+    m_impl->audit = std::make_unique<Watch>(m_impl->options, m_impl->channel, std::move(body), std::move(onState), m_impl->refusal);
 }
 
 void LiveOpsClient::stopWatches()

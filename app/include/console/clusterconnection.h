@@ -31,6 +31,11 @@ public:
     /// on production destructive changes are confirmed by typing.
     const QString& environment() const { return m_environment; }
     void setEnvironment(const QString& environment) { m_environment = environment; }
+    /// Plaintext (no TLS) to a host that is not this machine: tokens and changes cross the
+    /// network readable by anyone on the path. Shown as a warning wherever the cluster is.
+    bool plaintextOverNetwork() const { return m_plaintextOverNetwork; }
+    /// Whether `target` ("host:port", "[v6]:port", "dns:///host:port") names this machine.
+    static bool isLoopback(const QString& target);
     State state() const { return m_state; }
     /// "connected", "connecting…", "reconnecting in 1.2 s (attempt 3): <error>", followed by what
     /// went wrong meanwhile: a call that failed ("regions: Deadline Exceeded") and messages
@@ -80,6 +85,7 @@ private:
 
     QString m_name;
     QString m_environment = QStringLiteral("production");
+    bool m_plaintextOverNetwork = false;
     lc::LiveOpsClient m_client;
     State m_state = State::Connecting;
     QString m_stateText;

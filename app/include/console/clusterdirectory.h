@@ -48,6 +48,9 @@ public:
     void forget(const QString& cluster);
 
     static QString serviceName() { return QStringLiteral("lifeverse-liveops-console"); }
+    /// The key a cluster's token is kept under: its name *and* endpoint, so a cluster re-added
+    /// under the same name at another host is never sent the token meant for the first.
+    static QString keyFor(const ClusterEntry& entry) { return entry.name + QLatin1Char('@') + entry.target; }
 
 private:
     std::map<QString, QString> m_sessionOnly;
