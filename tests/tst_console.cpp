@@ -36,6 +36,7 @@
 #include <QTextBrowser>
 #include <QInputDialog>
 #include <QTimer>
+#include <QWheelEvent>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QSqlQuery>
@@ -826,6 +827,72 @@ private slots:
         QCOMPARE(note->toPlainText(), QStringLiteral("half a thought"));
         answer(QStringLiteral("Quit and discard"));
         QVERIFY(window.close());
+    }
+
+    // The incident's controls: the author comes from the settings, a wheel passing over the
+    // severity or status list changes nothing, Acknowledge stamps it, and resolving asks.
+    void incidentControlsIgnoreStrayInputAndAsk()
+    {
+        QSettings().setValue(QStringLiteral("incidents/author"), QStringLiteral("ic-ines"));
+        QTemporaryDir dir;
+        ConsoleSession session;
+        QSettings().remove(QStringLiteral("incidents/author"));
+        QCOMPARE(session.incidents().author(), QStringLiteral("ic-ines"));
+        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
+        QVERIFY(opened.wait(5000));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        IncidentsPage* page = window.incidentsPage();
+        window.tabs()->setCurrentWidget(page);
+        lv::incidents::Incident incident;
+        incident.title = QStringLiteral("matchmaking stuck");
+        incident.severity = 3;
+        page->create(incident);
+        IncidentView* view = page->view();
+        QVERIFY(waitFor([&] { return view->incidentId() > 0; }));
+        auto child = [&](const QString& name) -> QWidget* {
+            for (auto* w : view->findChildren<QWidget*>())
+                if (w->accessibleName() == name)
+                    return w;
+            return nullptr;
+        };
+        auto* severity = qobject_cast<QComboBox*>(child(QStringLiteral("Incident severity")));
+        auto* status = qobject_cast<QComboBox*>(child(QStringLiteral("Incident status")));
+        auto* acknowledge = qobject_cast<QPushButton*>(child(QStringLiteral("Acknowledge the incident")));
+        QVERIFY(severity && status && acknowledge);
+        QCOMPARE(severity->currentText(), QStringLiteral("SEV3"));
+        // Scrolling the page over the list.
+        const QPoint centre = severity->rect().center();
+        QWheelEvent wheel(centre, severity->mapToGlobal(centre), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(severity, &wheel);
+        QApplication::sendEvent(status, &wheel);
+        QTest::qWait(200);
+        QCOMPARE(severity->currentText(), QStringLiteral("SEV3"));
+        QCOMPARE(view->incident().severity, 3);
+        QCOMPARE(view->incident().status, lv::incidents::Status::Investigating);
+        // Acknowledge.
+        QVERIFY(acknowledge->isEnabled());
+        acknowledge->click();
+        QVERIFY(waitFor([&] { return view->incident().acknowledgedMs > 0 && !acknowledge->isEnabled(); }));
+        QVERIFY(view->timelineText().contains(QStringLiteral("ic-ines")));
+        // Resolving asks; "No" leaves it open.
+        auto answer = [this](QMessageBox::StandardButton button) {
+            QTimer::singleShot(200, this, [button] {
+                if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget()))
+                    box->button(button)->click();
+            });
+        };
+        const int resolved = status->findData(static_cast<int>(lv::incidents::Status::Resolved));
+        answer(QMessageBox::No);
+        status->setCurrentIndex(resolved);
+        QTest::qWait(300);
+        QCOMPARE(view->incident().status, lv::incidents::Status::Investigating);
+        QCOMPARE(status->currentData().toInt(), static_cast<int>(lv::incidents::Status::Investigating));
+        answer(QMessageBox::Yes);
+        status->setCurrentIndex(resolved);
+        QVERIFY(waitFor([&] { return view->incident().status == lv::incidents::Status::Resolved && view->incident().resolvedMs > 0; }));
     }
 
     // Someone exports a long incident as PDF while the commander keeps typing: the note is on disk

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QSaveFile>
+#include <QSettings>
 
 #include <map>
 
@@ -36,8 +37,12 @@ bool saveBytes(const QString& path, const QByteArray& bytes, QString& error)
 }
 } // namespace
 
-IncidentDesk::IncidentDesk(QObject* parent) : QObject(parent), m_worker(new QObject), m_exporter(new QObject), m_author(loginName())
+IncidentDesk::IncidentDesk(QObject* parent)
+    : QObject(parent), m_worker(new QObject), m_exporter(new QObject),
+      m_author(QSettings().value(QStringLiteral("incidents/author")).toString().trimmed())
 {
+    if (m_author.isEmpty())
+        m_author = loginName();
     m_thread.setObjectName(QStringLiteral("incidents"));
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -136,6 +141,15 @@ void IncidentDesk::setSeverity(std::int64_t id, int severity)
     post([this, id, severity, who = m_author](Store& s) {
         if (!s.setSeverity(id, severity, who, nowMs()))
             deliver(&IncidentDesk::failed, tr("The severity was not changed: %1").arg(s.lastError()));
+        changed(s, id);
+    });
+}
+
+void IncidentDesk::acknowledge(std::int64_t id)
+{
+    post([this, id, who = m_author](Store& s) {
+        if (!s.acknowledge(id, who, nowMs()))
+            deliver(&IncidentDesk::failed, tr("The incident was not acknowledged: %1").arg(s.lastError()));
         changed(s, id);
     });
 }

@@ -116,7 +116,7 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
       m_newestFirst(new QCheckBox(tr("&Newest first"))), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
       m_rootCause(new QPlainTextEdit), m_actions(new QPlainTextEdit), m_export(new QPushButton(tr("E&xport…"))), m_noteStatus(new QLabel),
       m_postmortemStatus(new QLabel), m_savePostmortem(new QPushButton(tr("Save &postmortem text"))), m_takeTheirs(new QPushButton(tr("Take &theirs"))),
-      m_tabs(new QTabWidget), m_postmortemTab(new QWidget)
+      m_tabs(new QTabWidget), m_postmortemTab(new QWidget), m_acknowledge(new QPushButton(tr("Ac&knowledge")))
 {
     m_header->setTextFormat(Qt::RichText);
     m_header->setWordWrap(true);
@@ -140,8 +140,30 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
             m_desk.setSeverity(m_incident.id, m_severity->currentData().toInt());
     });
     connect(m_status, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_updating && m_incident.id)
-            m_desk.setStatus(m_incident.id, static_cast<Status>(m_status->currentData().toInt()));
+        if (m_updating || !m_incident.id)
+            return;
+        const auto status = static_cast<Status>(m_status->currentData().toInt());
+        // Resolving stamps the end of the incident (its MTTR): asked, not done by a slip.
+        if (status == Status::Resolved && m_incident.status != Status::Resolved
+            && QMessageBox::question(this, tr("Resolve incident #%1").arg(m_incident.id),
+                                     tr("Resolve #%1 “%2” now? This stamps it resolved at this moment.").arg(m_incident.id).arg(m_incident.title))
+                   != QMessageBox::Yes) {
+            m_updating = true;
+            m_status->setCurrentIndex(m_status->findData(static_cast<int>(m_incident.status)));
+            m_updating = false;
+            return;
+        }
+        m_desk.setStatus(m_incident.id, status);
+    });
+    // A wheel passing over a list must not change an incident's severity or status.
+    for (QComboBox* box : {m_severity, m_status}) {
+        box->setFocusPolicy(Qt::StrongFocus);
+        box->installEventFilter(this);
+    }
+    m_acknowledge->setAccessibleName(tr("Acknowledge the incident"));
+    connect(m_acknowledge, &QPushButton::clicked, this, [this] {
+        if (m_incident.id)
+            m_desk.acknowledge(m_incident.id);
     });
     connect(m_newestFirst, &QCheckBox::toggled, this, &IncidentView::render);
     connect(&desk, &IncidentDesk::noteHistoryLoaded, this, [this](std::int64_t, const std::vector<NoteRevision>& revisions) {
@@ -178,6 +200,7 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
     controls->addWidget(m_severity);
     controls->addWidget(new QLabel(tr("Status")));
     controls->addWidget(m_status);
+    controls->addWidget(m_acknowledge);
     controls->addStretch(1);
     controls->addWidget(m_newestFirst);
     controls->addWidget(m_export);
@@ -258,6 +281,9 @@ void IncidentView::show(const Incident& incident, const std::vector<TimelineItem
     m_severity->setCurrentIndex(incident.severity - 1);
     m_status->setCurrentIndex(m_status->findData(static_cast<int>(incident.status)));
     m_updating = false;
+    m_acknowledge->setEnabled(incident.acknowledgedMs == 0);
+    m_acknowledge->setToolTip(incident.acknowledgedMs ? tr("Acknowledged %1").arg(formatTime(incident.acknowledgedMs))
+                                                     : tr("Say that someone is on it (stamps the time: MTTA)"));
     m_header->setText(QStringLiteral("<h2>#%1 %2</h2>").arg(incident.id).arg(incident.title.toHtmlEscaped()));
     const auto when = [](std::int64_t ms) { return formatTime(ms); };
     m_facts->setText(tr("Regions: %1 · commander: %2\nStarted %3 · detected %4 · acknowledged %5 · mitigated %6 · resolved %7\n"
@@ -501,6 +527,8 @@ void IncidentView::render()
 
 bool IncidentView::eventFilter(QObject* watched, QEvent* event)
 {
+    if ((watched == m_severity || watched == m_status) && event->type() == QEvent::Wheel)
+        return true;  // swallowed: changed by clicking or the keyboard only
     if (watched == m_note && event->type() == QEvent::KeyPress) {
         const auto* key = static_cast<QKeyEvent*>(event);
         if ((key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter) && (key->modifiers() & Qt::ControlModifier)) {

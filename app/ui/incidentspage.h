@@ -109,6 +109,7 @@ private:
     QPushButton* m_takeTheirs;
     QTabWidget* m_tabs;
     QWidget* m_postmortemTab;
+    QPushButton* m_acknowledge;
     bool m_updating = false;
     struct PendingNote {
         std::int64_t incidentId = 0;

@@ -40,6 +40,8 @@ public:
     void create(const incidents::Incident& incident);
     void setStatus(std::int64_t id, incidents::Status status);
     void setSeverity(std::int64_t id, int severity);
+    /// Stamps the incident acknowledged (by the author, now) if it is not yet.
+    void acknowledge(std::int64_t id);
     void setText(std::int64_t id, const QString& field, const QString& value);
     /// Saves text someone edited starting from `base`: textSaved(), or textConflict() when the
     /// field no longer holds `base` (another console saved first; nothing is overwritten).
