@@ -96,6 +96,27 @@ bool startSmallSandbox(ConsoleSession& session)
     return ok;
 }
 
+/// The hour before now of a region's telemetry, as a server's buffered history replays it when
+/// a console connects to a cluster that has been up that long: the SLO's 1 h window is covered
+/// (a sandbox started a moment ago has no such hour; an alert needs one).
+void giveAnHourOfHistory(ConsoleSession& session, const QString& cluster, const std::string& region, double p99Ms)
+{
+    std::vector<lv::liveops::client::Telemetry> hour;
+    const std::int64_t now = QDateTime::currentMSecsSinceEpoch();
+    for (std::int64_t t = now - 3'600'000; t < now - 5'000; t += 1'000) {
+        lv::liveops::client::Telemetry s;
+        s.region = region;
+        s.timeMs = t;
+        s.rttP50Ms = p99Ms * 0.8;
+        s.rttP95Ms = p99Ms * 0.9;
+        s.rttP99Ms = p99Ms;
+        s.players = 2;
+        s.status = lv::liveops::client::RegionStatus::Serving;
+        hour.push_back(s);
+    }
+    session.regions().applyTelemetry(cluster, hour);
+}
+
 /// What the Start button does, waited for (the sandbox is built off the UI thread).
 bool startFromPanel(SandboxPanel* panel, int regions, int bots, SandboxScenario scenario)
 {
@@ -208,7 +229,10 @@ private slots:
         QVERIFY(!regions.index(eu, RegionModel::Status).data(Qt::DecorationRole).value<QIcon>().isNull());
         QVERIFY(waitFor([&] { return window.regionsPage()->chart()->seriesCount() == 3; }));
         QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("sandbox: connected")); }));
-        // ap-south sits past the 150 ms p99 threshold on purpose: the SLO alert is raised, with its runbook.
+        // ap-south sits past the 150 ms p99 threshold on purpose: the SLO alert is raised, with its
+        // runbook, once the page's 1 h window is covered (here by an hour of history).
+        QVERIFY(!window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")));  // minutes of data page no one
+        giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
         QVERIFY(waitFor([&] { return window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")); }));
         QVERIFY(window.alertBanner()->runbook().toString().endsWith(QStringLiteral("runbooks.md#latency-slo-burning")));
         QTest::qWait(5000);  // a few 1-second buckets on the chart
@@ -531,7 +555,9 @@ private slots:
         MainWindow window(session);
         window.resize(1280, 860);
         window.show();
-        // ap-south's bots sit 75 ms away with jitter and loss: its p99 burns the SLO, the bar says so.
+        // ap-south's bots sit 75 ms away with jitter and loss: its p99 burns the SLO (over the
+        // hour the console was given), the bar says so.
+        giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
         QVERIFY(waitFor([&] { return window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")); }));
         const lv::incidents::Incident suggestion = window.incidentFromAlert();
         QCOMPARE(suggestion.regions.size(), std::size_t(1));

@@ -109,7 +109,11 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
             return r.drill.isEmpty() ? tr("%1 — endpoint %2, capacity %3").arg(statusText(r.status), r.endpoint).arg(r.capacity)
                                      : tr("%1 — drill: %2").arg(statusText(r.status), r.drill);
         if (index.column() == Slo)
-            return tr("burn rate 5 min %1, 1 h %2").arg(r.slo.burnRate(300'000), 0, 'f', 1).arg(r.slo.burnRate(3'600'000), 0, 'f', 1);
+            return r.slo.covered(3'600'000)
+                       ? tr("burn rate 5 min %1, 1 h %2").arg(r.slo.burnRate(300'000), 0, 'f', 1).arg(r.slo.burnRate(3'600'000), 0, 'f', 1)
+                       : tr("burn rate 5 min %1; the 1 h window is still filling (%2 of 60 min): no page before it is covered")
+                             .arg(r.slo.burnRate(300'000), 0, 'f', 1)
+                             .arg(r.slo.coverageMs() / 60'000);
         return {};
     }
     if (role != Qt::DisplayRole && role != SortRole && role != Qt::AccessibleTextRole)

@@ -7,21 +7,37 @@ namespace lv::console {
 void SloTracker::record(std::int64_t timeMs, double p99Ms)
 {
     const std::int64_t minute = timeMs / 60'000;
-    if (m_minutes.empty() || m_minutes.back().minute != minute) {
-        const std::uint64_t good = m_minutes.empty() ? m_droppedGood : m_minutes.back().cumGood;
-        const std::uint64_t total = m_minutes.empty() ? m_droppedTotal : m_minutes.back().cumTotal;
-        m_minutes.push_back({minute, good, total});
+    const std::int64_t newest = m_minutes.empty() ? minute : std::max(minute, m_minutes.back().minute);
+    if (minute <= newest - 6 * 60)
+        return;  // older than anything kept
+    // Usually the newest minute; history (a server's buffered telemetry, replayed) may come later
+    // than newer samples and lands in its own minute.
+    auto it = std::lower_bound(m_minutes.begin(), m_minutes.end(), minute, [](const Minute& m, std::int64_t v) { return m.minute < v; });
+    if (it == m_minutes.end() || it->minute != minute) {
+        const std::uint64_t good = it == m_minutes.begin() ? m_droppedGood : std::prev(it)->cumGood;
+        const std::uint64_t total = it == m_minutes.begin() ? m_droppedTotal : std::prev(it)->cumTotal;
+        it = m_minutes.insert(it, {minute, good, total});
     }
-    Minute& m = m_minutes.back();
-    ++m.cumTotal;
-    if (p99Ms <= m_settings.thresholdMs)
-        ++m.cumGood;
-    while (!m_minutes.empty() && m_minutes.front().minute <= minute - 6 * 60) {
+    const bool good = p99Ms <= m_settings.thresholdMs;
+    for (auto later = it; later != m_minutes.end(); ++later) {  // cumulative counts from here on
+        ++later->cumTotal;
+        if (good)
+            ++later->cumGood;
+    }
+    while (!m_minutes.empty() && m_minutes.front().minute <= newest - 6 * 60) {
         m_droppedGood = m_minutes.front().cumGood;
         m_droppedTotal = m_minutes.front().cumTotal;
         m_minutes.pop_front();
     }
-    m_lastMs = timeMs;
+    m_lastMs = std::max(m_lastMs, timeMs);
+    if (m_firstMs < 0 || timeMs < m_firstMs)
+        m_firstMs = timeMs;
+}
+
+bool SloTracker::covered(std::int64_t spanMs) const
+{
+    constexpr std::int64_t kWindowMs = 1'000;  // one telemetry window
+    return m_firstMs >= 0 && m_lastMs - m_firstMs >= spanMs - kWindowMs;
 }
 
 double SloTracker::burnRate(std::int64_t spanMs) const
@@ -45,9 +61,10 @@ double SloTracker::burnRate(std::int64_t spanMs) const
 SloTracker::Alert SloTracker::alert() const
 {
     constexpr std::int64_t minute = 60'000;
-    if (burnRate(60 * minute) >= 14.4 && burnRate(5 * minute) >= 14.4)
+    // Each pair fires only once its long window is covered (the short one is, then, too).
+    if (covered(60 * minute) && burnRate(60 * minute) >= 14.4 && burnRate(5 * minute) >= 14.4)
         return Alert::Page;
-    if (burnRate(360 * minute) >= 6.0 && burnRate(30 * minute) >= 6.0)
+    if (covered(360 * minute) && burnRate(360 * minute) >= 6.0 && burnRate(30 * minute) >= 6.0)
         return Alert::Ticket;
     return Alert::None;
 }

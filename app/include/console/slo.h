@@ -13,7 +13,11 @@ namespace lv::console {
 /// multi-burn-rate scheme of the Google SRE workbook, scaled to a 30-day period:
 ///   page   when burn(1 h) >= 14.4 and burn(5 min) >= 14.4   (2 % of a month's budget in an hour)
 ///   ticket when burn(6 h) >= 6    and burn(30 min) >= 6     (5 % in six hours)
-/// The short window makes an alert stop soon after the problem does.
+/// The short window makes an alert stop soon after the problem does. A window counts only once
+/// the data covers it: a console that opened ten minutes ago cannot know an hour's burn rate, and
+/// a rate over the few minutes it has would page on a short blip (the rule's long window exists
+/// to prevent exactly that). Data the console was given from before it opened (the server's
+/// buffered telemetry, replayed when a watch starts) covers windows like any other.
 class SloTracker {
 public:
     struct Settings {
@@ -25,9 +29,15 @@ public:
     SloTracker() = default;
     explicit SloTracker(Settings settings) : m_settings(settings) {}
 
+    /// One telemetry window. Windows may arrive out of order (history replayed after newer ones).
     void record(std::int64_t timeMs, double p99Ms);
-    /// Burn rate over the last `spanMs` before the newest record (0 with no data).
+    /// Burn rate over the last `spanMs` before the newest record (0 with no data), over what
+    /// data there is: see covered().
     double burnRate(std::int64_t spanMs) const;
+    /// Whether the records reach back over the whole span (one telemetry window of slack).
+    bool covered(std::int64_t spanMs) const;
+    /// How far back the records reach from the newest, in ms (0 with none).
+    std::int64_t coverageMs() const { return m_firstMs < 0 ? 0 : m_lastMs - m_firstMs; }
     Alert alert() const;
     const Settings& settings() const { return m_settings; }
 
@@ -41,6 +51,7 @@ private:
     std::deque<Minute> m_minutes;  // one bucket per minute, 6 h kept: memory is bounded
     std::uint64_t m_droppedGood = 0, m_droppedTotal = 0;  // cumulative counts before the first bucket
     std::int64_t m_lastMs = 0;
+    std::int64_t m_firstMs = -1;  // the first record's time (-1: none yet)
 };
 
 } // namespace lv::console
