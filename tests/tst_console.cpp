@@ -35,6 +35,7 @@
 #include <QPlainTextEdit>
 #include <QTextBrowser>
 #include <QInputDialog>
+#include <QStatusBar>
 #include <QTimer>
 #include <QWheelEvent>
 #include <QProcess>
@@ -1309,6 +1310,39 @@ private slots:
             QVERIFY(waitFor([&] { return session.toggles().index(row, ToggleModel::Value).data().toString() == QStringLiteral("false (cluster-wide value)"); }));
             QVERIFY(session.toggles().index(row, ToggleModel::Value).data(ToggleModel::ModifiedRole).toBool());
             QVERIFY(!session.toggles().index(row, ToggleModel::LastChange).data().toString().startsWith(QStringLiteral("never changed")));
+        }
+    }
+
+    // A 1366x768 laptop: the window fits, on every page, with a sandbox and a live cluster
+    // connected (long state texts included). Screenshots of each page at that size.
+    void theWindowFitsA1366x768Screen()
+    {
+        ApiFixture api;
+        ConsoleSession session;
+        QVERIFY(startSmallSandbox(session));
+        session.addCluster(QStringLiteral("prod-eu-west-with-a-long-name"), optionsFor(api.server->port(), kAdminToken));
+        MainWindow window(session);
+        window.resize(1366, 768);
+        window.show();
+        QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("prod-eu-west-with-a-long-name: connected")); }));
+        QTest::qWait(500);
+        for (int tab = 0; tab < window.tabs()->count(); ++tab) {
+            window.tabs()->setCurrentIndex(tab);
+            QTest::qWait(150);
+            const QSize hint = window.minimumSizeHint();
+            if (hint.width() > 1366) {
+                qInfo("statusbar %d, central %d, tabs %d", window.statusBar()->minimumSizeHint().width(),
+                      window.centralWidget()->minimumSizeHint().width(), window.tabs()->minimumSizeHint().width());
+                for (int i = 0; i < window.tabs()->count(); ++i)
+                    qInfo("  page %d: %d", i, window.tabs()->widget(i)->minimumSizeHint().width());
+                for (auto* w : window.findChildren<QWidget*>())
+                    if (w->minimumSizeHint().width() > 900 && w->isVisible())
+                        qInfo("  wide: %s %s %d", w->metaObject()->className(), qPrintable(w->accessibleName()), w->minimumSizeHint().width());
+            }
+            QVERIFY2(hint.width() <= 1366 && hint.height() <= 768,
+                     qPrintable(QStringLiteral("tab %1 needs at least %2x%3").arg(window.tabs()->tabText(tab)).arg(hint.width()).arg(hint.height())));
+            QVERIFY2(window.width() <= 1366, qPrintable(QString::number(window.width())));
+            screenshot(&window, QStringLiteral("small-%1").arg(window.tabs()->tabText(tab).remove(QLatin1Char('&')).toLower()));
         }
     }
 

@@ -94,8 +94,10 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
         if (!path.isEmpty())
             replayRecording(path);
     });
+    // The state line wraps on its own row: a long replay or lag message must not widen the window.
+    m_state->setWordWrap(true);
+    m_state->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     auto* buttons = new QHBoxLayout;
-    buttons->addWidget(m_state, 1);
     buttons->addWidget(m_scenario);
     buttons->addWidget(m_regions);
     buttons->addWidget(m_bots);
@@ -135,7 +137,9 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     auto* figuresRow = new QHBoxLayout;
     figuresRow->addWidget(figures, 1);
     figuresRow->addWidget(copy, 0, Qt::AlignTop);
+    buttons->addStretch(1);
     auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_state);
     layout->addLayout(buttons);
     layout->addLayout(figuresRow);
     layout->addLayout(viewControls);
