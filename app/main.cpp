@@ -8,11 +8,13 @@
 #include "console/recordingfile.h"
 #include "mainwindow.h"
 #include "version.h"
+#include "widgets/tones.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QGuiApplication>
+#include <QSettings>
 #include <QTimer>
 
 #include <cstdio>
@@ -45,6 +47,9 @@ void addOptions(QCommandLineParser& parser)
          QStringLiteral("file")},
         {QStringLiteral("record"),
          QCoreApplication::translate("main", "When the console quits, save the sandbox session's recording to this file."), QStringLiteral("file")},
+        {QStringLiteral("scheme"),
+         QCoreApplication::translate("main", "Colour scheme: system (the desktop's), light or dark (default: the appearance/scheme setting, else system)."),
+         QStringLiteral("name")},
         {QStringLiteral("verify-recording"),
          QCoreApplication::translate("main", "Re-run a recording as fast as possible, print whether the traffic is identical, exit 0 if so, 1 if not."),
          QStringLiteral("file")},
@@ -173,6 +178,10 @@ int main(int argc, char** argv)
             });
         return saveRecordingOnExit(parser, session, app->exec());
     }
+    const QString scheme = parser.isSet(QStringLiteral("scheme")) ? parser.value(QStringLiteral("scheme"))
+                                                                  : QSettings().value(QStringLiteral("appearance/scheme")).toString();
+    if (!lv::widgets::applyScheme(scheme))
+        std::fprintf(stderr, "liveops-console: unknown colour scheme '%s' (system, light or dark); using the system's\n", qPrintable(scheme));
     MainWindow window(session);
     window.clustersPage()->reconnectSaved();
     window.show();

@@ -16,6 +16,7 @@
 #include "widgets/syncview.h"
 #include "widgets/toggleboard.h"
 #include "widgets/toggledialog.h"
+#include "widgets/tones.h"
 #include "incidents/store.h"
 
 #include <QApplication>
@@ -36,6 +37,7 @@
 #include <QTextBrowser>
 #include <QInputDialog>
 #include <QStatusBar>
+#include <QStyle>
 #include <QTimer>
 #include <QWheelEvent>
 #include <QProcess>
@@ -1344,6 +1346,56 @@ private slots:
             QVERIFY2(window.width() <= 1366, qPrintable(QString::number(window.width())));
             screenshot(&window, QStringLiteral("small-%1").arg(window.tabs()->tabText(tab).remove(QLatin1Char('&')).toLower()));
         }
+    }
+
+    // The dark scheme: every coloured text meets WCAG AA contrast on the dark palette (and on the
+    // light one), the region table's warnings included; screenshots of the main pages, dark.
+    void theDarkSchemeIsReadable()
+    {
+        const QPalette before = QApplication::palette();
+        const QString styleBefore = QApplication::style()->name();
+        for (const char* scheme : {"light", "dark"}) {
+            QVERIFY(widgets::applyScheme(QString::fromLatin1(scheme)));
+            const QPalette palette = QApplication::palette();
+            QCOMPARE(widgets::isDark(palette), QByteArrayView(scheme) == "dark");
+            for (auto tone : {widgets::Tone::Error, widgets::Tone::Warning, widgets::Tone::Note, widgets::Tone::Change, widgets::Tone::Muted}) {
+                const QColor c = widgets::toneColour(tone, palette);
+                QVERIFY2(widgets::contrast(c, palette.color(QPalette::Window)) >= 4.5 && widgets::contrast(c, palette.color(QPalette::Base)) >= 4.5,
+                         qPrintable(QStringLiteral("%1 on %2: %3").arg(c.name(), QString::fromLatin1(scheme))
+                                        .arg(widgets::contrast(c, palette.color(QPalette::Base)))));
+            }
+        }
+        QVERIFY(!widgets::applyScheme(QStringLiteral("purple")));
+        {
+            ConsoleSession session;
+            QVERIFY(startSmallSandbox(session));
+            MainWindow window(session);
+            window.resize(1366, 768);
+            window.show();
+            QVERIFY(waitFor([&] { return session.regions().rowCount() == 3; }));
+            giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
+            QVERIFY(waitFor([&] { return window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")); }));
+            // The table's warning colour for ap-south's p99, on the dark base.
+            QTableView* table = window.regionsPage()->table();
+            QModelIndex p99;
+            for (int row = 0; row < table->model()->rowCount(); ++row)
+                if (table->model()->index(row, RegionModel::Region).data().toString() == QStringLiteral("ap-south"))
+                    p99 = table->model()->index(row, RegionModel::RttP99);
+            QVERIFY(p99.isValid());
+            const QColor warning = p99.data(Qt::ForegroundRole).value<QColor>();
+            QVERIFY(warning.isValid());
+            QVERIFY(widgets::contrast(warning, QApplication::palette().color(QPalette::Base)) >= 4.5);
+            QTest::qWait(1500);
+            screenshot(&window, QStringLiteral("dark-regions"));
+            window.tabs()->setCurrentWidget(window.toggleBoard());
+            QTest::qWait(200);
+            screenshot(&window, QStringLiteral("dark-toggles"));
+            window.tabs()->setCurrentWidget(window.incidentsPage());
+            QTest::qWait(200);
+            screenshot(&window, QStringLiteral("dark-incidents"));
+        }
+        QApplication::setStyle(styleBefore);
+        QApplication::setPalette(before);
     }
 
     void viewerSeesAReadOnlyBoard()

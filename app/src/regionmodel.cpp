@@ -95,13 +95,13 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
             it = icons.emplace(r.status, QIcon(statusIcon(r.status))).first;
         return it->second;
     }
-    if (role == Qt::ForegroundRole) {
+    if (role == ToneRole) {  // what it means; the view picks the colour for its palette
         if (index.column() == Status && r.status != lc::RegionStatus::Serving)
-            return QColor(r.status == lc::RegionStatus::Outage ? Qt::red : QColor(0xc0, 0x70, 0x00));
+            return r.status == lc::RegionStatus::Outage ? ToneError : ToneWarning;
         if (index.column() == Slo && r.alert != SloTracker::Alert::None)
-            return QColor(r.alert == SloTracker::Alert::Page ? Qt::red : QColor(0xc0, 0x70, 0x00));
+            return r.alert == SloTracker::Alert::Page ? ToneError : ToneWarning;
         if (index.column() == RttP99 && r.hasTelemetry && r.p99 > m_slo.thresholdMs)
-            return QColor(Qt::red);
+            return ToneError;
         return {};
     }
     if (role == Qt::ToolTipRole) {

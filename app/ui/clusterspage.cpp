@@ -1,5 +1,7 @@
 #include "clusterspage.h"
 
+#include "widgets/tones.h"
+
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -105,7 +107,7 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setAccessibleName(tr("Clusters"));
     m_notice->setWordWrap(true);
-    m_notice->setStyleSheet(QStringLiteral("color: #b35900;"));
+    m_notice->setStyleSheet(widgets::toneStyle(widgets::Tone::Warning));
     m_notice->setVisible(false);
     m_notice->setAccessibleName(tr("Keychain notice"));
     m_name->setPlaceholderText(tr("e.g. prod-eu"));

@@ -1,6 +1,7 @@
 #include "incidentspage.h"
 
 #include "incidents/export.h"
+#include "widgets/tones.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -403,7 +404,7 @@ void IncidentView::updatePostmortemState()
         m_postmortemStatus->setText(tr("Someone else saved %1 while you were editing. Your text is still in the field and was not saved: "
                                        "Save again to replace theirs, or Take theirs.")
                                         .arg(which.join(QStringLiteral(", "))));
-        m_postmortemStatus->setStyleSheet(QStringLiteral("color: #b71c1c;"));
+        m_postmortemStatus->setStyleSheet(widgets::toneStyle(widgets::Tone::Error));
     } else {
         m_postmortemStatus->setText(dirty ? tr("Unsaved changes (kept if you switch incidents).") : QString());
         m_postmortemStatus->setStyleSheet(QString());
@@ -460,7 +461,7 @@ void IncidentView::updateNoteStatus()
             saving << tr("Saving “%1”…").arg(excerpt(pending.body));
     const QString text = !m_noteProblem.isEmpty() ? m_noteProblem : saving.join(QLatin1Char(' '));
     m_noteStatus->setText(text);
-    m_noteStatus->setStyleSheet(!m_noteProblem.isEmpty() ? QStringLiteral("color: #b71c1c;") : QString());
+    m_noteStatus->setStyleSheet(!m_noteProblem.isEmpty() ? widgets::toneStyle(widgets::Tone::Error) : QString());
     m_noteStatus->setVisible(!text.isEmpty());
 }
 
@@ -516,7 +517,11 @@ void IncidentView::render()
                         .arg(t.noteId)
                         .arg(tr("edit"), tr("delete"),
                              t.edited ? QStringLiteral(" <a href=\"note:history:%1\">%2</a>").arg(t.noteId).arg(tr("(edited: earlier texts)")) : QString());
-        const QString colour = t.kind == TimelineItem::Kind::Note ? QStringLiteral("#1565c0") : t.kind == TimelineItem::Kind::Change ? QStringLiteral("#6a1b9a") : QStringLiteral("#555");
+        const QString colour = widgets::toneColour(t.kind == TimelineItem::Kind::Note     ? widgets::Tone::Note
+                                                   : t.kind == TimelineItem::Kind::Change ? widgets::Tone::Change
+                                                                                          : widgets::Tone::Muted,
+                                                   m_view->palette())
+                                   .name();
         html += QStringLiteral("<p><tt>%1</tt> <b style=\"color:%2\">[%3]</b> <b>%4</b>: %5%6</p>")
                     .arg(time, colour, t.tag.toHtmlEscaped(), t.who.toHtmlEscaped(), body, extra);
     }
@@ -610,7 +615,7 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
     m_table->horizontalHeader()->setSectionResizeMode(IncidentListModel::Title, QHeaderView::Stretch);
     m_table->setAccessibleName(tr("Incidents"));
     m_problem->setWordWrap(true);
-    m_problem->setStyleSheet(QStringLiteral("color: #b71c1c;"));
+    m_problem->setStyleSheet(widgets::toneStyle(widgets::Tone::Error));
     m_problem->setVisible(false);
 
     auto* status = new QComboBox;

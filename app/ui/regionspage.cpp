@@ -1,5 +1,9 @@
 #include "regionspage.h"
 
+#include "widgets/tones.h"
+
+#include <QApplication>
+
 #include <QCheckBox>
 
 #include <algorithm>
@@ -100,6 +104,16 @@ std::vector<std::pair<QString, QString>> RegionsPage::selectedRegions() const
         out.emplace_back(m_session.regions().clusterAt(row), m_session.regions().regionAt(row));
     }
     return out;
+}
+
+QVariant RegionTableProxy::data(const QModelIndex& index, int role) const
+{
+    if (role != Qt::ForegroundRole)
+        return QSortFilterProxyModel::data(index, role);
+    const int tone = QSortFilterProxyModel::data(index, RegionModel::ToneRole).toInt();
+    if (tone == 0)
+        return {};
+    return widgets::toneColour(tone == RegionModel::ToneError ? widgets::Tone::Error : widgets::Tone::Warning, QApplication::palette());
 }
 
 void RegionsPage::fillOperationsMenu(QMenu& menu, int row)

@@ -15,6 +15,15 @@ class QTableView;
 
 namespace lv::console {
 
+/// The region table's sorting proxy; it also turns the model's tones into colours readable on
+/// the palette in use (light or dark).
+class RegionTableProxy : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    using QSortFilterProxyModel::QSortFilterProxyModel;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+};
+
 /// The first screen: the region overview table above the latency chart. With no selection the
 /// chart overlays every region; select rows to compare just those.
 class RegionsPage : public QWidget {
@@ -44,7 +53,7 @@ private:
     QTimer m_rebuild;   // coalesces chart rebuilds (regions appear in bursts)
     QTimer m_resize;    // coalesces column fitting (never on every update: text shaping is costly)
     QLabel* m_hint;
-    QSortFilterProxyModel m_proxy;
+    RegionTableProxy m_proxy;
     QTableView* m_table;
     QComboBox* m_window;
     widgets::LatencyChart* m_chart;

@@ -1,4 +1,5 @@
 #include "widgets/alertbanner.h"
+#include "widgets/tones.h"
 
 #include <QDesktopServices>
 #include <QHBoxLayout>
@@ -38,8 +39,11 @@ void AlertBanner::raiseAlert(const QString& text, const QUrl& runbook, bool seve
     m_runbook = runbook;
     m_open->setEnabled(runbook.isValid());
     // Colour is a second signal only: the text says how bad it is.
-    setStyleSheet(severe ? QStringLiteral("lv--widgets--AlertBanner { background: #fde0e0; border: 1px solid #c62828; }")
-                         : QStringLiteral("lv--widgets--AlertBanner { background: #fff1d6; border: 1px solid #d98a00; }"));
+    // A tinted background that keeps the palette's text readable, light or dark.
+    const bool dark = isDark(palette());
+    const QColor background = severe ? (dark ? QColor(0x4a, 0x1c, 0x1c) : QColor(0xfd, 0xe0, 0xe0)) : (dark ? QColor(0x45, 0x36, 0x12) : QColor(0xff, 0xf1, 0xd6));
+    setStyleSheet(QStringLiteral("lv--widgets--AlertBanner { background: %1; border: 1px solid %2; }")
+                      .arg(background.name(), toneColour(severe ? Tone::Error : Tone::Warning, palette()).name()));
     setVisible(true);
 }
 

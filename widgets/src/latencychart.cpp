@@ -1,4 +1,5 @@
 #include "widgets/latencychart.h"
+#include "widgets/tones.h"
 
 #include <QAbstractItemModel>
 #include <QDateTime>
@@ -23,6 +24,7 @@ const char* const kNames[] = {"p50", "p95", "p99"};
 LatencyChart::LatencyChart(QWidget* parent) : QChartView(parent), m_threshold(new QLineSeries), m_time(new QDateTimeAxis), m_latency(new QValueAxis)
 {
     auto* chart = new QChart;
+    chart->setTheme(isDark(palette()) ? QChart::ChartThemeDark : QChart::ChartThemeLight);  // before any series: it recolours them
     chart->setTitle(tr("Round-trip time"));
     chart->legend()->setAlignment(Qt::AlignBottom);
     chart->addAxis(m_time, Qt::AlignBottom);

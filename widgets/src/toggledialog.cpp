@@ -1,4 +1,5 @@
 #include "widgets/toggledialog.h"
+#include "widgets/tones.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -104,7 +105,7 @@ void ToggleDialog::setConflict(const QString& message, const QVariant& newerCurr
 {
     m_request.current = newerCurrent;
     m_notice->setText(tr("Someone changed this first. %1\nYour change will now apply on top of theirs; apply again to confirm.").arg(message));
-    m_notice->setStyleSheet(QStringLiteral("color: #b35900;"));
+    m_notice->setStyleSheet(toneStyle(Tone::Warning));
     m_notice->setVisible(true);
     refresh();
     adjustSize();
@@ -113,7 +114,7 @@ void ToggleDialog::setConflict(const QString& message, const QVariant& newerCurr
 void ToggleDialog::setError(const QString& message)
 {
     m_notice->setText(message);
-    m_notice->setStyleSheet(QStringLiteral("color: #c00000;"));
+    m_notice->setStyleSheet(toneStyle(Tone::Error));
     m_notice->setVisible(true);
     adjustSize();
 }

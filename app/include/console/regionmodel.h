@@ -17,6 +17,10 @@ public:
     enum Column { Region, Cluster, Status, Players, RttP50, RttP95, RttP99, Loss, TickP99, Slo, ColumnCount };
     /// Raw values for sorting and for tests (numbers as doubles, status as its enum value).
     static constexpr int SortRole = Qt::UserRole + 1;
+    /// int: ToneWarning or ToneError for a cell that needs attention (a status other than
+    /// serving, an SLO alert, a p99 past the threshold); the view maps it to a colour.
+    static constexpr int ToneRole = Qt::UserRole + 2;
+    static constexpr int ToneWarning = 1, ToneError = 2;
 
     explicit RegionModel(SloTracker::Settings slo = {}, QObject* parent = nullptr);
 
