@@ -1547,9 +1547,14 @@ private slots:
         ConsoleSession session;
         ClusterConnection* live = session.addCluster(QStringLiteral("live"), optionsFor(port, kAdminToken));
         QVERIFY(waitFor([&] { return live->state() == ClusterConnection::State::Connected; }));
+        QVERIFY(waitFor([&] { return session.regions().rowCount() == 2 && session.regions().index(0, RegionModel::RttP50).data().toString() != QStringLiteral("—"); }));
         api.server.reset();
         QVERIFY(waitFor([&] { return live->state() == ClusterConnection::State::Reconnecting; }));
         QVERIFY(live->stateText().startsWith(QStringLiteral("reconnecting in")));
+        // Its rows say their figures are old, and greyed, rather than looking current.
+        QVERIFY2(session.regions().index(0, RegionModel::Status).data().toString().startsWith(QStringLiteral("no connection · last sample")),
+                 qPrintable(session.regions().index(0, RegionModel::Status).data().toString()));
+        QCOMPARE(session.regions().index(0, RegionModel::RttP99).data(RegionModel::ToneRole).toInt(), RegionModel::ToneStale);
         lv::liveops::TokenTable tokens;
         tokens.add(kAdminToken, {"alice", lv::liveops::Role::Admin});
         lv::liveops::ApiServerOptions options;
@@ -1560,6 +1565,8 @@ private slots:
         QVERIFY(waitFor([&] { return live->state() == ClusterConnection::State::Connected; }));
         const int before = session.regions().rowCount();
         QCOMPARE(before, 2);
+        QVERIFY(!session.regions().index(0, RegionModel::Status).data().toString().startsWith(QStringLiteral("no connection")));
+        QCOMPARE(session.regions().index(0, RegionModel::RttP99).data(RegionModel::ToneRole).toInt(), 0);
     }
 };
 

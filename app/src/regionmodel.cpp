@@ -1,5 +1,6 @@
 #include "console/regionmodel.h"
 
+#include <QDateTime>
 #include <QColor>
 #include <QIcon>
 
@@ -95,6 +96,8 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
             it = icons.emplace(r.status, QIcon(statusIcon(r.status))).first;
         return it->second;
     }
+    if (role == ToneRole && r.stale)
+        return ToneStale;
     if (role == ToneRole) {  // what it means; the view picks the colour for its palette
         if (index.column() == Status && r.status != lc::RegionStatus::Serving)
             return r.status == lc::RegionStatus::Outage ? ToneError : ToneWarning;
@@ -124,6 +127,9 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
     case Status:
         if (role == SortRole)
             return static_cast<int>(r.status);
+        if (r.stale)
+            return r.lastSampleMs ? tr("no connection · last sample %1 s ago").arg((QDateTime::currentMSecsSinceEpoch() - r.lastSampleMs) / 1000)
+                                  : tr("no connection");
         return r.drill.isEmpty() ? statusText(r.status) : tr("%1 (drill)").arg(statusText(r.status));
     case Players: return role == SortRole ? QVariant(r.players) : QVariant(QStringLiteral("%1 / %2").arg(r.players).arg(r.capacity));
     case RttP50: return number(r.p50, 1);
@@ -194,6 +200,7 @@ void RegionModel::applyTelemetry(const QString& cluster, const std::vector<lc::T
         r.loss = t.lossPercent;
         r.tick = t.tickP99Ms;
         r.hasTelemetry = true;
+        r.lastSampleMs = QDateTime::currentMSecsSinceEpoch();
         if (t.players > 0)  // an empty region has no RTT to judge
             r.slo.record(t.timeMs, t.rttP99Ms);
         const auto alert = r.slo.alert();
@@ -214,6 +221,22 @@ void RegionModel::applyTelemetry(const QString& cluster, const std::vector<lc::T
         emit dataChanged(index(touched[i], 0), index(touched[j], ColumnCount - 1));
         i = j + 1;
     }
+}
+
+void RegionModel::setClusterReachable(const QString& cluster, bool reachable)
+{
+    for (std::size_t i = 0; i < m_rows.size(); ++i)
+        if (m_rows[i].cluster == cluster && m_rows[i].stale == reachable) {
+            m_rows[i].stale = !reachable;
+            emit dataChanged(index(int(i), 0), index(int(i), ColumnCount - 1));
+        }
+}
+
+void RegionModel::touchStale()
+{
+    for (std::size_t i = 0; i < m_rows.size(); ++i)
+        if (m_rows[i].stale)
+            emit dataChanged(index(int(i), Status), index(int(i), Status), {Qt::DisplayRole});
 }
 
 void RegionModel::removeCluster(const QString& cluster)

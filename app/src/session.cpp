@@ -24,6 +24,10 @@ ClusterConnection* ConsoleSession::addCluster(const QString& name, liveops::clie
     auto connection = std::make_unique<ClusterConnection>(name, std::move(options));
     ClusterConnection* c = connection.get();
     c->setEnvironment(environment);
+    connect(c, &ClusterConnection::stateChanged, this, [this, c, name] {
+        if (c->state() != ClusterConnection::State::Connecting)
+            m_regions.setClusterReachable(name, c->state() == ClusterConnection::State::Connected);
+    });
     connect(c, &ClusterConnection::regionsListed, this, [this, name](const std::vector<liveops::client::Region>& regions) {
         m_regions.updateRegions(name, regions);
     });

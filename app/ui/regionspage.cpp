@@ -51,6 +51,11 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
         fillOperationsMenu(menu, source.row());
         menu.exec(m_table->viewport()->mapToGlobal(at));
     });
+    // A disconnected cluster's rows say how old their figures are, and that moves on.
+    auto* staleTick = new QTimer(this);
+    staleTick->setInterval(1000);
+    connect(staleTick, &QTimer::timeout, &session.regions(), &RegionModel::touchStale);
+    staleTick->start();
     auto rebuildSoon = [this] { m_rebuild.start(); };
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, rebuildSoon);
     connect(&session.history(), &LatencyHistory::seriesAdded, this, rebuildSoon);
@@ -113,7 +118,10 @@ QVariant RegionTableProxy::data(const QModelIndex& index, int role) const
     const int tone = QSortFilterProxyModel::data(index, RegionModel::ToneRole).toInt();
     if (tone == 0)
         return {};
-    return widgets::toneColour(tone == RegionModel::ToneError ? widgets::Tone::Error : widgets::Tone::Warning, QApplication::palette());
+    return widgets::toneColour(tone == RegionModel::ToneError     ? widgets::Tone::Error
+                               : tone == RegionModel::ToneStale ? widgets::Tone::Muted
+                                                                : widgets::Tone::Warning,
+                               QApplication::palette());
 }
 
 void RegionsPage::fillOperationsMenu(QMenu& menu, int row)

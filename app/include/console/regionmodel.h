@@ -20,7 +20,7 @@ public:
     /// int: ToneWarning or ToneError for a cell that needs attention (a status other than
     /// serving, an SLO alert, a p99 past the threshold); the view maps it to a colour.
     static constexpr int ToneRole = Qt::UserRole + 2;
-    static constexpr int ToneWarning = 1, ToneError = 2;
+    static constexpr int ToneWarning = 1, ToneError = 2, ToneStale = 3;
 
     explicit RegionModel(SloTracker::Settings slo = {}, QObject* parent = nullptr);
 
@@ -33,6 +33,11 @@ public:
     void applyTelemetry(const QString& cluster, const std::vector<liveops::client::Telemetry>& samples);
     /// Rows of a cluster that went away.
     void removeCluster(const QString& cluster);
+    /// While a cluster's connection is down its figures are old: its rows are marked stale
+    /// (greyed, "last sample N s ago"), not shown as if current.
+    void setClusterReachable(const QString& cluster, bool reachable);
+    /// Re-announces the stale rows (their "N s ago" moves on); a view calls it once a second.
+    void touchStale();
 
     int rowOf(const QString& cluster, const QString& region) const;
     QString regionAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).region; }
@@ -58,6 +63,8 @@ private:
         QString drill;
         double p50 = 0, p95 = 0, p99 = 0, loss = 0, tick = 0;
         bool hasTelemetry = false;
+        std::int64_t lastSampleMs = 0;  // local time the newest sample arrived (0 = none)
+        bool stale = false;
         SloTracker slo;
         SloTracker::Alert alert = SloTracker::Alert::None;
     };
