@@ -110,7 +110,7 @@ private slots:
         grpc::GenericStub generic(api.channel);
         const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("liveops.v1.LiveOps");
         QVERIFY(service);
-        QCOMPARE(service->method_count(), 13);
+        QCOMPARE(service->method_count(), 14);
         for (int i = 0; i < service->method_count(); ++i) {
             const auto* method = service->method(i);
             const std::string path = "/" + std::string(service->full_name()) + "/" + std::string(method->name());
@@ -598,6 +598,42 @@ private slots:
         QCOMPARE(api.toggle("cross_play", "eu-west").effective_value().bool_value(), true);
         QCOMPARE(api.toggle("cross_play", "eu-west").effective_source(), pb::TOGGLE_SOURCE_SCOPE);
         QCOMPARE(api.toggle("cross_play", "us-east").effective_value().bool_value(), false);
+
+        // Clear override: eu-west inherits the cluster's false again, audited, compare-and-set.
+        const pb::Toggle override = api.toggle("cross_play", "eu-west");
+        pb::ClearToggleRequest clear;
+        clear.set_key("cross_play");
+        clear.set_scope("eu-west");
+        clear.set_expected_version(override.version());
+        clear.set_reason("eu-west follows the others again");
+        QCOMPARE(api.stub->ClearToggle(ApiFixture::context(kViewerToken).get(), clear, &response).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        pb::ClearToggleRequest stale = clear;
+        stale.set_expected_version(override.version() + 7);
+        QCOMPARE(api.stub->ClearToggle(ApiFixture::context(kProducerToken).get(), stale, &response).error_code(), grpc::StatusCode::ABORTED);
+        QVERIFY(api.stub->ClearToggle(ApiFixture::context(kProducerToken).get(), clear, &response).ok());
+        QCOMPARE(response.audit().action(), std::string("clear_toggle"));
+        QCOMPARE(response.audit().old_value(), std::string("true"));
+        QCOMPARE(response.audit().new_value(), std::string("false (cluster-wide value)"));
+        QCOMPARE(response.toggle().effective_source(), pb::TOGGLE_SOURCE_CLUSTER);
+        QCOMPARE(response.toggle().effective_value().bool_value(), false);
+        QVERIFY(response.toggle().version() > override.version());  // a cleared scope's version still grows
+        QCOMPARE(api.toggle("cross_play", "eu-west").effective_source(), pb::TOGGLE_SOURCE_CLUSTER);
+        // Nothing of its own left to clear; and the engines run with what applies.
+        clear.set_expected_version(response.toggle().version());
+        QCOMPARE(api.stub->ClearToggle(ApiFixture::context(kProducerToken).get(), clear, &response).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+        // Setting it again works at the grown version (no confusion with "never set").
+        set.set_expected_version(api.toggle("cross_play", "eu-west").version());
+        QVERIFY(api.stub->SetToggle(ApiFixture::context(kProducerToken).get(), set, &response).ok());
+        QCOMPARE(api.toggle("cross_play", "eu-west").effective_source(), pb::TOGGLE_SOURCE_SCOPE);
+        // Clearing the cluster-wide value: us-east falls back to the default.
+        pb::ClearToggleRequest clearAll;
+        clearAll.set_key("cross_play");
+        clearAll.set_scope("*");
+        clearAll.set_expected_version(api.toggle("cross_play", "*").version());
+        clearAll.set_reason("outage over");
+        QVERIFY(api.stub->ClearToggle(ApiFixture::context(kProducerToken).get(), clearAll, &response).ok());
+        QCOMPARE(api.toggle("cross_play", "us-east").effective_source(), pb::TOGGLE_SOURCE_DEFAULT);
+        QCOMPARE(api.toggle("cross_play", "us-east").effective_value().bool_value(), true);
         // Watchers hear the cluster-wide change for every region that inherits it.
         pb::ToggleEvent event;
         bool usEastInherited = false;

@@ -1313,6 +1313,28 @@ private slots:
             QVERIFY(session.toggles().index(row, ToggleModel::Value).data(ToggleModel::ModifiedRole).toBool());
             QVERIFY(!session.toggles().index(row, ToggleModel::LastChange).data().toString().startsWith(QStringLiteral("never changed")));
         }
+        // eu-west gets a value of its own; Clear override (the board's button) makes it inherit again.
+        MainWindow window(session);
+        window.show();
+        window.tabs()->setCurrentWidget(window.toggleBoard());
+        const int eu = rowOfToggle(session, "cross_play", "eu-west", QStringLiteral("live"));
+        QCOMPARE(api.cluster->setToggle(paula, "cross_play", "eu-west", true, 0, "eu-west stays open").outcome, lv::liveops::Outcome::Ok);
+        QVERIFY(waitFor([&] { return session.toggles().index(eu, ToggleModel::Value).data(ToggleModel::OverriddenRole).toBool(); }));
+        QCOMPARE(session.toggles().index(eu, ToggleModel::Value).data().toString(), QStringLiteral("true"));
+        QPushButton* clear = nullptr;
+        for (auto* b : window.toggleBoard()->findChildren<QPushButton*>())
+            if (b->accessibleName() == QStringLiteral("Clear the value set at this scope so it inherits again"))
+                clear = b;
+        QVERIFY(clear);
+        window.toggleBoard()->selectSourceRow(rowOfToggle(session, "cross_play", "us-east", QStringLiteral("live")));
+        QVERIFY(!clear->isEnabled());  // us-east inherits: nothing of its own to clear
+        window.toggleBoard()->selectSourceRow(eu);
+        QVERIFY(waitFor([&] { return clear->isEnabled(); }));
+        window.toggleController()->clearOverride(eu, QStringLiteral("eu-west follows the others again"));
+        QVERIFY(waitFor([&] { return session.toggles().index(eu, ToggleModel::Value).data().toString() == QStringLiteral("false (cluster-wide value)"); }));
+        QVERIFY(!session.toggles().index(eu, ToggleModel::Value).data(ToggleModel::OverriddenRole).toBool());
+        const auto audit = api.cluster->audit(0, 100, "cross_play@eu-west");
+        QVERIFY(std::any_of(audit.begin(), audit.end(), [](const auto& e) { return e.action == "clear_toggle"; }));
     }
 
     // A 1366x768 laptop: the window fits, on every page, with a sandbox and a live cluster

@@ -167,6 +167,12 @@ void ClusterConnection::setToggle(const std::string& key, const std::string& sco
     m_client.setToggle(key, scope, value, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
 }
 
+void ClusterConnection::clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const std::string& reason,
+                                    Done<lc::Toggle> done)
+{
+    m_client.clearToggle(key, scope, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
+}
+
 void ClusterConnection::undrainRegion(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done)
 {
     m_client.undrainRegion(region, reason, onThread<liveops::AuditEntry>(std::move(done)));

@@ -77,6 +77,8 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
     const bool inherited = t.source == lc::Toggle::Source::Cluster;
     if (role == ModifiedRole)
         return modified;
+    if (role == OverriddenRole)
+        return t.source == lc::Toggle::Source::Here && t.version > 0;
     if (role == Qt::FontRole && index.column() == Value && modified) {
         QFont bold;
         bold.setBold(true);

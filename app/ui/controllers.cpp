@@ -66,6 +66,7 @@ ToggleController::ToggleController(ConsoleSession& session, widgets::ToggleBoard
     connect(&board, &widgets::ToggleBoard::changeRequested, this, &ToggleController::change);
     connect(&board, &widgets::ToggleBoard::historyRequested, this, &ToggleController::history);
     connect(&board, &widgets::ToggleBoard::rollbackRequested, this, [this](int row) { rollback(row); });
+    connect(&board, &widgets::ToggleBoard::clearRequested, this, [this](int row) { clearOverride(row); });
 }
 
 void ToggleController::rollback(int row, const QString& givenReason)
@@ -127,6 +128,50 @@ void ToggleController::rollback(int row, const QString& givenReason)
                          emit message(tr("Rollback refused: %1").arg(QString::fromStdString(reply.status.message)));
                      }
                  });
+}
+
+void ToggleController::clearOverride(int row, const QString& givenReason)
+{
+    if (row < 0 || !m_session.toggles().editable(row))
+        return;
+    const QString cluster = m_session.toggles().clusterAt(row);
+    const lc::Toggle toggle = m_session.toggles().toggleAt(row);
+    const QString key = QString::fromStdString(toggle.key);
+    const widgets::ChangeTarget target = targetOf(m_session, cluster, QString::fromStdString(toggle.scope), critical(toggle) ? key : QString());
+    QString reason = givenReason;
+    if (reason.isEmpty()) {
+        bool ok = false;
+        const QString then = toggle.scope == "*" ? tr("its default (%1)").arg(formatToggleValue(toggle.defaultValue))
+                                                 : tr("the cluster-wide value, or the default");
+        reason = QInputDialog::getText(m_parent, tr("Clear %1 for %2").arg(key, target.where()),
+                                       tr("%1 for %2 is set to %3 there; cleared, it inherits %4.\nReason (goes to the audit log):")
+                                           .arg(key, target.where(), formatToggleValue(toggle.value), then),
+                                       QLineEdit::Normal, QString(), &ok)
+                     .trimmed();
+        if (!ok || reason.isEmpty())
+            return;
+        if (!target.confirmWord.isEmpty()) {
+            const QString typed = QInputDialog::getText(m_parent, tr("Confirm on %1").arg(target.where()),
+                                                        tr("%1 is engine-critical and this is production. Type %2 to confirm:").arg(key, target.confirmWord),
+                                                        QLineEdit::Normal, QString(), &ok)
+                                      .trimmed();
+            if (!ok || typed != target.confirmWord) {
+                emit message(tr("Not cleared: the confirmation was not typed."));
+                return;
+            }
+        }
+    }
+    ClusterConnection* c = m_session.cluster(cluster);
+    if (!c)
+        return;
+    c->clearToggle(toggle.key, toggle.scope, toggle.version, reason.toStdString(), [this, cluster, key, target](const lc::Reply<lc::Toggle>& reply) {
+        if (reply.status.ok()) {
+            m_session.toggles().apply(cluster, reply.value);
+            emit message(tr("%1 for %2 now inherits %3").arg(key, target.where(), formatToggleValue(reply.value.effective)));
+        } else {
+            emit message(tr("Not cleared: %1").arg(QString::fromStdString(reply.status.message)));
+        }
+    });
 }
 
 void ToggleController::change(int row)

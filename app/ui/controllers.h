@@ -24,6 +24,9 @@ public:
     /// Sets the toggle back to the value before its last change, with a reason (itself audited).
     /// `reason` empty: asks for one.
     void rollback(int row, const QString& reason = {});
+    /// Removes the value set at the row's scope so it inherits again, with a reason (asked for
+    /// when empty; on production an engine-critical toggle's name must be typed too).
+    void clearOverride(int row, const QString& reason = {});
     widgets::ToggleDialog* dialog() const { return m_dialog; }
 
 signals:

@@ -36,7 +36,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
 {
     setWindowTitle(tr("LifeVerse live-ops console"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/app.svg")));
-    m_board->setModel(&session.toggles(), ToggleModel::ModifiedRole);
+    m_board->setModel(&session.toggles(), ToggleModel::ModifiedRole, ToggleModel::OverriddenRole);
     m_toggles = new ToggleController(session, *m_board, this);
     m_operations = new OperationsController(session, this);
     m_tabs->addTab(m_regions, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Regions"));

@@ -522,6 +522,19 @@ void LiveOpsClient::setToggle(const std::string& key, const std::string& scope, 
         [](const pb::SetToggleResponse& r) { return fromProto(r.toggle()); }, std::move(done));
 }
 
+void LiveOpsClient::clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const std::string& reason,
+                                std::function<void(Reply<Toggle>)> done)
+{
+    pb::ClearToggleRequest request;
+    request.set_key(key);
+    request.set_scope(scope);
+    request.set_expected_version(expectedVersion);
+    request.set_reason(reason);
+    m_impl->call<pb::ClearToggleRequest, pb::SetToggleResponse, Toggle>(
+        &pb::LiveOps::StubInterface::async_interface::ClearToggle, std::move(request),
+        [](const pb::SetToggleResponse& r) { return fromProto(r.toggle()); }, std::move(done));
+}
+
 namespace {
 AuditEntry auditOf(const pb::OperationResponse& r) { return fromProto(r.audit()); }
 } // namespace

@@ -459,6 +459,10 @@ private:
     {
         return unary(c, q, r, &RequestHandlers::setToggle);
     }
+    grpc::ServerUnaryReactor* ClearToggle(grpc::CallbackServerContext* c, const pb::ClearToggleRequest* q, pb::SetToggleResponse* r) override
+    {
+        return unary(c, q, r, &RequestHandlers::clearToggle);
+    }
     grpc::ServerUnaryReactor* DrainRegion(grpc::CallbackServerContext* c, const pb::DrainRegionRequest* q, pb::OperationResponse* r) override
     {
         return unary(c, q, r, &RequestHandlers::drainRegion);

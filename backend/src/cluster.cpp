@@ -130,12 +130,18 @@ std::vector<PlayerState> Cluster::truth(const std::string& region) const
     return r ? r->host->truth() : std::vector<PlayerState>{};
 }
 
+const StoredToggle* Cluster::setAt(const std::string& key, const std::string& scope) const
+{
+    const auto it = m_toggles.find({key, scope});
+    return it == m_toggles.end() || it->second.cleared ? nullptr : &it->second;
+}
+
 ToggleValue Cluster::effectiveValue(const ToggleDefinition& definition, const std::string& region) const
 {
-    if (auto it = m_toggles.find({definition.key, region}); it != m_toggles.end())
-        return it->second.value;
-    if (auto it = m_toggles.find({definition.key, "*"}); it != m_toggles.end())
-        return it->second.value;
+    if (const StoredToggle* here = setAt(definition.key, region))
+        return here->value;
+    if (const StoredToggle* all = setAt(definition.key, "*"))
+        return all->value;
     return definition.defaultValue;
 }
 
@@ -203,15 +209,17 @@ std::vector<RegionInfo> Cluster::regions() const
 ToggleState Cluster::stateOf(const ToggleDefinition& definition, const std::string& scope) const
 {
     ToggleState state{&definition, scope, definition.defaultValue, 0, std::nullopt, definition.defaultValue, ToggleSource::Default};
-    if (auto it = m_toggles.find({definition.key, scope}); it != m_toggles.end()) {
-        state.value = it->second.value;
+    if (auto it = m_toggles.find({definition.key, scope}); it != m_toggles.end()) {  // set, or cleared: its version and last change
         state.version = it->second.version;
         if (auto change = m_lastChanges.find(it->second.lastAuditId); change != m_lastChanges.end())
             state.lastChange = change->second;
+    }
+    if (const StoredToggle* here = setAt(definition.key, scope)) {
+        state.value = here->value;
         state.effective = state.value;
         state.source = ToggleSource::Here;
-    } else if (auto all = m_toggles.find({definition.key, "*"}); scope != "*" && all != m_toggles.end()) {
-        state.effective = all->second.value;  // the same rule as effectiveValue()
+    } else if (const StoredToggle* all = scope != "*" ? setAt(definition.key, "*") : nullptr) {
+        state.effective = all->value;  // the same rule as effectiveValue()
         state.source = ToggleSource::Cluster;
     }
     return state;
@@ -257,7 +265,7 @@ void Cluster::publishToggles(const std::vector<StoredToggle>& written)
             // watchers hear it for each of them.
             if (t.scope == "*")
                 for (const Region& r : m_regions)
-                    if (!m_toggles.count({t.key, r.config.name}))
+                    if (!setAt(t.key, r.config.name))
                         m_toggleFeed.publish(ToggleEvent{stateOf(*d, r.config.name), false});
         }
 }
@@ -316,6 +324,62 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
         return {Outcome::Internal, "store: " + result.error, {}, {}};
     m_lastChanges[result.audit.id] = result.audit;
     publishToggles({result.current});
+    applyKnobs();
+    m_auditFeed.publish(result.audit);
+    return {Outcome::Ok, {}, result.audit, stateOf(*d, scope)};
+}
+
+OperationResult Cluster::clearToggle(const Identity& who, const std::string& key, const std::string& scope, std::uint64_t expectedVersion,
+                                     const std::string& reason)
+{
+    const ToggleDefinition* d = findToggle(key);
+    if (!d)
+        return {Outcome::NotFound, "no toggle named '" + key + "'", {}, {}};
+    if (scope != "*" && !findRegion(scope))
+        return {Outcome::NotFound, "no region named '" + scope + "' (use '*' for cluster-wide)", {}, {}};
+    if (who.role < d->requiredRole)
+        return {Outcome::PermissionDenied,
+                key + " needs the " + std::string(roleName(d->requiredRole)) + " role; " + who.name + " is " + std::string(roleName(who.role)),
+                {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    std::lock_guard write(m_writeMutex);
+    AuditEntry entry = stamp(who, reason);
+    {
+        // What applies once it is gone must make sense with the rest, in every region it reaches.
+        std::lock_guard lock(m_mutex);
+        if (!setAt(key, scope))
+            return {Outcome::FailedPrecondition, key + "@" + scope + " has no value of its own to clear", {}, stateOf(*d, scope)};
+        const auto saved = m_toggles;
+        m_toggles[{key, scope}].cleared = true;
+        std::string problem;
+        for (const Region& r : m_regions)
+            if (scope == "*" || scope == r.config.name) {
+                RuntimeKnobs knobs;
+                for (const ToggleDefinition& each : engineToggles()) {
+                    auto applied = applyToggle(knobs, each.key, effectiveValue(each, r.config.name), {});
+                    if (!applied.error.empty() && problem.empty())
+                        problem = applied.error + " (in " + r.config.name + ")";
+                    knobs = applied.knobs;
+                }
+            }
+        const ToggleState after = stateOf(*d, scope);
+        m_toggles = saved;
+        if (!problem.empty())
+            return {Outcome::InvalidArgument, problem, {}, {}};
+        entry.newValue = formatValue(after.effective) + (after.source == ToggleSource::Cluster ? " (cluster-wide value)" : " (default)");
+    }
+    auto result = m_store->clearToggle(key, scope, expectedVersion, entry);
+    std::lock_guard lock(m_mutex);
+    if (result.outcome == Store::Outcome::Conflict)
+        return {Outcome::Aborted,
+                key + "@" + scope + " is at version " + std::to_string(result.current.version) + ", not " + std::to_string(expectedVersion)
+                    + ": someone changed it first; reload and retry",
+                {}, stateOf(*d, scope)};
+    if (result.outcome == Store::Outcome::Failed)
+        return {Outcome::Internal, "store: " + result.error, {}, {}};
+    m_lastChanges[result.audit.id] = result.audit;
+    publishToggles({result.current});  // the scope, and for "*" every region that inherits it
     applyKnobs();
     m_auditFeed.publish(result.audit);
     return {Outcome::Ok, {}, result.audit, stateOf(*d, scope)};

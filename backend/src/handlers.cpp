@@ -133,6 +133,18 @@ grpc::Status RequestHandlers::setToggle(const Identity& who, const pb::SetToggle
     return toStatus(result);
 }
 
+grpc::Status RequestHandlers::clearToggle(const Identity& who, const pb::ClearToggleRequest& request, pb::SetToggleResponse& response)
+{
+    if (auto status = checkReason(request.reason()); !status.ok())
+        return status;
+    const OperationResult result = m_cluster.clearToggle(who, request.key(), request.scope(), request.expected_version(), request.reason());
+    if (result.toggle)
+        toProto(*result.toggle, *response.mutable_toggle());
+    if (result.audit)
+        toProto(*result.audit, *response.mutable_audit());
+    return toStatus(result);
+}
+
 grpc::Status RequestHandlers::drainRegion(const Identity& who, const pb::DrainRegionRequest& request, pb::OperationResponse& response)
 {
     if (auto status = checkReason(request.reason()); !status.ok())

@@ -30,6 +30,7 @@ public:
     grpc::Status listRegions(const Identity& who, const pb::ListRegionsRequest& request, pb::ListRegionsResponse& response);
     grpc::Status listToggles(const Identity& who, const pb::ListTogglesRequest& request, pb::ListTogglesResponse& response);
     grpc::Status setToggle(const Identity& who, const pb::SetToggleRequest& request, pb::SetToggleResponse& response);
+    grpc::Status clearToggle(const Identity& who, const pb::ClearToggleRequest& request, pb::SetToggleResponse& response);
     grpc::Status drainRegion(const Identity& who, const pb::DrainRegionRequest& request, pb::OperationResponse& response);
     grpc::Status undrainRegion(const Identity& who, const pb::UndrainRegionRequest& request, pb::OperationResponse& response);
     grpc::Status failover(const Identity& who, const pb::FailoverRequest& request, pb::OperationResponse& response);

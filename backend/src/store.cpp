@@ -9,7 +9,9 @@ namespace lv::liveops {
 namespace {
 
 // 1: toggles and audit. 2: toggles.audit_id, the entry that last changed the toggle.
-constexpr int kSchemaVersion = 2;
+// 3: toggles.cleared: a value cleared at its scope (which inherits again) keeps its row, so its
+// version keeps growing and a console's compare-and-set can never mistake it for never set.
+constexpr int kSchemaVersion = 3;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS toggles (
@@ -19,6 +21,7 @@ CREATE TABLE IF NOT EXISTS toggles (
   value TEXT NOT NULL,
   version INTEGER NOT NULL,
   audit_id INTEGER NOT NULL DEFAULT 0,
+  cleared INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (key, scope)
 );
 CREATE TABLE IF NOT EXISTS audit (
@@ -84,7 +87,7 @@ std::optional<ToggleValue> decodeValue(int type, const std::string& text)
     return std::nullopt;
 }
 
-constexpr const char* kToggleColumns = "SELECT key, scope, type, value, version, audit_id FROM toggles";
+constexpr const char* kToggleColumns = "SELECT key, scope, type, value, version, audit_id, cleared FROM toggles";
 constexpr const char* kAuditColumns = "SELECT id, time_ms, actor, role, action, target, old_value, new_value, reason FROM audit";
 
 /// A toggle row; nullopt with `error` naming the row when it is damaged.
@@ -97,7 +100,7 @@ std::optional<StoredToggle> readToggle(const Statement& s, std::string& error)
                 + std::to_string(s.integer(2));
         return std::nullopt;
     }
-    return StoredToggle{key, scope, *value, static_cast<std::uint64_t>(s.integer(4)), static_cast<std::uint64_t>(s.integer(5))};
+    return StoredToggle{key, scope, *value, static_cast<std::uint64_t>(s.integer(4)), static_cast<std::uint64_t>(s.integer(5)), s.integer(6) != 0};
 }
 
 /// The toggle's row: nullopt when there is none; `error` set (and nullopt) when it is damaged.
@@ -113,15 +116,16 @@ std::optional<StoredToggle> selectToggle(sqlite3* db, const std::string& key, co
 
 bool upsertToggle(sqlite3* db, const StoredToggle& t)
 {
-    Statement s(db, "INSERT INTO toggles (key, scope, type, value, version, audit_id) VALUES (?,?,?,?,?,?) "
+    Statement s(db, "INSERT INTO toggles (key, scope, type, value, version, audit_id, cleared) VALUES (?,?,?,?,?,?,?) "
                     "ON CONFLICT (key, scope) DO UPDATE SET type = excluded.type, value = excluded.value, "
-                    "version = excluded.version, audit_id = excluded.audit_id");
+                    "version = excluded.version, audit_id = excluded.audit_id, cleared = excluded.cleared");
     s.bind(1, t.key);
     s.bind(2, t.scope);
     s.bind(3, static_cast<std::int64_t>(typeOf(t.value)));
     s.bind(4, formatValue(t.value));
     s.bind(5, static_cast<std::int64_t>(t.version));
     s.bind(6, static_cast<std::int64_t>(t.lastAuditId));
+    s.bind(7, static_cast<std::int64_t>(t.cleared ? 1 : 0));
     return s.step() == SQLITE_DONE;
 }
 
@@ -197,8 +201,10 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error)
         return nullptr;
     }
     const bool migrateFrom1 = version == 1;
+    const bool migrateFrom2 = version == 1 || version == 2;
     if (!exec(db, "BEGIN IMMEDIATE", &problem) || !exec(db, kSchema, &problem)
         || (migrateFrom1 && !exec(db, "ALTER TABLE toggles ADD COLUMN audit_id INTEGER NOT NULL DEFAULT 0", &problem))
+        || (migrateFrom2 && !exec(db, "ALTER TABLE toggles ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0", &problem))
         || !exec(db, ("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str(), &problem) || !exec(db, "COMMIT", &problem)) {
         error = path + ": " + problem;
         exec(db, "ROLLBACK");
@@ -275,10 +281,44 @@ Store::SetResult Store::setToggle(const std::string& key, const std::string& sco
     entry.action = "set_toggle";
     entry.target = key + "@" + scope;
     const ToggleDefinition* definition = findToggle(key);
-    entry.oldValue = current ? formatValue(current->value) : (definition ? formatValue(definition->defaultValue) : std::string{});
+    entry.oldValue = current && !current->cleared ? formatValue(current->value) : (definition ? formatValue(definition->defaultValue) : std::string{});
     entry.newValue = formatValue(value);
     auto written = insertAudit(m_db, entry);
     StoredToggle next{key, scope, value, version + 1, written ? written->id : 0};
+    if (!written || !upsertToggle(m_db, next) || !exec(m_db, "COMMIT", &problem)) {
+        result.error = problem.empty() ? std::string(sqlite3_errmsg(m_db)) : problem;
+        exec(m_db, "ROLLBACK");
+        return result;
+    }
+    result.current = next;
+    result.audit = *written;
+    result.outcome = Outcome::Applied;
+    return result;
+}
+
+Store::SetResult Store::clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const AuditEntry& entry)
+{
+    std::lock_guard lock(m_mutex);
+    SetResult result;
+    std::string problem;
+    if (!exec(m_db, "BEGIN IMMEDIATE", &problem)) {
+        result.error = problem;
+        return result;
+    }
+    const std::optional<StoredToggle> current = selectToggle(m_db, key, scope, problem);
+    if (!problem.empty() || !current || current->cleared || current->version != expectedVersion) {
+        exec(m_db, "ROLLBACK");
+        result.error = problem;
+        result.outcome = problem.empty() ? Outcome::Conflict : Outcome::Failed;
+        result.current = current ? *current : StoredToggle{key, scope, {}, 0, 0};
+        return result;
+    }
+    AuditEntry e = entry;
+    e.action = "clear_toggle";
+    e.target = key + "@" + scope;
+    e.oldValue = formatValue(current->value);
+    auto written = insertAudit(m_db, e);
+    StoredToggle next{key, scope, current->value, current->version + 1, written ? written->id : 0, true};
     if (!written || !upsertToggle(m_db, next) || !exec(m_db, "COMMIT", &problem)) {
         result.error = problem.empty() ? std::string(sqlite3_errmsg(m_db)) : problem;
         exec(m_db, "ROLLBACK");

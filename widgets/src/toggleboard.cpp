@@ -21,7 +21,7 @@ bool ToggleBoard::Filter::filterAcceptsRow(int row, const QModelIndex& parent) c
 ToggleBoard::ToggleBoard(QWidget* parent)
     : QWidget(parent), m_filter(new QLineEdit), m_modifiedOnly(new QCheckBox(tr("&Modified only"))), m_view(new QTableView),
       m_change(new QPushButton(tr("&Change…"))), m_history(new QPushButton(tr("&History…"))),
-      m_rollback(new QPushButton(tr("&Roll back…"))), m_note(new QLabel)
+      m_rollback(new QPushButton(tr("&Roll back…"))), m_clear(new QPushButton(tr("Clear o&verride…"))), m_note(new QLabel)
 {
     m_proxy.setFilterKeyColumn(-1);  // any column
     m_proxy.setFilterCaseSensitivity(Qt::CaseInsensitive);
@@ -55,6 +55,8 @@ ToggleBoard::ToggleBoard(QWidget* parent)
     connect(m_history, &QPushButton::clicked, this, [this] { emit historyRequested(currentSourceRow()); });
     m_rollback->setAccessibleName(tr("Roll the selected toggle back to its previous value"));
     connect(m_rollback, &QPushButton::clicked, this, [this] { emit rollbackRequested(currentSourceRow()); });
+    m_clear->setAccessibleName(tr("Clear the value set at this scope so it inherits again"));
+    connect(m_clear, &QPushButton::clicked, this, [this] { emit clearRequested(currentSourceRow()); });
     m_note->setAccessibleName(tr("Selected toggle note"));
 
     auto* top = new QHBoxLayout;
@@ -64,6 +66,7 @@ ToggleBoard::ToggleBoard(QWidget* parent)
     bottom->addWidget(m_note, 1);
     bottom->addWidget(m_history);
     bottom->addWidget(m_rollback);
+    bottom->addWidget(m_clear);
     bottom->addWidget(m_change);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -72,9 +75,10 @@ ToggleBoard::ToggleBoard(QWidget* parent)
     selectionChanged();
 }
 
-void ToggleBoard::setModel(QAbstractItemModel* model, int modifiedRole)
+void ToggleBoard::setModel(QAbstractItemModel* model, int modifiedRole, int overriddenRole)
 {
     m_proxy.modifiedRole = modifiedRole;
+    m_overriddenRole = overriddenRole;
     m_proxy.setSourceModel(model);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &ToggleBoard::selectionChanged);
     connect(model, &QAbstractItemModel::dataChanged, this, &ToggleBoard::selectionChanged);
@@ -107,6 +111,7 @@ void ToggleBoard::selectionChanged()
     const bool editable = selected && (m_proxy.sourceModel()->index(row, 0).flags() & Qt::ItemIsEditable);
     m_change->setEnabled(editable);
     m_rollback->setEnabled(editable);
+    m_clear->setEnabled(editable && m_overriddenRole >= 0 && m_proxy.sourceModel()->index(row, 0).data(m_overriddenRole).toBool());
     m_history->setEnabled(selected);
     if (!selected)
         m_note->setText(tr("Select a toggle to change it or see its history."));

@@ -55,6 +55,8 @@ public:
     /// Each runs asynchronously; `done` runs later on this object's thread (never if it is gone).
     void setToggle(const std::string& key, const std::string& scope, const liveops::ToggleValue& value, std::uint64_t expectedVersion,
                    const std::string& reason, Done<lc::Toggle> done);
+    void clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const std::string& reason,
+                     Done<lc::Toggle> done);
     void undrainRegion(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done);
     void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason, Done<liveops::AuditEntry> done);
     void failover(const std::string& from, const std::string& to, const std::string& reason, Done<liveops::AuditEntry> done);

@@ -15,6 +15,7 @@ class ToggleModel : public QAbstractTableModel {
 public:
     enum Column { Group, Key, Scope, Value, Default, Owner, LastChange, Runbook, ColumnCount };
     static constexpr int ModifiedRole = Qt::UserRole + 1;  ///< bool: value differs from default
+    static constexpr int OverriddenRole = Qt::UserRole + 2;  ///< bool: a value is set at this scope (it can be cleared)
 
     explicit ToggleModel(QObject* parent = nullptr);
     int rowCount(const QModelIndex& parent = {}) const override;

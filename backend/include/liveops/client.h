@@ -129,6 +129,9 @@ public:
     void listToggles(const std::string& scope, std::function<void(Reply<std::vector<Toggle>>)> done);
     void setToggle(const std::string& key, const std::string& scope, const ToggleValue& value, std::uint64_t expectedVersion,
                    const std::string& reason, std::function<void(Reply<Toggle>)> done);
+    /// Removes the value set at `scope` so it inherits again; the reply is the toggle after.
+    void clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const std::string& reason,
+                     std::function<void(Reply<Toggle>)> done);
     void undrainRegion(const std::string& region, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
     void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
                      std::function<void(Reply<AuditEntry>)> done);

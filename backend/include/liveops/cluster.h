@@ -114,6 +114,11 @@ public:
     OperationResult startDrill(const Identity& who, const std::string& region, DrillKind kind, double latencyMs, double lossPercent,
                                std::chrono::seconds duration, const std::string& reason);
     OperationResult cancelDrill(const Identity& who, const std::string& region, const std::string& reason);
+    /// Removes the value set at `scope` so it inherits again (a region: the cluster-wide value or
+    /// the default; "*": the default), at `expectedVersion`, audited as clear_toggle.
+    /// FailedPrecondition when nothing is set there; Aborted when the version moved on.
+    OperationResult clearToggle(const Identity& who, const std::string& key, const std::string& scope, std::uint64_t expectedVersion,
+                                const std::string& reason);
 
     /// Entries with id > afterId, oldest first (the store's read connection: never waits for a write).
     std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const;
@@ -153,6 +158,8 @@ private:
     bool failsOverToItself(const std::string& region, const std::string& target) const;
     ToggleState stateOf(const ToggleDefinition& definition, const std::string& scope) const;
     ToggleValue effectiveValue(const ToggleDefinition& definition, const std::string& region) const;
+    /// The value set at exactly this scope, or null (never set, or cleared). m_mutex held.
+    const StoredToggle* setAt(const std::string& key, const std::string& scope) const;
     RuntimeKnobs knobsFor(const Region& region) const;
     RegionState stateOf(const Region& region) const;
     void applyKnobs();

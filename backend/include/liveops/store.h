@@ -20,6 +20,7 @@ struct StoredToggle {
     ToggleValue value;
     std::uint64_t version = 0;
     std::uint64_t lastAuditId = 0;  ///< the audit entry of the last change (0 = none)
+    bool cleared = false;           ///< cleared at its scope: inherits again (the row keeps its version)
 };
 
 /// One toggle an operation sets (the scope is given alongside).
@@ -69,6 +70,11 @@ public:
     /// (`who` gives time, actor, role and reason). Nothing is written on Conflict.
     SetResult setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
                         std::uint64_t expectedVersion, const AuditEntry& who);
+    /// Removes the value set at `scope` (the scope then inherits again), compare-and-set on its
+    /// version, with the audit entry `entry` (action, target and old value filled in here; its
+    /// new value says what applies now) in the same transaction. Conflict when the version
+    /// differs or nothing is set there (current.version then says which).
+    SetResult clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const AuditEntry& entry);
     struct OperationResult {
         AuditEntry audit;
         std::vector<StoredToggle> toggles;  ///< as written, versions bumped

@@ -19,7 +19,8 @@ class ToggleBoard : public QWidget {
     Q_OBJECT
 public:
     explicit ToggleBoard(QWidget* parent = nullptr);
-    void setModel(QAbstractItemModel* model, int modifiedRole);
+    /// `overriddenRole` (bool, optional): a value is set at the row's scope, so Clear override applies.
+    void setModel(QAbstractItemModel* model, int modifiedRole, int overriddenRole = -1);
     QTableView* view() const { return m_view; }
     void setFilterText(const QString& text);
     /// The source row selected, or -1.
@@ -30,6 +31,7 @@ signals:
     void changeRequested(int sourceRow);
     void historyRequested(int sourceRow);
     void rollbackRequested(int sourceRow);
+    void clearRequested(int sourceRow);
 
 private:
     void selectionChanged();
@@ -51,6 +53,8 @@ private:
     QPushButton* m_change;
     QPushButton* m_history;
     QPushButton* m_rollback;
+    QPushButton* m_clear;
+    int m_overriddenRole = -1;
     QLabel* m_note;
 };
 
