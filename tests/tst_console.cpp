@@ -1420,6 +1420,21 @@ private slots:
         QApplication::setPalette(before);
     }
 
+    // Runbook links of an installed console open the installed docs, not a build tree that may not
+    // exist on the operator's machine.
+    void runbookLinksPointAtTheInstalledDocs()
+    {
+        QTemporaryDir prefix;
+        QVERIFY(QDir(prefix.path()).mkpath(QStringLiteral("bin")) && QDir(prefix.path()).mkpath(QStringLiteral("share/doc/lifeverse-console")));
+        QFile runbooks(prefix.filePath(QStringLiteral("share/doc/lifeverse-console/runbooks.md")));
+        QVERIFY(runbooks.open(QIODevice::WriteOnly));
+        runbooks.close();
+        const QString installed = MainWindow::docsBase(prefix.filePath(QStringLiteral("bin")));
+        QCOMPARE(installed, QUrl::fromLocalFile(QDir(prefix.filePath(QStringLiteral("share/doc/lifeverse-console"))).canonicalPath()).toString());
+        QTemporaryDir elsewhere;  // not installed: a development build's source docs
+        QVERIFY(MainWindow::docsBase(elsewhere.path()).endsWith(QStringLiteral("/docs")));
+    }
+
     void viewerSeesAReadOnlyBoard()
     {
         ApiFixture api;

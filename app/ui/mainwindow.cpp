@@ -15,7 +15,9 @@
 #include <QDateTime>
 #include <QLabel>
 #include <QMenuBar>
+#include <QDir>
 #include <QInputDialog>
+#include <QUrl>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
@@ -149,6 +151,15 @@ std::optional<std::pair<QString, QString>> MainWindow::chooseRegion(const QStrin
     return regions[static_cast<std::size_t>(names.indexOf(picked))];
 }
 
+QString MainWindow::docsBase(const QString& applicationDir)
+{
+    // Installed: <prefix>/bin/liveops-console next to <prefix>/share/doc/lifeverse-console.
+    const QDir installed(applicationDir + QStringLiteral("/../share/doc/lifeverse-console"));
+    if (installed.exists(QStringLiteral("runbooks.md")))
+        return QUrl::fromLocalFile(installed.canonicalPath()).toString();
+    return QStringLiteral(LV_DOCS_URL);  // a development build: the source tree's docs
+}
+
 QString MainWindow::connectionText() const
 {
     QTextDocument plain;  // the label is rich text (the badges); callers read words
@@ -202,7 +213,7 @@ void MainWindow::onSloAlert(const QString& cluster, const QString& region, SloTr
     statusBar()->showMessage(text);
     m_lastAlert = {cluster, region, alert, QDateTime::currentMSecsSinceEpoch()};
     // The runbook: a base URL from settings (a team's wiki), else the docs next to the sources.
-    const QString base = QSettings().value(QStringLiteral("runbooks/baseUrl"), QStringLiteral(LV_DOCS_URL)).toString();
+    const QString base = QSettings().value(QStringLiteral("runbooks/baseUrl"), docsBase(QCoreApplication::applicationDirPath())).toString();
     m_alert->raiseAlert(text + tr(" — p99 above %1 ms in too many windows; see the runbook.").arg(m_session.regions().sloThresholdMs()),
                         QUrl(base + QStringLiteral("/runbooks.md#latency-slo-burning")), alert == SloTracker::Alert::Page);
     if (m_tray)

@@ -56,6 +56,12 @@ protected:
     /// (or another tab shown), says so and shows the Regions tab.
     std::optional<std::pair<QString, QString>> chooseRegion(const QString& action);
 
+public:
+    /// Where runbook links point unless the runbooks/baseUrl setting names a team's wiki: the docs
+    /// installed with the console (../share/doc/lifeverse-console from the program's folder), else
+    /// the source tree's docs (a development build).
+    static QString docsBase(const QString& applicationDir);
+
 private:
     void createActions();
     void updateConnections();
