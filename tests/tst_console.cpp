@@ -45,6 +45,8 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QLabel>
+#include <QAbstractButton>
+#include <QMenuBar>
 #include <QAction>
 #include <QMenu>
 #include <QLineEdit>
@@ -1433,6 +1435,70 @@ private slots:
         QCOMPARE(installed, QUrl::fromLocalFile(QDir(prefix.filePath(QStringLiteral("share/doc/lifeverse-console"))).canonicalPath()).toString());
         QTemporaryDir elsewhere;  // not installed: a development build's source docs
         QVERIFY(MainWindow::docsBase(elsewhere.path()).endsWith(QStringLiteral("/docs")));
+    }
+
+    // Alt+letter does one thing on any screen: walk every page, with the alert banner up, and
+    // collect the mnemonics of everything visible (tabs, buttons, check boxes, labels' buddies,
+    // group boxes, the menu bar); none may repeat.
+    void mnemonicsNeverCollideOnAVisibleScreen()
+    {
+        QTemporaryDir dir;
+        ConsoleSession session;
+        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
+        QVERIFY(opened.wait(5000));
+        QVERIFY(startSmallSandbox(session));
+        MainWindow window(session);
+        window.resize(1366, 768);
+        window.show();
+        QVERIFY(waitFor([&] { return session.regions().rowCount() == 3; }));
+        giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
+        QVERIFY(waitFor([&] { return !window.alertBanner()->text().isEmpty(); }));
+        lv::incidents::Incident incident;
+        incident.title = QStringLiteral("mnemonic walk");
+        incident.severity = 3;
+        window.incidentsPage()->create(incident);
+        QVERIFY(waitFor([&] { return window.incidentsPage()->view()->incidentId() > 0; }));
+        auto mnemonic = [](const QString& text) -> QChar {
+            for (qsizetype i = 0; i + 1 < text.size(); ++i)
+                if (text[i] == QLatin1Char('&')) {
+                    if (text[i + 1] == QLatin1Char('&')) {
+                        ++i;
+                        continue;
+                    }
+                    return text[i + 1].toLower();
+                }
+            return {};
+        };
+        QStringList problems;
+        for (int tab = 0; tab < window.tabs()->count(); ++tab) {
+            window.tabs()->setCurrentIndex(tab);
+            QTest::qWait(100);
+            std::map<QChar, QStringList> seen;
+            auto add = [&](const QString& text, const QString& where) {
+                if (const QChar c = mnemonic(text); !c.isNull())
+                    seen[c] << where + QStringLiteral(" \"") + text + QLatin1Char('"');
+            };
+            for (int t = 0; t < window.tabs()->count(); ++t)
+                add(window.tabs()->tabText(t), QStringLiteral("tab"));
+            for (QAction* a : window.menuBar()->actions())
+                add(a->text(), QStringLiteral("menu"));
+            for (QWidget* w : window.findChildren<QWidget*>()) {
+                if (!w->isVisible() || w->window() != &window)
+                    continue;
+                if (auto* b = qobject_cast<QAbstractButton*>(w))
+                    add(b->text(), QString::fromLatin1(w->metaObject()->className()));
+                else if (auto* l = qobject_cast<QLabel*>(w); l && l->buddy())
+                    add(l->text(), QStringLiteral("label"));
+            }
+            for (const auto& [c, where] : seen)
+                if (where.size() > 1)
+                    problems << QStringLiteral("%1 page, Alt+%2: %3").arg(window.tabs()->tabText(tab).remove(QLatin1Char('&')), QString(c).toUpper(),
+                                                                        where.join(QStringLiteral(", ")));
+        }
+        for (const QString& p : problems)
+            qWarning("%s", qPrintable(p));
+        QVERIFY2(problems.isEmpty(), qPrintable(QStringLiteral("%1 collisions (listed above)").arg(problems.size())));
     }
 
     void viewerSeesAReadOnlyBoard()

@@ -119,8 +119,8 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     m_target->setAccessibleName(tr("Cluster endpoint"));
     m_token->setAccessibleName(tr("Cluster token"));
     m_ca->setAccessibleName(tr("CA certificate file"));
-    auto* add = new QPushButton(tr("&Add and connect"));
-    auto* remove = new QPushButton(tr("&Remove selected"));
+    auto* add = new QPushButton(tr("Add an&d connect"));
+    auto* remove = new QPushButton(tr("Remove selected"));
     add->setAccessibleName(tr("Add and connect the cluster"));
     remove->setAccessibleName(tr("Remove the selected cluster"));
     connect(add, &QPushButton::clicked, this, [this] {
@@ -141,9 +141,9 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     auto* form = new QFormLayout;
     form->addRow(tr("&Name:"), m_name);
     form->addRow(tr("&Endpoint:"), m_target);
-    form->addRow(tr("&Token:"), m_token);
-    form->addRow(tr("&CA file:"), m_ca);
-    form->addRow(tr("En&vironment:"), m_environment);
+    form->addRow(tr("To&ken:"), m_token);
+    form->addRow(tr("C&A file:"), m_ca);
+    form->addRow(tr("Environ&ment:"), m_environment);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(remove);

@@ -114,9 +114,9 @@ Incident IncidentDialog::incident() const
 // ---------------------------------------------------------------------------------------------
 IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
     : QWidget(parent), m_desk(desk), m_header(new QLabel), m_facts(new QLabel), m_severity(new QComboBox), m_status(new QComboBox),
-      m_newestFirst(new QCheckBox(tr("&Newest first"))), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
+      m_newestFirst(new QCheckBox(tr("Ne&west first"))), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
       m_rootCause(new QPlainTextEdit), m_actions(new QPlainTextEdit), m_export(new QPushButton(tr("E&xport…"))), m_noteStatus(new QLabel),
-      m_postmortemStatus(new QLabel), m_savePostmortem(new QPushButton(tr("Save &postmortem text"))), m_takeTheirs(new QPushButton(tr("Take &theirs"))),
+      m_postmortemStatus(new QLabel), m_savePostmortem(new QPushButton(tr("Save &postmortem text"))), m_takeTheirs(new QPushButton(tr("&Use theirs"))),
       m_tabs(new QTabWidget), m_postmortemTab(new QWidget), m_acknowledge(new QPushButton(tr("Ac&knowledge")))
 {
     m_header->setTextFormat(Qt::RichText);
@@ -176,7 +176,7 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
         box->open();
     });
     connect(m_view, &QTextBrowser::anchorClicked, this, &IncidentView::onLink);
-    auto* save = new QPushButton(tr("&Save note"));
+    auto* save = new QPushButton(tr("S&ave note"));
     save->setAccessibleName(tr("Save the quick note"));
     save->setToolTip(tr("Ctrl+Enter"));
     connect(save, &QPushButton::clicked, this, &IncidentView::saveNote);
@@ -402,7 +402,7 @@ void IncidentView::updatePostmortemState()
             which << tr("%1 (theirs: “%2”)").arg(tr(kFieldLabels[f]), excerpt(m_postmortemBase[f]));
         }
         m_postmortemStatus->setText(tr("Someone else saved %1 while you were editing. Your text is still in the field and was not saved: "
-                                       "Save again to replace theirs, or Take theirs.")
+                                       "Save again to replace theirs, or Use theirs.")
                                         .arg(which.join(QStringLiteral(", "))));
         m_postmortemStatus->setStyleSheet(widgets::toneStyle(widgets::Tone::Error));
     } else {

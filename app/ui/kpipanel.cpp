@@ -41,8 +41,8 @@ KpiPanel::KpiPanel(IncidentDesk& desk, QWidget* parent)
     m_window->setSuffix(tr(" min"));
     m_window->setAccessibleName(tr("Change failure window"));
     m_window->setToolTip(tr("A change counts as failed when an incident in its region starts within this long after it"));
-    auto* refreshButton = new QPushButton(tr("&Refresh"));
-    auto* csv = new QPushButton(tr("Export &CSV…"));
+    auto* refreshButton = new QPushButton(tr("&Update"));
+    auto* csv = new QPushButton(tr("E&xport CSV…"));
     auto* pdf = new QPushButton(tr("Export &PDF…"));
     refreshButton->setAccessibleName(tr("Recompute the KPIs"));
     csv->setAccessibleName(tr("Export the KPI report as CSV"));

@@ -69,7 +69,7 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     m_window->setAccessibleName(tr("Chart window"));
     connect(m_window, &QComboBox::currentIndexChanged, this,
             [this] { m_session.history().setWindow(static_cast<HistoryWindow>(m_window->currentData().toInt())); });
-    auto* p50 = new QCheckBox(tr("p&50"));
+    auto* p50 = new QCheckBox(tr("p5&0"));
     auto* p95 = new QCheckBox(tr("p9&5"));
     auto* p99 = new QCheckBox(tr("p&99"));
     for (QCheckBox* box : {p50, p95, p99}) {

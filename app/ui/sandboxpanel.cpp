@@ -26,9 +26,9 @@
 namespace lv::console {
 
 SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
-    : QWidget(parent), m_session(session), m_state(new QLabel), m_start(new QPushButton(tr("&Start sandbox"))),
-      m_stop(new QPushButton(tr("S&top sandbox"))), m_save(new QPushButton(tr("Save &recording…"))),
-      m_replay(new QPushButton(tr("Re&play recording…"))), m_regions(new QSpinBox), m_bots(new QSpinBox), m_watched(new QComboBox),
+    : QWidget(parent), m_session(session), m_state(new QLabel), m_start(new QPushButton(tr("Start sa&ndbox"))),
+      m_stop(new QPushButton(tr("Stop sandbo&x"))), m_save(new QPushButton(tr("Save recordin&g…"))),
+      m_replay(new QPushButton(tr("Repl&ay recording…"))), m_regions(new QSpinBox), m_bots(new QSpinBox), m_watched(new QComboBox),
       m_scenario(new QComboBox), m_figuresTimer(new QTimer(this)), m_view(new widgets::SyncView), m_frames(new QTimer(this))
 {
     m_scenario->addItem(tr("Standard players"), static_cast<int>(SandboxScenario::Standard));
@@ -105,12 +105,12 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     buttons->addWidget(m_stop);
     buttons->addWidget(m_save);
     buttons->addWidget(m_replay);
-    auto* pause = new QPushButton(tr("&Pause"));
+    auto* pause = new QPushButton(tr("Pa&use"));
     pause->setCheckable(true);
     pause->setAccessibleName(tr("Pause the sync view"));
-    auto* step = new QPushButton(tr("St&ep"));
+    auto* step = new QPushButton(tr("Ste&p"));
     step->setAccessibleName(tr("Show the next moment while paused"));
-    auto* follow = new QCheckBox(tr("&Follow the observed player"));
+    auto* follow = new QCheckBox(tr("Follo&w the observed player"));
     follow->setChecked(true);
     connect(pause, &QPushButton::toggled, m_view, &widgets::SyncView::setPaused);
     connect(step, &QPushButton::clicked, m_view, &widgets::SyncView::step);
@@ -128,7 +128,7 @@ SandboxPanel::SandboxPanel(ConsoleSession& session, QWidget* parent)
     figures->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     figures->setAccessibleName(tr("QA figures per group of players"));
     figures->setMaximumHeight(170);
-    auto* copy = new QPushButton(tr("&Copy QA figures"));
+    auto* copy = new QPushButton(tr("Cop&y QA figures"));
     copy->setAccessibleName(tr("Copy the QA figures as a Markdown table"));
     connect(copy, &QPushButton::clicked, this, [this] {
         QApplication::clipboard()->setText(m_figures.toMarkdown());
@@ -155,7 +155,7 @@ void SandboxPanel::rebuild()
     Sandbox* sandbox = m_session.sandbox();
     const bool starting = m_session.sandboxStarting();
     m_start->setEnabled(!sandbox && !starting);
-    m_start->setText(starting ? tr("Starting…") : tr("&Start sandbox"));
+    m_start->setText(starting ? tr("Starting…") : tr("Start sa&ndbox"));
     m_replay->setEnabled(!starting);
     m_scenario->setEnabled(!sandbox && !starting);
     m_regions->setEnabled(!sandbox && !starting);

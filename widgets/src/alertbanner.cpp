@@ -8,14 +8,14 @@
 
 namespace lv::widgets {
 
-AlertBanner::AlertBanner(QWidget* parent) : QFrame(parent), m_text(new QLabel), m_open(new QPushButton(tr("Open &runbook")))
+AlertBanner::AlertBanner(QWidget* parent) : QFrame(parent), m_text(new QLabel), m_open(new QPushButton(tr("Open run&book")))
 {
     setFrameShape(QFrame::StyledPanel);
     setAccessibleName(tr("Alert"));
     m_text->setWordWrap(true);
     m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    auto* dismiss = new QPushButton(tr("Dis&miss"));
-    auto* incident = new QPushButton(tr("Open &incident…"));
+    auto* dismiss = new QPushButton(tr("Dismiss"));
+    auto* incident = new QPushButton(tr("Open incident…"));
     incident->setAccessibleName(tr("Open an incident for this alert"));
     connect(incident, &QPushButton::clicked, this, &AlertBanner::incidentRequested);
     m_open->setAccessibleName(tr("Open the runbook for this alert"));

@@ -19,9 +19,9 @@ bool ToggleBoard::Filter::filterAcceptsRow(int row, const QModelIndex& parent) c
 }
 
 ToggleBoard::ToggleBoard(QWidget* parent)
-    : QWidget(parent), m_filter(new QLineEdit), m_modifiedOnly(new QCheckBox(tr("&Modified only"))), m_view(new QTableView),
-      m_change(new QPushButton(tr("&Change…"))), m_history(new QPushButton(tr("&History…"))),
-      m_rollback(new QPushButton(tr("&Roll back…"))), m_clear(new QPushButton(tr("Clear o&verride…"))), m_note(new QLabel)
+    : QWidget(parent), m_filter(new QLineEdit), m_modifiedOnly(new QCheckBox(tr("Mo&dified only"))), m_view(new QTableView),
+      m_change(new QPushButton(tr("Chan&ge…"))), m_history(new QPushButton(tr("Histor&y…"))),
+      m_rollback(new QPushButton(tr("Roll bac&k…"))), m_clear(new QPushButton(tr("Cle&ar override…"))), m_note(new QLabel)
 {
     m_proxy.setFilterKeyColumn(-1);  // any column
     m_proxy.setFilterCaseSensitivity(Qt::CaseInsensitive);
