@@ -1501,6 +1501,36 @@ private slots:
         QVERIFY2(problems.isEmpty(), qPrintable(QStringLiteral("%1 collisions (listed above)").arg(problems.size())));
     }
 
+    // Opening an incident: the affected regions are picked from the connected clusters; one typed
+    // that is not connected is kept but marked.
+    void newIncidentRegionsArePickedFromTheClusters()
+    {
+        IncidentDialog dialog(lv::incidents::Incident{}, {QStringLiteral("live/eu-west"), QStringLiteral("live/us-east"), QStringLiteral("sandbox/ap-south")});
+        QPushButton* pick = nullptr;
+        for (auto* b : dialog.findChildren<QPushButton*>())
+            if (b->accessibleName() == QStringLiteral("Pick affected regions from the connected clusters"))
+                pick = b;
+        QVERIFY(pick && pick->isEnabled() && pick->menu());
+        QCOMPARE(pick->menu()->actions().size(), 3);
+        pick->menu()->actions().at(1)->setChecked(true);
+        pick->menu()->actions().at(2)->setChecked(true);
+        auto regions = dialog.incident().regions;
+        QCOMPARE(regions.size(), std::size_t(2));
+        QCOMPARE(regions[0].cluster + QLatin1Char('/') + regions[0].region, QStringLiteral("live/us-east"));
+        QCOMPARE(regions[1].cluster + QLatin1Char('/') + regions[1].region, QStringLiteral("sandbox/ap-south"));
+        QVERIFY(dialog.regionsNote()->text().isEmpty());
+        pick->menu()->actions().at(1)->setChecked(false);
+        QCOMPARE(dialog.incident().regions.size(), std::size_t(1));
+        QLineEdit* typed = nullptr;
+        for (auto* e : dialog.findChildren<QLineEdit*>())
+            if (e->accessibleName() == QStringLiteral("Affected regions"))
+                typed = e;
+        QVERIFY(typed);
+        typed->setText(typed->text() + QStringLiteral(", prod/eu-central"));
+        QVERIFY(dialog.regionsNote()->text().contains(QStringLiteral("prod/eu-central")));
+        QCOMPARE(dialog.incident().regions.size(), std::size_t(2));  // kept as typed
+    }
+
     void viewerSeesAReadOnlyBoard()
     {
         ApiFixture api;

@@ -47,9 +47,10 @@ QString regionsText(const std::vector<RegionRef>& regions)
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
-IncidentDialog::IncidentDialog(const Incident& suggestion, QWidget* parent)
+IncidentDialog::IncidentDialog(const Incident& suggestion, const QStringList& known, QWidget* parent)
     : QDialog(parent), m_base(suggestion), m_title(new QLineEdit(suggestion.title)), m_severity(new QComboBox),
-      m_regions(new QLineEdit(regionsText(suggestion.regions))), m_started(new QDateTimeEdit), m_commander(new QLineEdit(suggestion.commander))
+      m_regions(new QLineEdit(regionsText(suggestion.regions))), m_started(new QDateTimeEdit), m_commander(new QLineEdit(suggestion.commander)),
+      m_known(known), m_regionsNote(new QLabel)
 {
     setWindowTitle(tr("Open incident"));
     for (int s = 1; s <= 4; ++s)
@@ -67,7 +68,53 @@ IncidentDialog::IncidentDialog(const Incident& suggestion, QWidget* parent)
     auto* form = new QFormLayout;
     form->addRow(tr("&Title"), m_title);
     form->addRow(tr("&Severity"), m_severity);
-    form->addRow(tr("&Regions"), m_regions);
+    // Regions are picked from the connected clusters (typing still works, for one not connected).
+    auto* pick = new QPushButton(tr("&Pick…"));
+    pick->setAccessibleName(tr("Pick affected regions from the connected clusters"));
+    pick->setEnabled(!m_known.isEmpty());
+    auto* picker = new QMenu(pick);
+    for (const QString& region : m_known) {
+        QAction* a = picker->addAction(region);
+        a->setCheckable(true);
+        connect(a, &QAction::toggled, this, [this, region](bool on) {
+            auto regions = parseRegions(m_regions->text());
+            const RegionRef ref{region.section(QLatin1Char('/'), 0, 0), region.section(QLatin1Char('/'), 1)};
+            std::erase(regions, ref);
+            if (on)
+                regions.push_back(ref);
+            m_regions->setText(regionsText(regions));
+        });
+    }
+    connect(picker, &QMenu::aboutToShow, this, [this, picker] {
+        const auto chosen = parseRegions(m_regions->text());
+        for (QAction* a : picker->actions()) {
+            const QSignalBlocker quiet(a);
+            a->setChecked(std::find(chosen.begin(), chosen.end(),
+                                    RegionRef{a->text().section(QLatin1Char('/'), 0, 0), a->text().section(QLatin1Char('/'), 1)})
+                          != chosen.end());
+        }
+    });
+    pick->setMenu(picker);
+    m_regionsNote->setWordWrap(true);
+    m_regionsNote->setStyleSheet(widgets::toneStyle(widgets::Tone::Warning));
+    m_regionsNote->setAccessibleName(tr("Regions note"));
+    auto checkRegions = [this] {
+        QStringList unknown;
+        for (const RegionRef& r : parseRegions(m_regions->text()))
+            if (r.region != QLatin1String("*") && !m_known.contains(r.cluster + QLatin1Char('/') + r.region))
+                unknown << r.cluster + QLatin1Char('/') + r.region;
+        m_regionsNote->setText(unknown.isEmpty() || m_known.isEmpty()
+                                   ? QString()
+                                   : tr("Not a connected region: %1 (kept as typed)").arg(unknown.join(QStringLiteral(", "))));
+        m_regionsNote->setVisible(!m_regionsNote->text().isEmpty());
+    };
+    connect(m_regions, &QLineEdit::textChanged, this, checkRegions);
+    checkRegions();
+    auto* regionsRow = new QHBoxLayout;
+    regionsRow->addWidget(m_regions, 1);
+    regionsRow->addWidget(pick);
+    form->addRow(tr("&Regions"), regionsRow);
+    form->addRow(QString(), m_regionsNote);
     form->addRow(tr("Started (&UTC)"), m_started);
     form->addRow(tr("&Commander"), m_commander);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
@@ -706,7 +753,7 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
 
 void IncidentsPage::openIncident(const Incident& suggestion)
 {
-    IncidentDialog dialog(suggestion, this);
+    IncidentDialog dialog(suggestion, m_knownRegions ? m_knownRegions() : QStringList{}, this);
     if (dialog.exec() == QDialog::Accepted)
         create(dialog.incident());
 }

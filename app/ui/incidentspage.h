@@ -6,6 +6,7 @@
 #include <QDialog>
 #include <QWidget>
 
+#include <functional>
 #include <map>
 
 class QCheckBox;
@@ -25,7 +26,10 @@ namespace lv::console {
 class IncidentDialog : public QDialog {
     Q_OBJECT
 public:
-    explicit IncidentDialog(const incidents::Incident& suggestion, QWidget* parent = nullptr);
+    /// `known`: the regions of the connected clusters ("cluster/region"), offered by a picker and
+    /// completion; one typed that is not among them is allowed but marked.
+    explicit IncidentDialog(const incidents::Incident& suggestion, const QStringList& known = {}, QWidget* parent = nullptr);
+    QLabel* regionsNote() const { return m_regionsNote; }
     incidents::Incident incident() const;
     /// "live/eu-west, sandbox/*" -> regions; empty entries skipped, a bare name means cluster "*".
     static std::vector<incidents::RegionRef> parseRegions(const QString& text);
@@ -37,6 +41,8 @@ private:
     QLineEdit* m_regions;
     QDateTimeEdit* m_started;
     QLineEdit* m_commander;
+    QStringList m_known;
+    QLabel* m_regionsNote;
 };
 
 /// One incident: status and severity controls, the merged timeline (newest or oldest first),
@@ -133,6 +139,8 @@ public:
     /// Opens without asking (what the dialog's OK does).
     void create(const incidents::Incident& incident);
     void select(std::int64_t id);
+    /// Where the new-incident dialog gets the connected clusters' regions from.
+    void setKnownRegions(std::function<QStringList()> known) { m_knownRegions = std::move(known); }
     IncidentListModel& list() { return m_list; }
     IncidentFilter& filter() { return m_filter; }
     IncidentView* view() const { return m_view; }
@@ -150,6 +158,7 @@ private:
     IncidentView* m_view;
     QLabel* m_problem;
     std::int64_t m_selectAfterCreate = -1;
+    std::function<QStringList()> m_knownRegions;
 };
 
 } // namespace lv::console

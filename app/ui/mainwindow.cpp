@@ -68,6 +68,13 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     connect(m_sandbox, &SandboxPanel::message, this, show);
     connect(m_clusters, &ClustersPage::message, this, show);
     connect(m_incidents, &IncidentsPage::message, this, show);
+    m_incidents->setKnownRegions([this] {
+        QStringList regions;
+        for (int r = 0; r < m_session.regions().rowCount(); ++r)
+            regions << m_session.regions().clusterAt(r) + QLatin1Char('/') + m_session.regions().regionAt(r);
+        regions.sort();
+        return regions;
+    });
     connect(m_alert, &widgets::AlertBanner::incidentRequested, this, [this] {
         m_tabs->setCurrentWidget(m_incidents);
         m_incidents->openIncident(incidentFromAlert());
