@@ -145,6 +145,21 @@ ToggleValue Cluster::effectiveValue(const ToggleDefinition& definition, const st
     return definition.defaultValue;
 }
 
+std::string Cluster::inconsistencyIn(const std::string& scope) const
+{
+    for (const Region& r : m_regions)
+        if (scope == "*" || scope == r.config.name) {
+            RuntimeKnobs knobs;
+            for (const ToggleDefinition& each : engineToggles()) {
+                auto applied = applyToggle(knobs, each.key, effectiveValue(each, r.config.name), {});
+                if (!applied.error.empty())
+                    return applied.error + " (in " + r.config.name + ")";
+                knobs = applied.knobs;
+            }
+        }
+    return {};
+}
+
 RuntimeKnobs Cluster::knobsFor(const Region& region) const
 {
     RuntimeKnobs knobs;
@@ -298,17 +313,7 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
         std::lock_guard lock(m_mutex);
         const auto saved = m_toggles;
         m_toggles[{key, scope}] = StoredToggle{key, scope, value, 0, 0};
-        std::string problem;
-        for (const Region& r : m_regions)
-            if (scope == "*" || scope == r.config.name) {
-                RuntimeKnobs knobs;
-                for (const ToggleDefinition& each : engineToggles()) {
-                    auto applied = applyToggle(knobs, each.key, effectiveValue(each, r.config.name), {});
-                    if (!applied.error.empty() && problem.empty())
-                        problem = applied.error + " (in " + r.config.name + ")";
-                    knobs = applied.knobs;
-                }
-            }
+        const std::string problem = inconsistencyIn(scope);
         m_toggles = saved;
         if (!problem.empty())
             return {Outcome::InvalidArgument, problem, {}, {}};
@@ -352,17 +357,7 @@ OperationResult Cluster::clearToggle(const Identity& who, const std::string& key
             return {Outcome::FailedPrecondition, key + "@" + scope + " has no value of its own to clear", {}, stateOf(*d, scope)};
         const auto saved = m_toggles;
         m_toggles[{key, scope}].cleared = true;
-        std::string problem;
-        for (const Region& r : m_regions)
-            if (scope == "*" || scope == r.config.name) {
-                RuntimeKnobs knobs;
-                for (const ToggleDefinition& each : engineToggles()) {
-                    auto applied = applyToggle(knobs, each.key, effectiveValue(each, r.config.name), {});
-                    if (!applied.error.empty() && problem.empty())
-                        problem = applied.error + " (in " + r.config.name + ")";
-                    knobs = applied.knobs;
-                }
-            }
+        const std::string problem = inconsistencyIn(scope);
         const ToggleState after = stateOf(*d, scope);
         m_toggles = saved;
         if (!problem.empty())

@@ -160,6 +160,9 @@ private:
     ToggleValue effectiveValue(const ToggleDefinition& definition, const std::string& region) const;
     /// The value set at exactly this scope, or null (never set, or cleared). m_mutex held.
     const StoredToggle* setAt(const std::string& key, const std::string& scope) const;
+    /// Why the toggles as they stand would not make sense together (e.g. snapshot_hz above
+    /// tick_hz) in a region `scope` reaches ("*": every region), or "". m_mutex held.
+    std::string inconsistencyIn(const std::string& scope) const;
     RuntimeKnobs knobsFor(const Region& region) const;
     RegionState stateOf(const Region& region) const;
     void applyKnobs();
