@@ -45,6 +45,8 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QLabel>
+#include <QBarCategoryAxis>
+#include <QChartView>
 #include <QAbstractButton>
 #include <QMenuBar>
 #include <QAction>
@@ -1529,6 +1531,34 @@ private slots:
         typed->setText(typed->text() + QStringLiteral(", prod/eu-central"));
         QVERIFY(dialog.regionsNote()->text().contains(QStringLiteral("prod/eu-central")));
         QCOMPARE(dialog.incident().regions.size(), std::size_t(2));  // kept as typed
+    }
+
+    // A region whose incident is still open has no MTTR: the chart says so rather than drawing a
+    // zero-minute bar that reads as "restored at once".
+    void missingKpiValuesAreNotDrawnAsZero()
+    {
+        IncidentDesk desk;
+        KpiPanel panel(desk);
+        lv::incidents::KpiReport report;
+        report.fromMs = 0;
+        report.toMs = 3'600'000;
+        report.overall.scope = QStringLiteral("all regions");
+        report.overall.incidents = 2;
+        report.overall.mttaMinutes = 3.0;
+        report.overall.mttrMinutes = 40.0;
+        lv::incidents::KpiFigures open;
+        open.scope = QStringLiteral("live/eu-west");
+        open.incidents = 1;
+        open.mttaMinutes = 4.0;  // acknowledged, not resolved
+        report.regions.push_back(open);
+        emit desk.kpisReady(report);  // what the desk sends when the figures are computed
+        auto* view = panel.findChild<QChartView*>();
+        QVERIFY(view && view->chart());
+        QStringList categories;
+        for (QAbstractAxis* axis : view->chart()->axes(Qt::Horizontal))
+            if (auto* c = qobject_cast<QBarCategoryAxis*>(axis))
+                categories = c->categories();
+        QCOMPARE(categories, (QStringList{QStringLiteral("all regions"), QStringLiteral("live/eu-west (no MTTR)")}));
     }
 
     void viewerSeesAReadOnlyBoard()

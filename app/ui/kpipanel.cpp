@@ -151,7 +151,14 @@ void KpiPanel::show(const KpiReport& report)
     QStringList scopes;
     double top = 0.0;
     for (const KpiFigures* f : rows) {
-        scopes << f->scope;
+        // A figure with nothing to measure (no incident acknowledged, none resolved) is not a
+        // zero: its bar is left out (height 0) and the category says so.
+        QStringList missing;
+        if (!f->mttaMinutes)
+            missing << tr("no MTTA");
+        if (!f->mttrMinutes)
+            missing << tr("no MTTR");
+        scopes << (missing.isEmpty() ? f->scope : tr("%1 (%2)").arg(f->scope, missing.join(QStringLiteral(", "))));
         *ack << f->mttaMinutes.value_or(0.0);
         *restore << f->mttrMinutes.value_or(0.0);
         top = std::max({top, f->mttaMinutes.value_or(0.0), f->mttrMinutes.value_or(0.0)});
