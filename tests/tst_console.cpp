@@ -38,6 +38,7 @@
 #include <QInputDialog>
 #include <QStatusBar>
 #include <QStyle>
+#include <QScrollBar>
 #include <QTimer>
 #include <QWheelEvent>
 #include <QProcess>
@@ -905,6 +906,19 @@ private slots:
         QCOMPARE(severity->currentText(), QStringLiteral("SEV3"));
         QCOMPARE(view->incident().severity, 3);
         QCOMPARE(view->incident().status, lv::incidents::Status::Investigating);
+        // The timeline keeps its scroll position when events reload it.
+        for (int n = 0; n < 120; ++n)
+            session.incidents().addNote(view->incidentId(), QStringLiteral("line %1 of a long night").arg(n));
+        QVERIFY(waitFor([&] { return view->timelineText().contains(QStringLiteral("line 119 of a long night")); }));
+        auto* timeline = view->findChild<QTextBrowser*>();
+        QVERIFY(timeline && timeline->verticalScrollBar()->maximum() > 200);
+        timeline->verticalScrollBar()->setValue(timeline->verticalScrollBar()->maximum() / 2);
+        const int reading = timeline->verticalScrollBar()->value();
+        QSignalSpy reloaded(&session.incidents(), &IncidentDesk::incidentLoaded);
+        session.incidents().load(view->incidentId());
+        QVERIFY(reloaded.wait(5000));
+        QTest::qWait(50);
+        QCOMPARE(timeline->verticalScrollBar()->value(), reading);
         // Acknowledge.
         QVERIFY(acknowledge->isEnabled());
         acknowledge->click();

@@ -19,6 +19,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QKeyEvent>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTableView>
 #include <QTabWidget>
@@ -574,7 +575,11 @@ void IncidentView::render()
     }
     if (items.empty())
         html = tr("<p><i>Nothing yet: notes, status changes and what happens in the incident's regions appear here.</i></p>");
+    // Every event reloads the timeline: where the reader was stays where it was.
+    QScrollBar* bar = m_view->verticalScrollBar();
+    const int position = bar->value();
     m_view->setHtml(html);
+    bar->setValue(position);
 }
 
 bool IncidentView::eventFilter(QObject* watched, QEvent* event)
