@@ -56,6 +56,20 @@ widgets::ChangeTarget targetOf(const ConsoleSession& session, const QString& clu
 /// The toggles syncd reserves for operators (or admins) are the engine-critical ones
 /// (liveops.proto: "engine-critical toggles need operator or admin"); producers' are product
 /// switches.
+/// With a confirm word (an engine-critical toggle on production), asks for it to be typed.
+bool confirmedByTyping(QWidget* parent, const widgets::ChangeTarget& target, const QString& key)
+{
+    if (target.confirmWord.isEmpty())
+        return true;
+    bool ok = false;
+    const QString typed = QInputDialog::getText(parent, ToggleController::tr("Confirm on %1").arg(target.where()),
+                                                ToggleController::tr("%1 is engine-critical and this is production. Type %2 to confirm:")
+                                                    .arg(key, target.confirmWord),
+                                                QLineEdit::Normal, QString(), &ok)
+                              .trimmed();
+    return ok && typed == target.confirmWord;
+}
+
 bool critical(const lc::Toggle& t) { return t.requiredRole == liveops::Role::Operator || t.requiredRole == liveops::Role::Admin; }
 
 } // namespace
@@ -93,16 +107,9 @@ void ToggleController::rollback(int row, const QString& givenReason)
                      .trimmed();
         if (!ok || reason.isEmpty())
             return;
-        if (!target.confirmWord.isEmpty()) {
-            const QString typed = QInputDialog::getText(m_parent, tr("Confirm the rollback on %1").arg(target.where()),
-                                                        tr("%1 is engine-critical and this is production. Type %2 to confirm:")
-                                                            .arg(key, target.confirmWord),
-                                                        QLineEdit::Normal, QString(), &ok)
-                                      .trimmed();
-            if (!ok || typed != target.confirmWord) {
-                emit message(tr("Not rolled back: the confirmation was not typed."));
-                return;
-            }
+        if (!confirmedByTyping(m_parent, target, key)) {
+            emit message(tr("Not rolled back: the confirmation was not typed."));
+            return;
         }
     }
     // The audit log holds values as text; read the old one back in the toggle's type.
@@ -150,15 +157,9 @@ void ToggleController::clearOverride(int row, const QString& givenReason)
                      .trimmed();
         if (!ok || reason.isEmpty())
             return;
-        if (!target.confirmWord.isEmpty()) {
-            const QString typed = QInputDialog::getText(m_parent, tr("Confirm on %1").arg(target.where()),
-                                                        tr("%1 is engine-critical and this is production. Type %2 to confirm:").arg(key, target.confirmWord),
-                                                        QLineEdit::Normal, QString(), &ok)
-                                      .trimmed();
-            if (!ok || typed != target.confirmWord) {
-                emit message(tr("Not cleared: the confirmation was not typed."));
-                return;
-            }
+        if (!confirmedByTyping(m_parent, target, key)) {
+            emit message(tr("Not cleared: the confirmation was not typed."));
+            return;
         }
     }
     ClusterConnection* c = m_session.cluster(cluster);

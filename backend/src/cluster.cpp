@@ -145,6 +145,24 @@ ToggleValue Cluster::effectiveValue(const ToggleDefinition& definition, const st
     return definition.defaultValue;
 }
 
+std::optional<OperationResult> Cluster::refuseToggleChange(const Identity& who, const std::string& key, const std::string& scope,
+                                                           const std::string& reason, const ToggleDefinition*& definition) const
+{
+    definition = findToggle(key);
+    if (!definition)
+        return OperationResult{Outcome::NotFound, "no toggle named '" + key + "'", {}, {}};
+    if (scope != "*" && !findRegion(scope))
+        return OperationResult{Outcome::NotFound, "no region named '" + scope + "' (use '*' for cluster-wide)", {}, {}};
+    if (who.role < definition->requiredRole)
+        return OperationResult{Outcome::PermissionDenied,
+                               key + " needs the " + std::string(roleName(definition->requiredRole)) + " role; " + who.name + " is "
+                                   + std::string(roleName(who.role)),
+                               {}, {}};
+    if (reason.empty())
+        return OperationResult{Outcome::InvalidArgument, "a reason is required", {}, {}};
+    return std::nullopt;
+}
+
 std::string Cluster::inconsistencyIn(const std::string& scope) const
 {
     for (const Region& r : m_regions)
@@ -288,17 +306,9 @@ void Cluster::publishToggles(const std::vector<StoredToggle>& written)
 OperationResult Cluster::setToggle(const Identity& who, const std::string& key, const std::string& scope, const ToggleValue& value,
                                    std::uint64_t expectedVersion, const std::string& reason)
 {
-    const ToggleDefinition* d = findToggle(key);
-    if (!d)
-        return {Outcome::NotFound, "no toggle named '" + key + "'", {}, {}};
-    if (scope != "*" && !findRegion(scope))
-        return {Outcome::NotFound, "no region named '" + scope + "' (use '*' for cluster-wide)", {}, {}};
-    if (who.role < d->requiredRole)
-        return {Outcome::PermissionDenied,
-                key + " needs the " + std::string(roleName(d->requiredRole)) + " role; " + who.name + " is " + std::string(roleName(who.role)),
-                {}, {}};
-    if (reason.empty())
-        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    const ToggleDefinition* d = nullptr;
+    if (auto refused = refuseToggleChange(who, key, scope, reason, d))
+        return *refused;
     if (std::string problem = validateValue(*d, value, regionNames()); !problem.empty())
         return {Outcome::InvalidArgument, problem, {}, {}};
     if (d->type == ToggleType::Region && failsOverToItself(scope, std::get<std::string>(value)))
@@ -337,17 +347,9 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
 OperationResult Cluster::clearToggle(const Identity& who, const std::string& key, const std::string& scope, std::uint64_t expectedVersion,
                                      const std::string& reason)
 {
-    const ToggleDefinition* d = findToggle(key);
-    if (!d)
-        return {Outcome::NotFound, "no toggle named '" + key + "'", {}, {}};
-    if (scope != "*" && !findRegion(scope))
-        return {Outcome::NotFound, "no region named '" + scope + "' (use '*' for cluster-wide)", {}, {}};
-    if (who.role < d->requiredRole)
-        return {Outcome::PermissionDenied,
-                key + " needs the " + std::string(roleName(d->requiredRole)) + " role; " + who.name + " is " + std::string(roleName(who.role)),
-                {}, {}};
-    if (reason.empty())
-        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    const ToggleDefinition* d = nullptr;
+    if (auto refused = refuseToggleChange(who, key, scope, reason, d))
+        return *refused;
     std::lock_guard write(m_writeMutex);
     AuditEntry entry = stamp(who, reason);
     {

@@ -163,6 +163,10 @@ private:
     /// Why the toggles as they stand would not make sense together (e.g. snapshot_hz above
     /// tick_hz) in a region `scope` reaches ("*": every region), or "". m_mutex held.
     std::string inconsistencyIn(const std::string& scope) const;
+    /// Why `who` may not change `key` at `scope` with `reason` (unknown toggle or scope, role,
+    /// no reason), or nullopt with `definition` set.
+    std::optional<OperationResult> refuseToggleChange(const Identity& who, const std::string& key, const std::string& scope,
+                                                      const std::string& reason, const ToggleDefinition*& definition) const;
     RuntimeKnobs knobsFor(const Region& region) const;
     RegionState stateOf(const Region& region) const;
     void applyKnobs();
