@@ -170,7 +170,7 @@ int main(int argc, char** argv)
         out << QCoreApplication::translate("main", "liveops-console (headless): region figures every %1 s; Ctrl-C to stop")
                    .arg(parser.value(QStringLiteral("every")))
             << Qt::endl;
-        HeadlessReport report(session.regions(), std::chrono::seconds(std::max(1, parser.value(QStringLiteral("every")).toInt())), out);
+        HeadlessReport report(session.regions(), session.alerts(), std::chrono::seconds(std::max(1, parser.value(QStringLiteral("every")).toInt())), out);
         if (const int seconds = parser.value(QStringLiteral("seconds")).toInt(); seconds > 0)
             QTimer::singleShot(seconds * 1000, app.get(), [&] {
                 report.printNow();

@@ -10,7 +10,7 @@
 #include "mainwindow.h"
 #include "regionspage.h"
 #include "sandboxpanel.h"
-#include "widgets/alertbanner.h"
+#include "widgets/alertlist.h"
 #include "widgets/latencychart.h"
 #include "widgets/operationdialogs.h"
 #include "widgets/syncview.h"
@@ -239,10 +239,10 @@ private slots:
         QVERIFY(waitFor([&] { return window.connectionText().contains(QStringLiteral("sandbox: connected")); }));
         // ap-south sits past the 150 ms p99 threshold on purpose: the SLO alert is raised, with its
         // runbook, once the page's 1 h window is covered (here by an hour of history).
-        QVERIFY(!window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")));  // minutes of data page no one
+        QVERIFY(!window.alertList()->text().contains(QStringLiteral("sandbox/ap-south")));  // minutes of data page no one
         giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
-        QVERIFY(waitFor([&] { return window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")); }));
-        QVERIFY(window.alertBanner()->runbook().toString().endsWith(QStringLiteral("runbooks.md#latency-slo-burning")));
+        QVERIFY(waitFor([&] { return window.alertList()->text().contains(QStringLiteral("sandbox/ap-south")); }));
+        QVERIFY(window.alertList()->bar(0)->runbook().toString().endsWith(QStringLiteral("runbooks.md#latency-slo-burning")));
         QTest::qWait(5000);  // a few 1-second buckets on the chart
         screenshot(&window, QStringLiteral("regions"));
 
@@ -566,13 +566,29 @@ private slots:
         // ap-south's bots sit 75 ms away with jitter and loss: its p99 burns the SLO (over the
         // hour the console was given), the bar says so.
         giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
-        QVERIFY(waitFor([&] { return window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")); }));
-        const lv::incidents::Incident suggestion = window.incidentFromAlert();
+        QVERIFY(waitFor([&] { return window.alertList()->text().contains(QStringLiteral("sandbox/ap-south")); }));
+        const int alertRow = session.alerts().rowOf(QStringLiteral("sandbox"), QStringLiteral("ap-south"));
+        QVERIFY(alertRow >= 0);
+        const lv::incidents::Incident suggestion = session.alerts().incidentFor(alertRow);
         QCOMPARE(suggestion.regions.size(), std::size_t(1));
         QCOMPARE(suggestion.regions[0].region, QStringLiteral("ap-south"));
         QVERIFY(suggestion.severity == 2 || suggestion.severity == 3);
-        QVERIFY(std::abs(suggestion.startedMs - QDateTime::currentMSecsSinceEpoch()) < 60'000);
+        // It started with the first bad window of the hour that paged, not when the console noticed.
+        const std::int64_t hourAgo = QDateTime::currentMSecsSinceEpoch() - 3'600'000;
+        QVERIFY2(std::abs(suggestion.startedMs - hourAgo) < 120'000, qPrintable(QString::number(suggestion.startedMs - hourAgo)));
+        QVERIFY(std::abs(suggestion.detectedMs - QDateTime::currentMSecsSinceEpoch()) < 60'000);
 
+        // A second region burning is a second bar, acknowledged on its own.
+        giveAnHourOfHistory(session, QStringLiteral("sandbox"), "eu-west", 190);
+        QVERIFY(waitFor([&] { return window.alertList()->barCount() == 2; }));
+        const int euBar = session.alerts().rowOf(QStringLiteral("sandbox"), QStringLiteral("eu-west"));
+        QVERIFY(window.alertList()->bar(euBar)->acknowledgeButton()->isEnabled());
+        window.alertList()->bar(euBar)->acknowledgeButton()->click();
+        QVERIFY(window.alertList()->bar(euBar)->text().contains(QStringLiteral("Acknowledged by ines")));
+        QVERIFY(!window.alertList()->bar(euBar)->acknowledgeButton()->isEnabled());
+        QVERIFY(window.alertList()->bar(1 - euBar)->acknowledgeButton()->isEnabled());
+        QTest::qWait(3000);  // a few 1-second buckets on the chart
+        screenshot(&window, QStringLiteral("alerts"));
         // "Open incident…" on the alert bar: the dialog comes up filled in; OK opens it.
         QString dialogTitle;
         QTimer::singleShot(300, [&] {
@@ -583,9 +599,9 @@ private slots:
             dialog->accept();
         });
         QPushButton* openIncident = nullptr;
-        for (auto* b : window.alertBanner()->findChildren<QPushButton*>())
-            if (b->accessibleName() == QStringLiteral("Open an incident for this alert"))
-                openIncident = b;
+        for (int b = 0; b < window.alertList()->barCount(); ++b)
+            if (window.alertList()->bar(b)->text().contains(QStringLiteral("sandbox/ap-south")))
+                openIncident = window.alertList()->bar(b)->incidentButton();
         QVERIFY(openIncident);
         openIncident->click();
         QCOMPARE(dialogTitle, QStringLiteral("Latency SLO burning in sandbox/ap-south"));
@@ -1414,7 +1430,7 @@ private slots:
             window.show();
             QVERIFY(waitFor([&] { return session.regions().rowCount() == 3; }));
             giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
-            QVERIFY(waitFor([&] { return window.alertBanner()->text().contains(QStringLiteral("sandbox/ap-south")); }));
+            QVERIFY(waitFor([&] { return window.alertList()->text().contains(QStringLiteral("sandbox/ap-south")); }));
             // The table's warning colour for ap-south's p99, on the dark base.
             QTableView* table = window.regionsPage()->table();
             QModelIndex p99;
@@ -1469,7 +1485,8 @@ private slots:
         window.show();
         QVERIFY(waitFor([&] { return session.regions().rowCount() == 3; }));
         giveAnHourOfHistory(session, QStringLiteral("sandbox"), "ap-south", 190);
-        QVERIFY(waitFor([&] { return !window.alertBanner()->text().isEmpty(); }));
+        giveAnHourOfHistory(session, QStringLiteral("sandbox"), "eu-west", 190);  // two bars: one mnemonic between them
+        QVERIFY(waitFor([&] { return window.alertList()->barCount() == 2; }));
         lv::incidents::Incident incident;
         incident.title = QStringLiteral("mnemonic walk");
         incident.severity = 3;

@@ -1,5 +1,6 @@
 // The console's models without a server: SLO burn rates, bounded latency history, the region and
 // toggle tables (checked by QAbstractItemModelTester), the headless report, recording files.
+#include "console/alertmodel.h"
 #include "console/headless.h"
 #include "console/latencyhistory.h"
 #include "console/recordingfile.h"
@@ -157,6 +158,62 @@ private slots:
                  qPrintable(text));
         regions.removeCluster(QStringLiteral("live"));
         QCOMPARE(regions.rowCount(), 0);
+    }
+
+    // Several regions can burn at once: each is its own alert, with its own runbook, its own
+    // acknowledgement and its own incident, whose start is the first bad window (MTTD is real).
+    void alertsAreAListEachWithItsOwnStart()
+    {
+        RegionModel regions;
+        AlertModel alerts(regions);
+        alerts.setRunbookBase(QStringLiteral("https://wiki.example/docs"));
+        QAbstractItemModelTester tester(&alerts, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy raised(&alerts, &AlertModel::alertRaised);
+        // eu goes bad at t = 600 s, us at t = 1800 s; both stay bad; asia stays good.
+        const std::int64_t t0 = 1'000'000'000;
+        for (int i = 0; i < 3 * 3600; ++i) {
+            const std::int64_t t = t0 + i * 1000;
+            regions.applyTelemetry(QStringLiteral("live"), {sample("eu", t, i >= 600 ? 300 : 40), sample("us", t, i >= 1800 ? 300 : 40),
+                                                            sample("asia", t, 40)});
+        }
+        QCOMPARE(alerts.rowCount(), 2);
+        QCOMPARE(raised.count(), 2);
+        const int eu = alerts.rowOf(QStringLiteral("live"), QStringLiteral("eu"));
+        const int us = alerts.rowOf(QStringLiteral("live"), QStringLiteral("us"));
+        QVERIFY(eu >= 0 && us >= 0 && eu != us);
+        QCOMPARE(alerts.rowOf(QStringLiteral("live"), QStringLiteral("asia")), -1);
+        QCOMPARE(alerts.index(eu).data(AlertModel::SevereRole).toBool(), true);
+        QCOMPARE(alerts.index(eu).data(AlertModel::RunbookRole).toUrl(), QUrl(QStringLiteral("https://wiki.example/docs/runbooks.md#latency-slo-burning")));
+        QVERIFY(alerts.index(us).data().toString().contains(QStringLiteral("live/us")));
+        // The incident starts where players began to suffer, not when the console noticed.
+        const incidents::Incident euIncident = alerts.incidentFor(eu);
+        QCOMPARE(euIncident.startedMs, t0 + 600 * 1000);
+        QVERIFY(euIncident.detectedMs > euIncident.startedMs);
+        QCOMPARE(euIncident.regions.size(), std::size_t(1));
+        QCOMPARE(euIncident.regions[0].region, QStringLiteral("eu"));
+        QCOMPARE(euIncident.severity, 2);
+        QCOMPARE(alerts.incidentFor(us).startedMs, t0 + 1800 * 1000);
+        // Acknowledging one leaves the other asking.
+        alerts.acknowledge(us, QStringLiteral("ines"), t0 + 4 * 3600 * 1000);
+        QVERIFY(alerts.index(us).data(AlertModel::AcknowledgedRole).toBool());
+        QVERIFY(alerts.index(us).data().toString().contains(QStringLiteral("Acknowledged by ines")));
+        QVERIFY(!alerts.index(eu).data(AlertModel::AcknowledgedRole).toBool());
+        QCOMPARE(alerts.incidentFor(us).acknowledgedMs, t0 + 4 * 3600 * 1000);
+        // Headless prints every alert that is up.
+        const QString text = HeadlessReport::render(regions, &alerts);
+        QVERIFY2(text.contains(QStringLiteral("PAGE")) && text.contains(QStringLiteral("live/eu")) && text.contains(QStringLiteral("live/us")),
+                 qPrintable(text));
+        // eu recovers: its alert goes (once the short window is good), us stays.
+        for (int i = 0; i < 600; ++i) {
+            const std::int64_t t = t0 + (3 * 3600 + i) * 1000;
+            regions.applyTelemetry(QStringLiteral("live"), {sample("eu", t, 40), sample("us", t, 300)});
+        }
+        QCOMPARE(alerts.rowCount(), 1);
+        QCOMPARE(alerts.at(0).region, QStringLiteral("us"));
+        QVERIFY(alerts.index(0).data(AlertModel::AcknowledgedRole).toBool());
+        // A removed cluster takes its alerts along.
+        regions.removeCluster(QStringLiteral("live"));
+        QCOMPARE(alerts.rowCount(), 0);
     }
 
     void toggleRowsAreEditableByRole()

@@ -6,15 +6,16 @@
 
 namespace lv::console {
 
-HeadlessReport::HeadlessReport(const RegionModel& regions, std::chrono::milliseconds every, QTextStream& out, QObject* parent)
-    : QObject(parent), m_regions(regions), m_out(out)
+HeadlessReport::HeadlessReport(const RegionModel& regions, const AlertModel& alerts, std::chrono::milliseconds every, QTextStream& out,
+                               QObject* parent)
+    : QObject(parent), m_regions(regions), m_alerts(alerts), m_out(out)
 {
     m_timer.setInterval(static_cast<int>(every.count()));
     connect(&m_timer, &QTimer::timeout, this, &HeadlessReport::printNow);
     m_timer.start();
 }
 
-QString HeadlessReport::render(const RegionModel& regions)
+QString HeadlessReport::render(const RegionModel& regions, const AlertModel* alerts)
 {
     // Same columns and the same text as the window's table, aligned.
     const int columns = regions.columnCount();
@@ -42,12 +43,20 @@ QString HeadlessReport::render(const RegionModel& regions)
         }
         text = text.trimmed() + QLatin1Char('\n');
     }
+    if (alerts)
+        for (int r = 0; r < alerts->rowCount(); ++r) {
+            const AlertModel::Alert& a = alerts->at(r);
+            text += QStringLiteral("%1 %2 (first bad window %3)\n")
+                        .arg(a.level == SloTracker::Alert::Page ? QStringLiteral("PAGE  ") : QStringLiteral("TICKET"),
+                             alerts->index(r).data().toString(),
+                             QDateTime::fromMSecsSinceEpoch(a.firstBadMs, Qt::UTC).toString(Qt::ISODate));
+        }
     return text;
 }
 
 void HeadlessReport::printNow()
 {
-    m_out << QDateTime::currentDateTime().toString(Qt::ISODate) << '\n' << render(m_regions) << Qt::endl;
+    m_out << QDateTime::currentDateTime().toString(Qt::ISODate) << '\n' << render(m_regions, &m_alerts) << Qt::endl;
 }
 
 } // namespace lv::console

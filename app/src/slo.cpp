@@ -19,6 +19,10 @@ void SloTracker::record(std::int64_t timeMs, double p99Ms)
         it = m_minutes.insert(it, {minute, good, total});
     }
     const bool good = p99Ms <= m_settings.thresholdMs;
+    if (!good && (it->firstBadMs < 0 || timeMs < it->firstBadMs))
+        it->firstBadMs = timeMs;
+    if (!good)
+        it->lastBadMs = std::max(it->lastBadMs, timeMs);
     for (auto later = it; later != m_minutes.end(); ++later) {  // cumulative counts from here on
         ++later->cumTotal;
         if (good)
@@ -58,13 +62,35 @@ double SloTracker::burnRate(std::int64_t spanMs) const
     return (double(total - good) / double(total)) / (1.0 - m_settings.objective);
 }
 
+std::int64_t SloTracker::alertSpanMs(Alert alert)
+{
+    switch (alert) {
+    case Alert::Page: return 60 * 60'000;
+    case Alert::Ticket: return 360 * 60'000;
+    case Alert::None: break;
+    }
+    return 0;
+}
+
+std::int64_t SloTracker::firstBadMs(std::int64_t spanMs) const
+{
+    const std::int64_t from = m_lastMs - spanMs;
+    for (const Minute& m : m_minutes)  // at most 360 buckets, asked once per alert raised
+        if (m.firstBadMs >= from)
+            return m.firstBadMs;
+        else if (m.lastBadMs >= from)
+            return from;  // a minute straddling the span's start: its first bad window inside is within a minute of it
+    return -1;
+}
+
 SloTracker::Alert SloTracker::alert() const
 {
     constexpr std::int64_t minute = 60'000;
     // Each pair fires only once its long window is covered (the short one is, then, too).
-    if (covered(60 * minute) && burnRate(60 * minute) >= 14.4 && burnRate(5 * minute) >= 14.4)
+    const std::int64_t page = alertSpanMs(Alert::Page), ticket = alertSpanMs(Alert::Ticket);
+    if (covered(page) && burnRate(page) >= 14.4 && burnRate(5 * minute) >= 14.4)
         return Alert::Page;
-    if (covered(360 * minute) && burnRate(360 * minute) >= 6.0 && burnRate(30 * minute) >= 6.0)
+    if (covered(ticket) && burnRate(ticket) >= 6.0 && burnRate(30 * minute) >= 6.0)
         return Alert::Ticket;
     return Alert::None;
 }

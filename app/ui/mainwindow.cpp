@@ -6,7 +6,7 @@
 #include "kpipanel.h"
 #include "regionspage.h"
 #include "sandboxpanel.h"
-#include "widgets/alertbanner.h"
+#include "widgets/alertlist.h"
 #include "widgets/changetarget.h"
 #include "widgets/toggleboard.h"
 
@@ -34,7 +34,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     : QMainWindow(parent), m_session(session), m_tabs(new QTabWidget), m_regions(new RegionsPage(session)), m_board(new widgets::ToggleBoard),
       m_sandbox(new SandboxPanel(session)), m_vault(new TokenVault(this)), m_clusters(new ClustersPage(session, *m_vault)),
       m_incidents(new IncidentsPage(session.incidents())), m_kpis(new KpiPanel(session.incidents())),
-      m_connections(new QLabel), m_alert(new widgets::AlertBanner)
+      m_connections(new QLabel), m_alerts(new widgets::AlertList)
 {
     setWindowTitle(tr("LifeVerse live-ops console"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/app.svg")));
@@ -50,7 +50,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     auto* central = new QWidget;
     auto* column = new QVBoxLayout(central);
     column->setContentsMargins(0, 0, 0, 0);
-    column->addWidget(m_alert);
+    column->addWidget(m_alerts);
     column->addWidget(m_tabs, 1);
     setCentralWidget(central);
     m_connections->setAccessibleName(tr("Cluster connections"));
@@ -75,12 +75,23 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
         regions.sort();
         return regions;
     });
-    connect(m_alert, &widgets::AlertBanner::incidentRequested, this, [this] {
+    // The runbook: a base URL from settings (a team's wiki), else the installed docs.
+    session.alerts().setRunbookBase(
+        QSettings().value(QStringLiteral("runbooks/baseUrl"), docsBase(QCoreApplication::applicationDirPath())).toString());
+    m_alerts->setModel(&session.alerts(), {AlertModel::SevereRole, AlertModel::AcknowledgedRole, AlertModel::RunbookRole});
+    connect(m_alerts, &widgets::AlertList::incidentRequested, this, [this](int row) {
         m_tabs->setCurrentWidget(m_incidents);
-        m_incidents->openIncident(incidentFromAlert());
+        m_incidents->openIncident(m_session.alerts().incidentFor(row));
+    });
+    connect(m_alerts, &widgets::AlertList::acknowledgeRequested, this, [this](int row) {
+        m_session.alerts().acknowledge(row, m_session.incidents().author(), QDateTime::currentMSecsSinceEpoch());
     });
     connect(&session, &ConsoleSession::clustersChanged, this, &MainWindow::updateConnections);
-    connect(&session.regions(), &RegionModel::sloAlertChanged, this, &MainWindow::onSloAlert);
+    connect(&session.alerts(), &AlertModel::alertRaised, this, &MainWindow::onAlertRaised);
+    connect(&session.regions(), &RegionModel::sloAlertChanged, this, [this](const QString& cluster, const QString& region, SloTracker::Alert alert) {
+        if (alert == SloTracker::Alert::None)
+            statusBar()->showMessage(tr("%1/%2: latency SLO alert cleared").arg(cluster, region), 10'000);
+    });
     updateConnections();
     createActions();
 
@@ -193,38 +204,13 @@ void MainWindow::updateConnections()
     setWindowTitle(titled.isEmpty() ? tr("LifeVerse live-ops console") : tr("%1 — LifeVerse live-ops console").arg(titled.join(QStringLiteral(", "))));
 }
 
-incidents::Incident MainWindow::incidentFromAlert() const
+void MainWindow::onAlertRaised(int row)
 {
-    incidents::Incident i;
-    if (m_lastAlert.region.isEmpty())
-        return i;
-    const bool page = m_lastAlert.level == SloTracker::Alert::Page;
-    i.title = tr("Latency SLO burning in %1/%2").arg(m_lastAlert.cluster, m_lastAlert.region);
-    i.severity = page ? 2 : 3;  // a page is urgent; SEV1 is for the commander to call
-    i.regions = {{m_lastAlert.cluster, m_lastAlert.region}};
-    i.startedMs = m_lastAlert.raisedMs;
-    i.detectedMs = m_lastAlert.raisedMs;
-    return i;
-}
-
-void MainWindow::onSloAlert(const QString& cluster, const QString& region, SloTracker::Alert alert)
-{
-    if (alert == SloTracker::Alert::None) {
-        statusBar()->showMessage(tr("%1/%2: latency SLO alert cleared").arg(cluster, region), 10'000);
-        if (m_alert->text().contains(QStringLiteral("%1/%2 ").arg(cluster, region)))
-            m_alert->clear();
-        return;
-    }
-    const QString text = alert == SloTracker::Alert::Page ? tr("%1/%2 is burning its latency SLO budget fast (page)").arg(cluster, region)
-                                                          : tr("%1/%2 is burning its latency SLO budget (ticket)").arg(cluster, region);
-    statusBar()->showMessage(text);
-    m_lastAlert = {cluster, region, alert, QDateTime::currentMSecsSinceEpoch()};
-    // The runbook: a base URL from settings (a team's wiki), else the docs next to the sources.
-    const QString base = QSettings().value(QStringLiteral("runbooks/baseUrl"), docsBase(QCoreApplication::applicationDirPath())).toString();
-    m_alert->raiseAlert(text + tr(" — p99 above %1 ms in too many windows; see the runbook.").arg(m_session.regions().sloThresholdMs()),
-                        QUrl(base + QStringLiteral("/runbooks.md#latency-slo-burning")), alert == SloTracker::Alert::Page);
+    const AlertModel::Alert& alert = m_session.alerts().at(row);
+    const QString text = AlertModel::describe(alert, m_session.regions().sloThresholdMs());
+    statusBar()->showMessage(text, 30'000);
     if (m_tray)
-        m_tray->showMessage(tr("Latency SLO"), text, alert == SloTracker::Alert::Page ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning);
+        m_tray->showMessage(tr("Latency SLO"), text, alert.level == SloTracker::Alert::Page ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -12,7 +12,7 @@ class QSystemTrayIcon;
 class QTabWidget;
 
 namespace lv::widgets {
-class AlertBanner;
+class AlertList;
 class ToggleBoard;
 }
 
@@ -41,12 +41,10 @@ public:
     ClustersPage* clustersPage() const { return m_clusters; }
     IncidentsPage* incidentsPage() const { return m_incidents; }
     KpiPanel* kpiPanel() const { return m_kpis; }
-    /// What "Open incident" on the alert bar fills in (regions, severity suggestion, start time).
-    incidents::Incident incidentFromAlert() const;
     ToggleController* toggleController() const { return m_toggles; }
     OperationsController* operations() const { return m_operations; }
     QTabWidget* tabs() const { return m_tabs; }
-    widgets::AlertBanner* alertBanner() const { return m_alert; }
+    widgets::AlertList* alertList() const { return m_alerts; }
     /// The connection line of the status bar ("sandbox: connected").
     QString connectionText() const;
 
@@ -65,7 +63,7 @@ public:
 private:
     void createActions();
     void updateConnections();
-    void onSloAlert(const QString& cluster, const QString& region, SloTracker::Alert alert);
+    void onAlertRaised(int row);
 
     ConsoleSession& m_session;
     QTabWidget* m_tabs;
@@ -79,14 +77,8 @@ private:
     ToggleController* m_toggles;
     OperationsController* m_operations;
     QLabel* m_connections;
-    widgets::AlertBanner* m_alert;
+    widgets::AlertList* m_alerts;
     QSystemTrayIcon* m_tray = nullptr;
-    struct AlertContext {
-        QString cluster, region;
-        SloTracker::Alert level = SloTracker::Alert::None;
-        std::int64_t raisedMs = 0;
-    };
-    AlertContext m_lastAlert;
 };
 
 } // namespace lv::console

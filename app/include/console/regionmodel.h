@@ -46,6 +46,7 @@ public:
     /// The drill running in the region ("" when none), as syncd last listed it.
     QString drillAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).drill; }
     SloTracker::Alert alertAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).alert; }
+    const SloTracker& sloAt(int row) const { return m_rows.at(static_cast<std::size_t>(row)).slo; }
     double sloThresholdMs() const { return m_slo.thresholdMs; }
 
 signals:

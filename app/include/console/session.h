@@ -1,5 +1,6 @@
 #pragma once
 
+#include "console/alertmodel.h"
 #include "console/clusterconnection.h"
 #include "console/incidentdesk.h"
 #include "console/incidentrecorder.h"
@@ -51,6 +52,8 @@ public:
     std::vector<ClusterConnection*> clusters() const;
 
     RegionModel& regions() { return m_regions; }
+    /// The SLO alerts that are up, one per region.
+    AlertModel& alerts() { return m_alerts; }
     ToggleModel& toggles() { return m_toggles; }
     LatencyHistory& history() { return m_history; }
     /// The incident database (open it with incidents().open(path)) and what the console records into it.
@@ -71,6 +74,7 @@ private:
     quint64 m_sandboxRequest = 0;
     bool m_sandboxStarting = false;
     RegionModel m_regions;
+    AlertModel m_alerts{m_regions};
     ToggleModel m_toggles;
     LatencyHistory m_history;
     std::vector<std::unique_ptr<ClusterConnection>> m_clusters;

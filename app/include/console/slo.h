@@ -39,6 +39,13 @@ public:
     /// How far back the records reach from the newest, in ms (0 with none).
     std::int64_t coverageMs() const { return m_firstMs < 0 ? 0 : m_lastMs - m_firstMs; }
     Alert alert() const;
+    /// The long window an alert level is judged over (1 h for a page, 6 h for a ticket; 0 for None).
+    static std::int64_t alertSpanMs(Alert alert);
+    /// The time of the first bad window within the `spanMs` before the newest record (-1 when the
+    /// span holds none): where an incident opened from an alert starts, so its MTTD is real.
+    std::int64_t firstBadMs(std::int64_t spanMs) const;
+    /// The newest record's time (0 with none).
+    std::int64_t newestMs() const { return m_lastMs; }
     const Settings& settings() const { return m_settings; }
 
 private:
@@ -46,6 +53,8 @@ private:
         std::int64_t minute = 0;
         std::uint64_t cumGood = 0;   // windows up to and including this minute
         std::uint64_t cumTotal = 0;
+        std::int64_t firstBadMs = -1;  // the earliest and latest bad windows in this minute (-1: none)
+        std::int64_t lastBadMs = -1;
     };
     Settings m_settings;
     std::deque<Minute> m_minutes;  // one bucket per minute, 6 h kept: memory is bounded
