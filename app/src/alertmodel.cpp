@@ -11,12 +11,17 @@ AlertModel::AlertModel(RegionModel& regions, QObject* parent) : QAbstractListMod
     // A cluster removed takes its alerts with it: no one can act on them any more.
     connect(&regions, &QAbstractItemModel::rowsAboutToBeRemoved, this, [this](const QModelIndex&, int first, int last) {
         for (int r = first; r <= last; ++r)
-            if (const int row = rowOf(m_regions.clusterAt(r), m_regions.regionAt(r)); row >= 0) {
-                beginRemoveRows({}, row, row);
-                m_alerts.erase(m_alerts.begin() + row);
-                endRemoveRows();
-            }
+            dropRow(rowOf(m_regions.clusterAt(r), m_regions.regionAt(r)));
     });
+}
+
+void AlertModel::dropRow(int row)
+{
+    if (row < 0)
+        return;
+    beginRemoveRows({}, row, row);
+    m_alerts.erase(m_alerts.begin() + row);
+    endRemoveRows();
 }
 
 int AlertModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_alerts.size()); }
@@ -79,11 +84,7 @@ void AlertModel::onLevel(const QString& cluster, const QString& region, SloTrack
 {
     const int row = rowOf(cluster, region);
     if (level == SloTracker::Alert::None) {
-        if (row >= 0) {
-            beginRemoveRows({}, row, row);
-            m_alerts.erase(m_alerts.begin() + row);
-            endRemoveRows();
-        }
+        dropRow(row);
         return;
     }
     const int regionRow = m_regions.rowOf(cluster, region);

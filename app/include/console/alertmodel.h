@@ -63,6 +63,7 @@ signals:
 
 private:
     void onLevel(const QString& cluster, const QString& region, SloTracker::Alert level);
+    void dropRow(int row);  // -1: nothing
 
     RegionModel& m_regions;
     std::vector<Alert> m_alerts;

@@ -16,7 +16,7 @@ class HeadlessReport : public QObject {
 public:
     HeadlessReport(const RegionModel& regions, const AlertModel& alerts, std::chrono::milliseconds every, QTextStream& out,
                    QObject* parent = nullptr);
-    /// The table, then one line per alert that is up ("ALERT ..."; none: no such lines).
+    /// The table, then one "PAGE" or "TICKET" line per alert that is up (none: no such lines).
     static QString render(const RegionModel& regions, const AlertModel* alerts = nullptr);
     void printNow();
 
