@@ -58,6 +58,10 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimeZone>
+
+#include <cmath>
+#include <map>
 
 using namespace lv;
 using namespace lv::console;
@@ -1566,6 +1570,109 @@ private slots:
 
     // A region whose incident is still open has no MTTR: the chart says so rather than drawing a
     // zero-minute bar that reads as "restored at once".
+    void theChartShowsNowGapsChangesAndZooms()
+    {
+        // A region that reported for 30 s, stopped for 15 s, reported again until 60 s; it is
+        // 2 minutes in now.
+        const qint64 t0 = QDateTime(QDate(2026, 12, 3), QTime(12, 0, 7), Qt::UTC).toMSecsSinceEpoch();
+        const qint64 now = t0 + 120'000;
+        LatencySeriesModel series;
+        for (qint64 t = 0; t <= 60'000; t += 1000)
+            if (t <= 30'000 || t >= 45'000)
+                series.append(t0 + t, 20, 40, t == 50'000 ? 173 : 60);
+        widgets::LatencyChart chart;
+        chart.setClock([now] { return now; });
+        chart.setSpan(5 * 60'000, 3'000);
+        chart.resize(900, 420);
+        chart.show();
+        chart.addSeries(QStringLiteral("eu-west"), &series);
+        chart.refreshNow();
+        // The right edge is now, and the silence is a gap, not a line across it.
+        QCOMPARE(chart.toMs(), now);
+        QCOMPARE(chart.fromMs(), now - 5 * 60'000);
+        QCOMPARE(chart.pieces(QStringLiteral("eu-west"), 2), 2);
+        QCOMPARE(chart.maxP99Since(QStringLiteral("eu-west"), 0), 173.0);
+
+        // Round ticks: 0, 50, 100, … ms (1, 2, 2.5 or 5 × 10ⁿ), and whole minutes or seconds.
+        const auto& y = chart.latencyTicks();
+        QVERIFY(y.size() >= 3);
+        const double step = y[1] - y[0];
+        const double mantissa = step / std::pow(10.0, std::floor(std::log10(step)));
+        QVERIFY2(std::abs(mantissa - 1) < 1e-9 || std::abs(mantissa - 2) < 1e-9 || std::abs(mantissa - 2.5) < 1e-9 || std::abs(mantissa - 5) < 1e-9,
+                 qPrintable(QString::number(step)));
+        for (double v : y)
+            QVERIFY2(std::abs(v / step - std::round(v / step)) < 1e-9, qPrintable(QString::number(v)));
+        QVERIFY(y.back() >= 173.0);
+        const auto& x = chart.timeTicks();
+        QVERIFY(x.size() >= 3);
+        const qint64 xStep = x[1] - x[0];
+        QVERIFY2(xStep % 1000 == 0 && (xStep < 60'000 ? 60'000 % xStep == 0 : xStep % 60'000 == 0), qPrintable(QString::number(xStep)));
+        for (qint64 t : x)
+            QCOMPARE(t % xStep, qint64{0});
+        QCOMPARE(chart.timeAxisTitle(), QStringLiteral("time (UTC)"));
+        QCOMPARE(chart.timeLabel(t0 - 7'000), QStringLiteral("12:00"));
+        // Local time is labelled with its zone, and the ticks fall on its round times.
+        chart.setTimeZone(QTimeZone("Asia/Kolkata"));  // UTC+05:30, no daylight saving
+        QCOMPARE(chart.timeAxisTitle(), QStringLiteral("time (IST, UTC+05:30)"));
+        QCOMPARE(chart.timeLabel(t0 - 7'000), QStringLiteral("17:30"));
+        QCOMPARE((chart.timeTicks().front() + 19'800'000) % (chart.timeTicks()[1] - chart.timeTicks()[0]), qint64{0});
+        chart.setTimeZone(QTimeZone::utc());
+
+        // The legend shows each line's style: a region's colour, p50 dotted, p95 dashed, p99 solid.
+        std::map<QString, Qt::PenStyle> legend;
+        for (const auto& e : chart.legend())
+            legend[e.text] = e.pen.style();
+        QCOMPARE(legend.at(QStringLiteral("eu-west")), Qt::SolidLine);
+        QCOMPARE(legend.at(QStringLiteral("p50")), Qt::DotLine);
+        QCOMPARE(legend.at(QStringLiteral("p95")), Qt::DashLine);
+        QCOMPARE(legend.at(QStringLiteral("p99")), Qt::SolidLine);
+        QCOMPARE(legend.at(QStringLiteral("SLO 150 ms")), Qt::DashDotLine);
+        QVERIFY(!legend.count(QStringLiteral("change")));
+
+        // A change is drawn where it took effect; hovering it says who, what and why.
+        chart.setMarks({{t0 + 40'000, QStringLiteral("alice"), QStringLiteral("max_visible 64 \u2192 32 in eu-west"), QStringLiteral("load test")}});
+        QCOMPARE(chart.legend().back().text, QStringLiteral("change"));
+        const QPoint onMark(static_cast<int>(std::lround(chart.xFor(t0 + 40'000))), static_cast<int>(chart.yFor(100)));
+        const QString tip = chart.toolTipAt(onMark);
+        for (const char* part : {"alice", "max_visible 64 \u2192 32 in eu-west", "load test", "12:00:47 UTC"})
+            QVERIFY2(tip.contains(QString::fromUtf8(part)), qPrintable(tip));
+        QCOMPARE(chart.toolTipAt(onMark + QPoint(40, 0)).contains(QStringLiteral("alice")), false);
+        // Hovering a line says its value.
+        const QPoint onSpike(static_cast<int>(std::lround(chart.xFor(t0 + 50'000))), static_cast<int>(std::lround(chart.yFor(173))));
+        QVERIFY2(chart.toolTipAt(onSpike).contains(QStringLiteral("eu-west p99")) && chart.toolTipAt(onSpike).contains(QStringLiteral("173.00 ms")),
+                 qPrintable(chart.toolTipAt(onSpike)));
+        screenshot(&chart, QStringLiteral("chart-light"));
+
+        // Dragging across the plot zooms to that range and stops following now; back to live returns.
+        QSignalSpy live(&chart, &widgets::LatencyChart::liveChanged);
+        const int from = static_cast<int>(chart.xFor(t0 + 10'000)), to = static_cast<int>(chart.xFor(t0 + 50'000));
+        const int middle = static_cast<int>(chart.yFor(100));
+        QTest::mousePress(&chart, Qt::LeftButton, {}, QPoint(from, middle));
+        QMouseEvent move(QEvent::MouseMove, QPointF(to, middle), chart.mapToGlobal(QPointF(to, middle)), Qt::NoButton, Qt::LeftButton, {});
+        QApplication::sendEvent(&chart, &move);
+        QTest::mouseRelease(&chart, Qt::LeftButton, {}, QPoint(to, middle));
+        QVERIFY(!chart.isLive());
+        QCOMPARE(live.count(), 1);
+        const qint64 perPixel = 5 * 60'000 / 800 + 1;
+        QVERIFY2(std::abs(chart.fromMs() - (t0 + 10'000)) <= 2 * perPixel, qPrintable(QString::number(chart.fromMs() - t0)));
+        QVERIFY2(std::abs(chart.toMs() - (t0 + 50'000)) <= 2 * perPixel, qPrintable(QString::number(chart.toMs() - t0)));
+        QCOMPARE(chart.timeTicks()[1] - chart.timeTicks()[0] < xStep, true);  // finer ticks for the shorter range
+        auto* back = chart.findChild<QAbstractButton*>();
+        QVERIFY(back && back->isVisible() && back->text() == QStringLiteral("Back to live"));
+        screenshot(&chart, QStringLiteral("chart-zoomed"));
+        back->click();
+        QVERIFY(chart.isLive());
+        QCOMPARE(chart.toMs(), now);
+        QVERIFY(!back->isVisible());
+        // A click is not a zoom.
+        QTest::mouseClick(&chart, Qt::LeftButton, {}, QPoint(from, middle));
+        QVERIFY(chart.isLive());
+        // Escape returns to live too.
+        chart.zoomTo(t0, t0 + 30'000);
+        QTest::keyClick(&chart, Qt::Key_Escape);
+        QVERIFY(chart.isLive());
+    }
+
     void missingKpiValuesAreNotDrawnAsZero()
     {
         IncidentDesk desk;

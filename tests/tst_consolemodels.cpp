@@ -111,18 +111,35 @@ private slots:
             QAbstractItemModelTester tester(&checked, QAbstractItemModelTester::FailureReportingMode::QtTest);
             for (std::int64_t t = 0; t < 10 * kMinute; t += 100)
                 checked.append(t, 20, 25, 30);
-            QCOMPARE(checked.rowCount(), 300);
+            QCOMPARE(checked.rowCount(), 301);  // 300 complete buckets and the one filling
+        }
+        {
+            // The 1 h view reaches the newest sample: its last bucket shows while it fills.
+            LatencySeriesModel hour;
+            QAbstractItemModelTester tester(&hour, QAbstractItemModelTester::FailureReportingMode::QtTest);
+            hour.setWindow(HistoryWindow::OneHour);
+            for (std::int64_t t = 0; t <= 25'000; t += 1000)
+                hour.append(t, 20, 25, t == 24'000 ? 90 : 30);
+            QCOMPARE(hour.rowCount(), 3);  // [0, 10 s), [10 s, 20 s) and [20 s, 30 s) so far
+            QCOMPARE(hour.index(2, LatencySeriesModel::P99).data().toDouble(), 90.0);
+            QCOMPARE(hour.index(2, LatencySeriesModel::Time).data().toDouble(), 25'000.0);  // not in the future
+            QSignalSpy inserted(&hour, &QAbstractItemModel::rowsInserted);
+            for (std::int64_t t = 26'000; t <= 30'000; t += 1000)
+                hour.append(t, 20, 25, 30);
+            QCOMPARE(inserted.count(), 1);  // 30 s opens the next bucket; the one before became complete
+            QCOMPARE(hour.index(2, LatencySeriesModel::Time).data().toDouble(), 25'000.0);  // complete: the middle
+            QCOMPARE(hour.index(3, LatencySeriesModel::Time).data().toDouble(), 30'000.0);
         }
         LatencySeriesModel model;
         // 25 hours at 1 Hz with one 500 ms spike in the middle.
         const std::int64_t spikeAt = 12 * 3600'000;
         for (std::int64_t t = 0; t < 25 * 3600'000; t += 1000)
             model.append(t, 20, 25, t == spikeAt ? 500 : 30);
-        QCOMPARE(model.rowCount(), 300);  // 5 minutes of 1 s buckets
+        QCOMPARE(model.rowCount(), 301);  // 5 minutes of 1 s buckets, and the newest filling
         model.setWindow(HistoryWindow::OneHour);
-        QCOMPARE(model.rowCount(), 360);
+        QCOMPARE(model.rowCount(), 361);
         model.setWindow(HistoryWindow::Day);
-        QCOMPARE(model.rowCount(), 360);
+        QCOMPARE(model.rowCount(), 361);
         QCOMPARE(model.pointsKept(), std::size_t{1020});
         double highest = 0;
         for (int row = 0; row < model.rowCount(); ++row)

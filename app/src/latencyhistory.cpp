@@ -9,7 +9,17 @@ LatencySeriesModel::LatencySeriesModel(QObject* parent)
 {
 }
 
-int LatencySeriesModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(shown().points.size()); }
+int LatencySeriesModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(shown().points.size() + (shown().pending.start >= 0 ? 1 : 0));
+}
+
+LatencySeriesModel::Point LatencySeriesModel::partial(const Tier& t, std::int64_t newestMs)
+{
+    const Bucket& b = t.pending;
+    // At the bucket's middle like the complete ones, but never later than its newest sample.
+    return {std::min(b.start + t.bucketMs / 2, newestMs), b.sum50 / b.count, b.max95, b.max99};
+}
 
 int LatencySeriesModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
@@ -17,7 +27,9 @@ QVariant LatencySeriesModel::data(const QModelIndex& index, int role) const
 {
     if (!index.isValid() || role != Qt::DisplayRole || index.row() >= rowCount())
         return {};
-    const Point& p = shown().points[static_cast<std::size_t>(index.row())];
+    const Tier& t = shown();
+    const auto row = static_cast<std::size_t>(index.row());
+    const Point p = row < t.points.size() ? t.points[row] : partial(t, m_newestMs);
     switch (index.column()) {
     case Time: return static_cast<double>(p.timeMs);
     case P50: return p.p50;
@@ -37,6 +49,7 @@ QVariant LatencySeriesModel::headerData(int section, Qt::Orientation orientation
 
 void LatencySeriesModel::push(int tier, const Point& p)
 {
+    // The pending row (the last one) becomes this complete point; a new pending row follows in append().
     Tier& t = m_tiers[tier];
     const bool visible = tier == static_cast<int>(m_window);
     while (t.points.size() >= t.cap) {
@@ -46,12 +59,12 @@ void LatencySeriesModel::push(int tier, const Point& p)
         if (visible)
             endRemoveRows();
     }
-    const int row = static_cast<int>(t.points.size());
-    if (visible)
-        beginInsertRows({}, row, row);
-    t.points.push_back(p);
-    if (visible)
-        endInsertRows();
+    t.points.push_back(p);  // the row count is unchanged: this point takes the pending row's place
+    t.pending = {};
+    if (visible) {
+        const QModelIndex row = index(static_cast<int>(t.points.size()) - 1, 0);
+        emit dataChanged(row, row.siblingAtColumn(ColumnCount - 1));
+    }
 }
 
 void LatencySeriesModel::append(std::int64_t timeMs, double p50, double p95, double p99)
@@ -59,18 +72,28 @@ void LatencySeriesModel::append(std::int64_t timeMs, double p50, double p95, dou
     m_newestMs = std::max(m_newestMs, timeMs);
     for (int tier = 0; tier < 3; ++tier) {
         Tier& t = m_tiers[tier];
+        const bool visible = tier == static_cast<int>(m_window);
         const std::int64_t start = timeMs - timeMs % t.bucketMs;
+        const bool fresh = t.pending.start < 0 || start != t.pending.start;
         if (t.pending.start >= 0 && start != t.pending.start) {
-            const Bucket& b = t.pending;
+            const Bucket b = t.pending;
             push(tier, {b.start + t.bucketMs / 2, b.sum50 / b.count, b.max95, b.max99});
-            t.pending = {};
         }
+        const int row = static_cast<int>(t.points.size());
+        if (fresh && visible)
+            beginInsertRows({}, row, row);
         Bucket& b = t.pending;
         b.start = start;
         ++b.count;
         b.sum50 += p50;
         b.max95 = std::max(b.max95, p95);
         b.max99 = std::max(b.max99, p99);
+        if (visible) {
+            if (fresh)
+                endInsertRows();
+            else
+                emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+        }
     }
 }
 

@@ -38,6 +38,7 @@ ClusterConnection* ConsoleSession::addCluster(const QString& name, liveops::clie
     connect(c, &ClusterConnection::toggleChanged, this, [this, name](const liveops::client::Toggle& t) { m_toggles.apply(name, t); });
     connect(c, &ClusterConnection::identityChanged, this, [this, c, name] { m_toggles.setRole(name, c->identity().role); });
     // Drills, drains and failovers change what ListRegions says (status, active drill).
+    connect(c, &ClusterConnection::auditAppended, this, [this, name](const liveops::AuditEntry& e) { m_changes.add(name, e); });
     connect(c, &ClusterConnection::auditAppended, this, [c](const liveops::AuditEntry& e) {
         if (e.action != "set_toggle" || e.target.rfind("admissions_open@", 0) == 0 || e.target.rfind("failover_target@", 0) == 0
             || e.target.rfind("maintenance_mode@", 0) == 0)
@@ -57,6 +58,7 @@ void ConsoleSession::removeCluster(const QString& name)
             m_clusters.erase(it);
             m_regions.removeCluster(name);
             m_toggles.removeCluster(name);
+            m_changes.removeCluster(name);
             emit clustersChanged();
             return;
         }

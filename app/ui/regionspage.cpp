@@ -7,6 +7,8 @@
 #include <QCheckBox>
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -25,6 +27,17 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     m_rebuild.setSingleShot(true);
     m_rebuild.setInterval(200);
     connect(&m_rebuild, &QTimer::timeout, this, &RegionsPage::rebuildChart);
+    m_marks.setSingleShot(true);
+    m_marks.setInterval(200);
+    connect(&m_marks, &QTimer::timeout, this, &RegionsPage::updateMarks);
+    connect(&session.changes(), &ChangeMarks::changed, this, [this] { m_marks.start(); });
+    // "Worst 8" follows the data: every few seconds, and the chart is rebuilt only if the set changed.
+    m_worst.setInterval(3000);
+    connect(&m_worst, &QTimer::timeout, this, [this] {
+        if (chartRegions() != m_shown)
+            rebuildChart();
+    });
+    m_worst.start();
     m_resize.setSingleShot(true);
     m_resize.setInterval(500);
     connect(&m_resize, &QTimer::timeout, this, [this] { m_table->resizeColumnsToContents(); });
@@ -67,8 +80,10 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     m_window->addItem(tr("Last hour"), static_cast<int>(HistoryWindow::OneHour));
     m_window->addItem(tr("Last 24 hours"), static_cast<int>(HistoryWindow::Day));
     m_window->setAccessibleName(tr("Chart window"));
-    connect(m_window, &QComboBox::currentIndexChanged, this,
-            [this] { m_session.history().setWindow(static_cast<HistoryWindow>(m_window->currentData().toInt())); });
+    connect(m_window, &QComboBox::currentIndexChanged, this, &RegionsPage::applyWindow);
+    m_chart->setTimeZone(session.time().timeZone());
+    connect(&session.time(), &TimeFormat::changed, this, [this] { m_chart->setTimeZone(m_session.time().timeZone()); });
+    applyWindow();
     auto* p50 = new QCheckBox(tr("p5&0"));
     auto* p95 = new QCheckBox(tr("p9&5"));
     auto* p99 = new QCheckBox(tr("p&99"));
@@ -141,30 +156,70 @@ void RegionsPage::fillOperationsMenu(QMenu& menu, int row)
                        [=, this] { emit cancelDrillRequested(cluster, region); });
 }
 
-void RegionsPage::rebuildChart()
+void RegionsPage::applyWindow()
+{
+    const auto window = static_cast<HistoryWindow>(m_window->currentData().toInt());
+    m_session.history().setWindow(window);
+    // The span ends now; the gap limit is three of the window's buckets (1 s, 10 s, 4 min).
+    switch (window) {
+    case HistoryWindow::FiveMinutes: m_chart->setSpan(5 * 60'000, 3'000); break;
+    case HistoryWindow::OneHour: m_chart->setSpan(3'600'000, 30'000); break;
+    case HistoryWindow::Day: m_chart->setSpan(24 * 3'600'000, 12 * 60'000); break;
+    }
+}
+
+std::vector<std::pair<QString, QString>> RegionsPage::chartRegions() const
 {
     auto chosen = selectedRegions();
-    const int regions = m_session.regions().rowCount();
-    if (chosen.empty()) {
-        // None selected: every region, or the worst few by p99 when there are many.
-        std::vector<std::pair<double, int>> byP99;
-        for (int row = 0; row < regions; ++row)
-            byP99.emplace_back(-m_session.regions().index(row, RegionModel::RttP99).data(RegionModel::SortRole).toDouble(), row);
-        std::sort(byP99.begin(), byP99.end());
-        for (std::size_t i = 0; i < byP99.size() && i < kMaxOverlaid; ++i)
-            chosen.emplace_back(m_session.regions().clusterAt(byP99[i].second), m_session.regions().regionAt(byP99[i].second));
-        m_hint->setText(regions > kMaxOverlaid
-                            ? tr("Showing the %1 regions with the highest p99 of %2; select rows to compare others.").arg(kMaxOverlaid).arg(regions)
-                            : tr("Select regions to compare them; none selected shows all."));
-    } else {
+    if (!chosen.empty()) {
         if (chosen.size() > kMaxOverlaid)
             chosen.resize(kMaxOverlaid);
-        m_hint->setText(tr("Showing %n selected region(s) (at most %1).", nullptr, static_cast<int>(chosen.size())).arg(kMaxOverlaid));
+        return chosen;
     }
+    // None selected: every region, or the worst few by p99 when there are many.
+    RegionModel& regions = m_session.regions();
+    std::vector<std::pair<double, int>> byP99;
+    for (int row = 0; row < regions.rowCount(); ++row)
+        byP99.emplace_back(-regions.index(row, RegionModel::RttP99).data(RegionModel::SortRole).toDouble(), row);
+    std::stable_sort(byP99.begin(), byP99.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < byP99.size() && i < kMaxOverlaid; ++i)
+        chosen.emplace_back(regions.clusterAt(byP99[i].second), regions.regionAt(byP99[i].second));
+    return chosen;
+}
+
+void RegionsPage::rebuildChart()
+{
+    const int regions = m_session.regions().rowCount();
+    const bool selected = !selectedRegions().empty();
+    m_shown = chartRegions();
+    if (!selected)
+        m_hint->setText(regions > kMaxOverlaid
+                            ? tr("Showing the %1 regions with the highest p99 of %2 (chosen again as they change); select rows to compare others.")
+                                  .arg(kMaxOverlaid)
+                                  .arg(regions)
+                            : tr("Select regions to compare them; none selected shows all."));
+    else
+        m_hint->setText(tr("Showing %n selected region(s) (at most %1).", nullptr, static_cast<int>(m_shown.size())).arg(kMaxOverlaid));
     m_chart->clearSeries();
     const bool severalClusters = m_session.clusters().size() > 1;
-    for (const auto& [cluster, region] : chosen)
+    for (const auto& [cluster, region] : m_shown)
         m_chart->addSeries(severalClusters ? QStringLiteral("%1/%2").arg(cluster, region) : region, m_session.history().series(cluster, region));
+    updateMarks();
+}
+
+void RegionsPage::updateMarks()
+{
+    // The changes of the regions shown; a cluster-wide change once, however many regions it touches.
+    std::vector<widgets::ChartMark> marks;
+    std::set<std::tuple<qint64, QString, QString>> seen;
+    const bool severalClusters = m_session.clusters().size() > 1;
+    for (const auto& [cluster, region] : m_shown)
+        for (const ChangeMark& m : m_session.changes().marksFor(cluster, region)) {
+            const QString what = severalClusters ? QStringLiteral("%1: %2").arg(cluster, m.what) : m.what;
+            if (seen.insert({m.timeMs, m.who, what}).second)
+                marks.push_back({m.timeMs, m.who, what, m.why});
+        }
+    m_chart->setMarks(std::move(marks));
 }
 
 } // namespace lv::console

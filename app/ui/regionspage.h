@@ -47,11 +47,18 @@ signals:
 
 private:
     void rebuildChart();
+    /// The regions the chart should show now: the selected ones, or else the worst by p99.
+    std::vector<std::pair<QString, QString>> chartRegions() const;
+    void updateMarks();
+    void applyWindow();
 
     static constexpr int kMaxOverlaid = 8;  // more lines than this is noise, and costs a frame
     ConsoleSession& m_session;
     QTimer m_rebuild;   // coalesces chart rebuilds (regions appear in bursts)
     QTimer m_resize;    // coalesces column fitting (never on every update: text shaping is costly)
+    QTimer m_worst;     // with nothing selected, the worst regions are chosen again as data moves
+    QTimer m_marks;     // coalesces annotation updates (an audit replay comes in a burst)
+    std::vector<std::pair<QString, QString>> m_shown;  // what the chart shows, in order
     QLabel* m_hint;
     RegionTableProxy m_proxy;
     QTableView* m_table;

@@ -17,7 +17,9 @@ enum class HistoryWindow { FiveMinutes, OneHour, Day };
 /// 1-second buckets for 5 minutes (300), 10-second buckets for an hour (360), 4-minute buckets for
 /// a day (360). A bucket holds the mean p50 and the highest p95 and p99 of its samples, so
 /// downsampling never hides a spike; at syncd's default interval (1 s) the first tier holds every
-/// sample. A bucket appears once it is complete. The model shows one tier, chosen by setWindow().
+/// sample. The newest bucket is shown while it fills (its last row changes until the bucket is
+/// complete), so the 1 h and 24 h views reach the latest sample. The model shows one tier, chosen
+/// by setWindow().
 class LatencySeriesModel : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -52,6 +54,8 @@ private:
         Bucket pending;
     };
     void push(int tier, const Point& p);
+    /// The row of the bucket still filling, if the tier has one.
+    static Point partial(const Tier& t, std::int64_t newestMs);
     Tier& shown() { return m_tiers[static_cast<int>(m_window)]; }
     const Tier& shown() const { return m_tiers[static_cast<int>(m_window)]; }
 

@@ -1,12 +1,14 @@
 #pragma once
 
 #include "console/alertmodel.h"
+#include "console/changemarks.h"
 #include "console/clusterconnection.h"
 #include "console/incidentdesk.h"
 #include "console/incidentrecorder.h"
 #include "console/latencyhistory.h"
 #include "console/regionmodel.h"
 #include "console/sandbox.h"
+#include "console/timeformat.h"
 #include "console/togglemodel.h"
 
 #include <QObject>
@@ -56,6 +58,10 @@ public:
     AlertModel& alerts() { return m_alerts; }
     ToggleModel& toggles() { return m_toggles; }
     LatencyHistory& history() { return m_history; }
+    /// Recent changes of every cluster, for the latency chart's annotations.
+    ChangeMarks& changes() { return m_changes; }
+    /// How times are written (UTC or local, labelled), everywhere in the console.
+    TimeFormat& time() { return m_time; }
     /// The incident database (open it with incidents().open(path)) and what the console records into it.
     IncidentDesk& incidents() { return *m_incidents; }
     const IncidentRecorder& recorder() const { return *m_recorder; }
@@ -77,6 +83,8 @@ private:
     AlertModel m_alerts{m_regions};
     ToggleModel m_toggles;
     LatencyHistory m_history;
+    ChangeMarks m_changes;
+    TimeFormat m_time;
     std::vector<std::unique_ptr<ClusterConnection>> m_clusters;
     std::unique_ptr<Sandbox> m_sandbox;  // after the clusters: destroyed first is the connection, then the server
     std::unique_ptr<IncidentDesk> m_incidents;
