@@ -390,6 +390,25 @@ private slots:
         const auto failovers = session.sandbox()->cluster().audit(0, 100, "us-east");
         QCOMPARE(failovers.back().action, std::string("failover"));
         QCOMPARE(failovers.back().reason, std::string("us-east host maintenance"));
+
+        // Every one of these changes is drawn on the latency chart, where "what changed?" is asked.
+        window.tabs()->setCurrentIndex(0);
+        auto marked = [&](const QString& what, const QString& why) {
+            for (const auto& m : window.regionsPage()->chart()->marks())
+                if (m.what.contains(what) && m.why == why)
+                    return true;
+            return false;
+        };
+        const bool all = waitFor([&] {
+            return marked(QStringLiteral("snapshot_hz 20 \u2192 10 in eu-west"), QStringLiteral("event spike: halve snapshot bandwidth"))
+                   && marked(QStringLiteral("max_visible 48 \u2192 32 cluster-wide"), QStringLiteral("mine"))
+                   && marked(QStringLiteral("failover us-east \u2192 eu-west"), QStringLiteral("us-east host maintenance"));
+        });
+        QVERIFY(all);
+        const auto& marks = window.regionsPage()->chart()->marks();
+        QVERIFY(std::all_of(marks.begin(), marks.end(), [](const widgets::ChartMark& m) { return !m.who.isEmpty(); }));
+        QTest::qWait(1200);
+        screenshot(&window, QStringLiteral("regions-changes"));
     }
 
     // QA starts and stops a sizeable sandbox: building it and winding it down happen off the UI

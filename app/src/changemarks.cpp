@@ -12,7 +12,10 @@ QString ChangeMarks::describe(const liveops::AuditEntry& e)
         const QString key = target.section(QLatin1Char('@'), 0, 0), scope = target.section(QLatin1Char('@'), 1);
         return scope.isEmpty() || scope == QLatin1String("*") ? tr("%1 %2 cluster-wide").arg(key, change) : tr("%1 %2 in %3").arg(key, change, scope);
     }
-    return tr("%1 %2: %3").arg(QString::fromStdString(e.action).replace(QLatin1Char('_'), QLatin1Char(' ')), target, change);
+    const QString action = QString::fromStdString(e.action).replace(QLatin1Char('_'), QLatin1Char(' '));
+    if (e.oldValue.empty())  // "failover us-east → eu-west"
+        return tr("%1 %2 \u2192 %3").arg(action, target, QString::fromStdString(e.newValue));
+    return tr("%1 %2: %3").arg(action, target, change);
 }
 
 void ChangeMarks::add(const QString& cluster, const liveops::AuditEntry& e)

@@ -566,6 +566,14 @@ double LatencyChart::maxP99Since(const QString& name, double sinceMs) const
     return best;
 }
 
+QStringList LatencyChart::seriesNames() const
+{
+    QStringList names;
+    for (const Region& r : m_regions)
+        names << r.name;
+    return names;
+}
+
 int LatencyChart::pieces(const QString& name, int percentile) const
 {
     for (const Region& r : m_regions)

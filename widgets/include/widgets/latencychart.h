@@ -63,6 +63,8 @@ public:
     qint64 toMs() const { return m_to; }
 
     int seriesCount() const { return static_cast<int>(m_regions.size()); }
+    QStringList seriesNames() const;
+    const std::vector<ChartMark>& marks() const { return m_marks; }
     /// Redraws now (normally at most 10 times a second, after the models changed).
     void refreshNow() { refresh(); }
     /// Highest p99 currently plotted for `name` after `sinceMs` (tests and accessibility summary).
