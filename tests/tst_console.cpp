@@ -1692,6 +1692,39 @@ private slots:
         QVERIFY(chart.isLive());
     }
 
+    void theWorstRegionsFollowTheData()
+    {
+        ConsoleSession session;
+        std::vector<lv::liveops::client::Region> listed;
+        for (int i = 0; i < 10; ++i)
+            listed.push_back({"r" + std::to_string(i), "10.0.0.1:7777", lv::liveops::client::RegionStatus::Serving, 5, 100, ""});
+        session.regions().updateRegions(QStringLiteral("live"), listed);
+        auto report = [&](int worst) {
+            std::vector<lv::liveops::client::Telemetry> batch;
+            for (int i = 0; i < 10; ++i) {
+                lv::liveops::client::Telemetry t;
+                t.region = "r" + std::to_string(i);
+                t.timeMs = QDateTime::currentMSecsSinceEpoch();
+                t.rttP99Ms = i == worst ? 400 : 20 + i;  // r9 best first, then the worst
+                t.players = 5;
+                t.status = lv::liveops::client::RegionStatus::Serving;
+                batch.push_back(t);
+            }
+            session.regions().applyTelemetry(QStringLiteral("live"), batch);
+        };
+        report(-1);
+        RegionsPage page(session);
+        page.resize(1000, 700);
+        page.show();
+        QVERIFY(waitFor([&] { return page.chart()->seriesCount() == 8; }));
+        QVERIFY(!page.chart()->seriesNames().contains(QStringLiteral("r0")));  // the two lowest p99s are left out
+        QVERIFY(page.chart()->seriesNames().contains(QStringLiteral("r9")));
+        // r0 becomes the worst: the chart picks it up without anyone touching the selection.
+        report(0);
+        QVERIFY(waitFor([&] { return page.chart()->seriesNames().contains(QStringLiteral("r0")); }, 6000));
+        QCOMPARE(page.chart()->seriesCount(), 8);
+    }
+
     void missingKpiValuesAreNotDrawnAsZero()
     {
         IncidentDesk desk;

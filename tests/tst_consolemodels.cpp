@@ -177,6 +177,40 @@ private slots:
         QCOMPARE(regions.rowCount(), 0);
     }
 
+    // What syncd sends and the table used to hide: bandwidth both ways, corrections and errors.
+    void theTableShowsBandwidthCorrectionsAndErrors()
+    {
+        RegionModel regions;
+        QAbstractItemModelTester tester(&regions, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        for (int i = 0; i < 90; ++i) {  // 90 s at 1 Hz: 3 corrections and, after 60 s, 2 errors a second
+            lc::Telemetry t = sample("eu", 1'000'000 + i * 1000, 40);
+            t.kbpsIn = 96.5 + i;
+            t.kbpsOut = 512.3;
+            t.clientReportedCorrections = 3;
+            t.errors = i >= 60 ? 2 : 0;
+            regions.applyTelemetry(QStringLiteral("live"), {t});
+        }
+        auto cell = [&](int column) { return regions.index(0, column).data().toString(); };
+        QCOMPARE(regions.headerData(RegionModel::KbpsIn, Qt::Horizontal).toString(), QStringLiteral("In (kbit/s)"));
+        QCOMPARE(cell(RegionModel::KbpsIn), QStringLiteral("185.5"));  // the latest sample
+        QCOMPARE(cell(RegionModel::KbpsOut), QStringLiteral("512.3"));
+        QCOMPARE(cell(RegionModel::Corrections), QStringLiteral("180"));  // the last minute: 60 samples × 3
+        QCOMPARE(cell(RegionModel::Errors), QStringLiteral("60"));        // 30 samples × 2
+        QCOMPARE(regions.index(0, RegionModel::Errors).data(RegionModel::ToneRole).toInt(), RegionModel::ToneWarning);
+        // An hour of history replayed late does not count as the last minute.
+        std::vector<lc::Telemetry> old;
+        for (int i = 0; i < 60; ++i) {
+            lc::Telemetry t = sample("eu", 1'000'000 - 3'600'000 + i * 1000, 40);
+            t.errors = 100;
+            old.push_back(t);
+        }
+        regions.applyTelemetry(QStringLiteral("live"), old);
+        QCOMPARE(cell(RegionModel::Errors), QStringLiteral("60"));
+        QCOMPARE(cell(RegionModel::KbpsIn), QStringLiteral("185.5"));  // the row still shows the newest sample
+        const QString text = HeadlessReport::render(regions);
+        QVERIFY2(text.contains(QStringLiteral("Errors/min")) && text.contains(QStringLiteral("512.3")), qPrintable(text));
+    }
+
     // Several regions can burn at once: each is its own alert, with its own runbook, its own
     // acknowledgement and its own incident, whose start is the first bad window (MTTD is real).
     void alertsAreAListEachWithItsOwnStart()

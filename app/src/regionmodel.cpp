@@ -68,6 +68,12 @@ QVariant RegionModel::headerData(int section, Qt::Orientation orientation, int r
     case RttP99: return tr("RTT p99 (ms)");
     case Loss: return tr("Loss (%)");
     case TickP99: return tr("Tick p99 (ms)");
+    case KbpsIn: return role == Qt::ToolTipRole ? tr("Bandwidth from the players, latest sample") : tr("In (kbit/s)");
+    case KbpsOut: return role == Qt::ToolTipRole ? tr("Bandwidth to the players, latest sample") : tr("Out (kbit/s)");
+    case Corrections:
+        return role == Qt::ToolTipRole ? tr("Prediction corrections in the last minute, as the game clients report them (not verified)")
+                                       : tr("Corrections/min");
+    case Errors: return role == Qt::ToolTipRole ? tr("Malformed packets and rejected tokens in the last minute") : tr("Errors/min");
     case Slo: return role == Qt::ToolTipRole ? tr("Latency SLO: p99 RTT ≤ %1 ms in 99 % of windows").arg(m_slo.thresholdMs) : tr("SLO");
     default: return {};
     }
@@ -86,7 +92,7 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
         return QString::number(v, 'f', decimals);
     };
     if (role == Qt::TextAlignmentRole)
-        return index.column() >= Players && index.column() <= TickP99 ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
+        return index.column() >= Players && index.column() <= Errors ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     if (role == Qt::DecorationRole && index.column() == Status) {
         // One QIcon per status for the life of the program: a fresh QIcon per paint is a fresh
         // SVG engine and pixmap cache entry every time, and memory grows with every repaint.
@@ -105,6 +111,8 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
             return r.alert == SloTracker::Alert::Page ? ToneError : ToneWarning;
         if (index.column() == RttP99 && r.hasTelemetry && r.p99 > m_slo.thresholdMs)
             return ToneError;
+        if (index.column() == Errors && r.errors > 0)
+            return ToneWarning;
         return {};
     }
     if (role == Qt::ToolTipRole) {
@@ -137,6 +145,10 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
     case RttP99: return number(r.p99, 1);
     case Loss: return number(r.loss, 2);
     case TickP99: return number(r.tick, 2);
+    case KbpsIn: return number(r.kbpsIn, 1);
+    case KbpsOut: return number(r.kbpsOut, 1);
+    case Corrections: return number(static_cast<double>(r.corrections), 0);
+    case Errors: return number(static_cast<double>(r.errors), 0);
     case Slo: return role == SortRole ? QVariant(static_cast<int>(r.alert)) : QVariant(alertText(r.alert));
     default: return {};
     }
@@ -192,13 +204,27 @@ void RegionModel::applyTelemetry(const QString& cluster, const std::vector<lc::T
     for (const lc::Telemetry& t : samples) {
         const QString region = QString::fromStdString(t.region);
         Row& r = rowFor(cluster, region);
-        r.status = t.status;
-        r.players = t.players;
-        r.p50 = t.rttP50Ms;
-        r.p95 = t.rttP95Ms;
-        r.p99 = t.rttP99Ms;
-        r.loss = t.lossPercent;
-        r.tick = t.tickP99Ms;
+        // The row shows the newest sample; history replayed late only feeds the SLO windows.
+        if (!r.hasTelemetry || t.timeMs >= r.newestSampleMs) {
+            r.newestSampleMs = t.timeMs;
+            r.status = t.status;
+            r.players = t.players;
+            r.p50 = t.rttP50Ms;
+            r.p95 = t.rttP95Ms;
+            r.p99 = t.rttP99Ms;
+            r.loss = t.lossPercent;
+            r.tick = t.tickP99Ms;
+            r.kbpsIn = t.kbpsIn;
+            r.kbpsOut = t.kbpsOut;
+            r.lastMinute.push_back({t.timeMs, t.clientReportedCorrections, t.errors});
+            r.corrections += t.clientReportedCorrections;
+            r.errors += t.errors;
+            while (r.lastMinute.front().timeMs <= t.timeMs - 60'000) {
+                r.corrections -= r.lastMinute.front().corrections;
+                r.errors -= r.lastMinute.front().errors;
+                r.lastMinute.pop_front();
+            }
+        }
         r.hasTelemetry = true;
         r.lastSampleMs = QDateTime::currentMSecsSinceEpoch();
         if (t.players > 0)  // an empty region has no RTT to judge

@@ -6,6 +6,7 @@
 #include <QAbstractTableModel>
 #include <QHash>
 
+#include <deque>
 #include <vector>
 
 namespace lv::console {
@@ -14,7 +15,10 @@ namespace lv::console {
 class RegionModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Region, Cluster, Status, Players, RttP50, RttP95, RttP99, Loss, TickP99, Slo, ColumnCount };
+    /// KbpsIn/KbpsOut: the latest sample's bandwidth; Corrections and Errors: the sums over the last
+    /// minute of samples (corrections as the game clients report them; errors are malformed
+    /// packets and rejected tokens).
+    enum Column { Region, Cluster, Status, Players, RttP50, RttP95, RttP99, Loss, TickP99, KbpsIn, KbpsOut, Corrections, Errors, Slo, ColumnCount };
     /// Raw values for sorting and for tests (numbers as doubles, status as its enum value).
     static constexpr int SortRole = Qt::UserRole + 1;
     /// int: ToneWarning or ToneError for a cell that needs attention (a status other than
@@ -62,8 +66,15 @@ private:
         std::uint32_t players = 0;
         std::uint32_t capacity = 0;
         QString drill;
-        double p50 = 0, p95 = 0, p99 = 0, loss = 0, tick = 0;
+        double p50 = 0, p95 = 0, p99 = 0, loss = 0, tick = 0, kbpsIn = 0, kbpsOut = 0;
+        struct Counts {
+            std::int64_t timeMs;
+            std::uint64_t corrections, errors;
+        };
+        std::deque<Counts> lastMinute;  // per-interval counts of the samples of the last 60 s
+        std::uint64_t corrections = 0, errors = 0;  // their sums
         bool hasTelemetry = false;
+        std::int64_t newestSampleMs = 0;  // sample time of the figures shown
         std::int64_t lastSampleMs = 0;  // local time the newest sample arrived (0 = none)
         bool stale = false;
         SloTracker slo;
