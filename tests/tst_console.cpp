@@ -1719,6 +1719,8 @@ private slots:
         QVERIFY(waitFor([&] { return page.chart()->seriesCount() == 8; }));
         QVERIFY(!page.chart()->seriesNames().contains(QStringLiteral("r0")));  // the two lowest p99s are left out
         QVERIFY(page.chart()->seriesNames().contains(QStringLiteral("r9")));
+        QTest::qWait(500);  // the page has settled (its first series are made)
+        QVERIFY(!page.chart()->seriesNames().contains(QStringLiteral("r0")));
         // r0 becomes the worst: the chart picks it up without anyone touching the selection.
         report(0);
         QVERIFY(waitFor([&] { return page.chart()->seriesNames().contains(QStringLiteral("r0")); }, 6000));
