@@ -59,6 +59,8 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimeZone>
+#include <QRegularExpression>
+#include <QScopeGuard>
 
 #include <cmath>
 #include <map>
@@ -1690,6 +1692,69 @@ private slots:
         chart.zoomTo(t0, t0 + 30'000);
         QTest::keyClick(&chart, Qt::Key_Escape);
         QVERIFY(chart.isLive());
+    }
+
+    // One format for every time on screen, UTC or local by one setting, always labelled.
+    void timesAreInOneZoneAndLabelled()
+    {
+        const QByteArray tz = qgetenv("TZ");
+        qputenv("TZ", "Asia/Kolkata");  // a local zone that is not UTC (+05:30, no daylight saving)
+        tzset();
+        auto restore = qScopeGuard([&] {
+            if (tz.isEmpty())
+                qunsetenv("TZ");
+            else
+                qputenv("TZ", tz);
+            tzset();
+        });
+        QSettings().remove(QStringLiteral("display/time"));
+        QTemporaryDir dir;
+        ConsoleSession session;
+        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
+        QVERIFY(opened.wait(5000));
+        QVERIFY(startSmallSandbox(session));
+        MainWindow window(session);
+        window.resize(1280, 860);
+        window.show();
+        lv::liveops::Identity pat{"pat", lv::liveops::Role::Operator};
+        QCOMPARE(session.sandbox()->cluster().setToggle(pat, "snapshot_hz", "eu-west", std::int64_t{10}, 0, "halve the load").outcome,
+                 lv::liveops::Outcome::Ok);
+        const QString cluster = QStringLiteral("sandbox");
+        auto lastChange = [&] {
+            const int row = rowOfToggle(session, "snapshot_hz", "eu-west", cluster);
+            return row < 0 ? QString() : session.toggles().index(row, ToggleModel::LastChange).data().toString();
+        };
+        QVERIFY(waitFor([&] { return lastChange().contains(QStringLiteral("pat")); }));
+        lv::incidents::Incident incident;
+        incident.title = QStringLiteral("clock check");
+        incident.regions = {{cluster, QStringLiteral("eu-west")}};
+        incident.startedMs = QDateTime::currentMSecsSinceEpoch() - 60'000;
+        window.incidentsPage()->create(incident);
+        IncidentView* view = window.incidentsPage()->view();
+        QVERIFY(waitFor([&] { return view->incidentId() > 0 && !view->timelineText().isEmpty(); }));
+
+        // UTC by default, and it says so.
+        QRegularExpression utcTime(QStringLiteral("\\d\\d:\\d\\d:\\d\\d UTC"));
+        QVERIFY2(lastChange().contains(utcTime), qPrintable(lastChange()));
+        QVERIFY2(view->timelineText().contains(utcTime), qPrintable(view->timelineText()));
+        QCOMPARE(window.regionsPage()->chart()->timeAxisTitle(), QStringLiteral("time (UTC)"));
+
+        // One setting turns every one of them to local time, named as such.
+        QAction* local = nullptr;
+        for (QAction* a : window.menuBar()->findChildren<QAction*>())
+            if (a->text() == QStringLiteral("Show times in &local time"))
+                local = a;
+        QVERIFY(local && local->isCheckable() && !local->isChecked());
+        local->trigger();
+        QRegularExpression istTime(QStringLiteral("\\d\\d:\\d\\d:\\d\\d IST"));
+        QVERIFY(waitFor([&] { return lastChange().contains(istTime); }));
+        QVERIFY2(view->timelineText().contains(istTime), qPrintable(view->timelineText()));
+        QCOMPARE(window.regionsPage()->chart()->timeAxisTitle(), QStringLiteral("time (IST, UTC+05:30)"));
+        QCOMPARE(QSettings().value(QStringLiteral("display/time")).toString(), QStringLiteral("local"));
+        local->trigger();
+        QVERIFY(lastChange().contains(utcTime));
+        QCOMPARE(QSettings().value(QStringLiteral("display/time")).toString(), QStringLiteral("utc"));
     }
 
     void theWorstRegionsFollowTheData()

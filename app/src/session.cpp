@@ -8,6 +8,7 @@ ConsoleSession::ConsoleSession(QObject* parent)
     : QObject(parent), m_incidents(std::make_unique<IncidentDesk>()), m_recorder(std::make_unique<IncidentRecorder>(*this, *m_incidents))
 {
     m_sandboxWorker.setMaxThreadCount(1);
+    m_toggles.setTimeFormat(&m_time);
     m_sandboxWorker.setObjectName(QStringLiteral("sandbox"));
 }
 

@@ -39,6 +39,11 @@ QString TimeFormat::zoneName(qint64 atMs) const
 
 QString TimeFormat::time(qint64 ms) const { return toDateTime(ms).toString(QStringLiteral("HH:mm:ss ")) + zoneName(ms); }
 
-QString TimeFormat::dateTime(qint64 ms) const { return toDateTime(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss ")) + zoneName(ms); }
+QString TimeFormat::dateTime(qint64 ms) const
+{
+    return ms == 0 ? QStringLiteral("\u2014") : toDateTime(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss ")) + zoneName(ms);
+}
+
+QString TimeFormat::shortDateTime(qint64 ms) const { return toDateTime(ms).toString(QStringLiteral("MM-dd HH:mm:ss ")) + zoneName(ms); }
 
 } // namespace lv::console

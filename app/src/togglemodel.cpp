@@ -116,7 +116,7 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
             return inherited ? tr("not set here: inherits all regions' value") : tr("never changed");
         return tr("%1, %2: %3")
             .arg(QString::fromStdString(t.lastChange->actor),
-                 QDateTime::fromMSecsSinceEpoch(t.lastChange->timeMs).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                 m_time ? m_time->dateTime(t.lastChange->timeMs) : TimeFormat().dateTime(t.lastChange->timeMs),
                  QString::fromStdString(t.lastChange->reason));
     case Runbook: return QString::fromStdString(t.runbookUrl);
     default: return {};
@@ -163,6 +163,18 @@ void ToggleModel::removeCluster(const QString& cluster)
             endRemoveRows();
         }
     m_roles.erase(cluster);
+}
+
+void ToggleModel::setTimeFormat(const TimeFormat* time)
+{
+    if (m_time)
+        disconnect(m_time, nullptr, this, nullptr);
+    m_time = time;
+    if (m_time)
+        connect(m_time, &TimeFormat::changed, this, [this] {
+            if (rowCount() > 0)
+                emit dataChanged(index(0, LastChange), index(rowCount() - 1, LastChange));
+        });
 }
 
 } // namespace lv::console

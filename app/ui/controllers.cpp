@@ -31,11 +31,11 @@ liveops::ToggleValue fromVariant(const QVariant& v, liveops::ToggleType type)
     }
 }
 
-QString describe(const liveops::AuditEntry& e)
+QString describe(const liveops::AuditEntry& e, const TimeFormat& time)
 {
     return ToggleController::tr("%1 (%2) set it from %3 to %4 at %5: “%6”.")
         .arg(QString::fromStdString(e.actor), QString::fromLatin1(liveops::roleName(e.role).data()), QString::fromStdString(e.oldValue),
-             QString::fromStdString(e.newValue), QDateTime::fromMSecsSinceEpoch(e.timeMs).toString(QStringLiteral("HH:mm:ss")),
+             QString::fromStdString(e.newValue), time.dateTime(e.timeMs),
              QString::fromStdString(e.reason));
 }
 
@@ -246,7 +246,7 @@ void ToggleController::submit()
                         if (t.key == m_base.key) {
                             m_base = t;
                             m_session.toggles().apply(m_cluster, t);
-                            dialog->setConflict(t.lastChange ? describe(*t.lastChange) : tr("It is now at version %1.").arg(t.version),
+                            dialog->setConflict(t.lastChange ? describe(*t.lastChange, m_session.time()) : tr("It is now at version %1.").arg(t.version),
                                                 toVariant(t.effective));
                             return;
                         }
@@ -275,7 +275,7 @@ void ToggleController::history(int row)
         else if (reply.value.empty())
             text = tr("Never changed: at its default.");
         for (auto it = reply.value.rbegin(); it != reply.value.rend(); ++it)
-            text += describe(*it) + QLatin1Char('\n');
+            text += describe(*it, m_session.time()) + QLatin1Char('\n');
         auto* box = new QMessageBox(QMessageBox::Information,
                                     tr("History of %1 @ %2").arg(QString::fromStdString(toggle.key), QString::fromStdString(toggle.scope)), text,
                                     QMessageBox::Close, m_parent);

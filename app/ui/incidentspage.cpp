@@ -48,7 +48,7 @@ QString regionsText(const std::vector<RegionRef>& regions)
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
-IncidentDialog::IncidentDialog(const Incident& suggestion, const QStringList& known, QWidget* parent)
+IncidentDialog::IncidentDialog(const Incident& suggestion, const QStringList& known, QWidget* parent, const TimeFormat* time)
     : QDialog(parent), m_base(suggestion), m_title(new QLineEdit(suggestion.title)), m_severity(new QComboBox),
       m_regions(new QLineEdit(regionsText(suggestion.regions))), m_started(new QDateTimeEdit), m_commander(new QLineEdit(suggestion.commander)),
       m_known(known), m_regionsNote(new QLabel)
@@ -57,9 +57,12 @@ IncidentDialog::IncidentDialog(const Incident& suggestion, const QStringList& kn
     for (int s = 1; s <= 4; ++s)
         m_severity->addItem(QStringLiteral("SEV%1").arg(s), s);
     m_severity->setCurrentIndex(std::clamp(suggestion.severity, 1, 4) - 1);
-    m_started->setTimeSpec(Qt::UTC);
-    m_started->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'"));
-    m_started->setDateTime(QDateTime::fromMSecsSinceEpoch(suggestion.startedMs ? suggestion.startedMs : QDateTime::currentMSecsSinceEpoch(), Qt::UTC));
+    // Shown and typed in the console's time zone, named in the field.
+    const std::int64_t started = suggestion.startedMs ? suggestion.startedMs : QDateTime::currentMSecsSinceEpoch();
+    const QString zone = time ? time->zoneName(started) : QStringLiteral("UTC");
+    m_started->setTimeSpec(time && time->zone() == TimeFormat::Zone::Local ? Qt::LocalTime : Qt::UTC);
+    m_started->setDisplayFormat(QStringLiteral("yyyy-MM-dd HH:mm:ss '%1'").arg(zone));
+    m_started->setDateTime(QDateTime::fromMSecsSinceEpoch(started, m_started->timeSpec()));
     m_title->setAccessibleName(tr("Incident title"));
     m_severity->setAccessibleName(tr("Severity"));
     m_regions->setAccessibleName(tr("Affected regions"));
@@ -160,8 +163,8 @@ Incident IncidentDialog::incident() const
 }
 
 // ---------------------------------------------------------------------------------------------
-IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
-    : QWidget(parent), m_desk(desk), m_header(new QLabel), m_facts(new QLabel), m_severity(new QComboBox), m_status(new QComboBox),
+IncidentView::IncidentView(IncidentDesk& desk, const TimeFormat& time, QWidget* parent)
+    : QWidget(parent), m_desk(desk), m_time(time), m_header(new QLabel), m_facts(new QLabel), m_severity(new QComboBox), m_status(new QComboBox),
       m_newestFirst(new QCheckBox(tr("Ne&west first"))), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
       m_rootCause(new QPlainTextEdit), m_actions(new QPlainTextEdit), m_export(new QPushButton(tr("E&xport…"))), m_noteStatus(new QLabel),
       m_postmortemStatus(new QLabel), m_savePostmortem(new QPushButton(tr("Save &postmortem text"))), m_takeTheirs(new QPushButton(tr("&Use theirs"))),
@@ -215,10 +218,11 @@ IncidentView::IncidentView(IncidentDesk& desk, QWidget* parent)
             m_desk.acknowledge(m_incident.id);
     });
     connect(m_newestFirst, &QCheckBox::toggled, this, &IncidentView::render);
+    connect(&time, &TimeFormat::changed, this, &IncidentView::render);
     connect(&desk, &IncidentDesk::noteHistoryLoaded, this, [this](std::int64_t, const std::vector<NoteRevision>& revisions) {
         QString text;
         for (const NoteRevision& r : revisions)
-            text += tr("Until %1, by %2:\n%3\n\n").arg(formatTime(r.timeMs), r.author, r.body);
+            text += tr("Until %1, by %2:\n%3\n\n").arg(m_time.dateTime(r.timeMs), r.author, r.body);
         auto* box = new QMessageBox(QMessageBox::Information, tr("Earlier texts of the note"), text.trimmed(), QMessageBox::Close, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
@@ -331,10 +335,10 @@ void IncidentView::show(const Incident& incident, const std::vector<TimelineItem
     m_status->setCurrentIndex(m_status->findData(static_cast<int>(incident.status)));
     m_updating = false;
     m_acknowledge->setEnabled(incident.acknowledgedMs == 0);
-    m_acknowledge->setToolTip(incident.acknowledgedMs ? tr("Acknowledged %1").arg(formatTime(incident.acknowledgedMs))
+    m_acknowledge->setToolTip(incident.acknowledgedMs ? tr("Acknowledged %1").arg(m_time.dateTime(incident.acknowledgedMs))
                                                      : tr("Say that someone is on it (stamps the time: MTTA)"));
     m_header->setText(QStringLiteral("<h2>#%1 %2</h2>").arg(incident.id).arg(incident.title.toHtmlEscaped()));
-    const auto when = [](std::int64_t ms) { return formatTime(ms); };
+    const auto when = [this](std::int64_t ms) { return m_time.dateTime(ms); };
     m_facts->setText(tr("Regions: %1 · commander: %2\nStarted %3 · detected %4 · acknowledged %5 · mitigated %6 · resolved %7\n"
                         "Customer impact so far: %8 player-minutes")
                          .arg(regionsText(incident.regions), incident.commander.isEmpty() ? tr("—") : incident.commander, when(incident.startedMs),
@@ -557,7 +561,7 @@ void IncidentView::render()
     if (m_newestFirst->isChecked())
         std::reverse(items.begin(), items.end());
     for (const TimelineItem& t : items) {
-        const QString time = QDateTime::fromMSecsSinceEpoch(t.timeMs, Qt::UTC).toString(QStringLiteral("MM-dd HH:mm:ss"));
+        const QString time = m_time.shortDateTime(t.timeMs);
         QString body = t.what.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
         QString extra;
         if (t.kind == TimelineItem::Kind::Note)
@@ -655,8 +659,8 @@ void IncidentView::onLink(const QUrl& link)
 }
 
 // ---------------------------------------------------------------------------------------------
-IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
-    : QWidget(parent), m_desk(desk), m_table(new QTableView), m_view(new IncidentView(desk)), m_problem(new QLabel)
+IncidentsPage::IncidentsPage(IncidentDesk& desk, const TimeFormat& time, QWidget* parent)
+    : QWidget(parent), m_desk(desk), m_time(time), m_table(new QTableView), m_view(new IncidentView(desk, time)), m_problem(new QLabel)
 {
     m_filter.setSourceModel(&m_list);
     m_table->setModel(&m_filter);
@@ -758,7 +762,7 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, QWidget* parent)
 
 void IncidentsPage::openIncident(const Incident& suggestion)
 {
-    IncidentDialog dialog(suggestion, m_knownRegions ? m_knownRegions() : QStringList{}, this);
+    IncidentDialog dialog(suggestion, m_knownRegions ? m_knownRegions() : QStringList{}, this, &m_time);
     if (dialog.exec() == QDialog::Accepted)
         create(dialog.incident());
 }

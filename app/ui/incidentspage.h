@@ -2,6 +2,7 @@
 
 #include "console/incidentdesk.h"
 #include "console/incidentmodel.h"
+#include "console/timeformat.h"
 
 #include <QDialog>
 #include <QWidget>
@@ -28,7 +29,9 @@ class IncidentDialog : public QDialog {
 public:
     /// `known`: the regions of the connected clusters ("cluster/region"), offered by a picker and
     /// completion; one typed that is not among them is allowed but marked.
-    explicit IncidentDialog(const incidents::Incident& suggestion, const QStringList& known = {}, QWidget* parent = nullptr);
+    /// `time`: the zone the start time is shown and typed in (UTC when null).
+    explicit IncidentDialog(const incidents::Incident& suggestion, const QStringList& known = {}, QWidget* parent = nullptr,
+                            const TimeFormat* time = nullptr);
     QLabel* regionsNote() const { return m_regionsNote; }
     incidents::Incident incident() const;
     /// "live/eu-west, sandbox/*" -> regions; empty entries skipped, a bare name means cluster "*".
@@ -50,7 +53,7 @@ private:
 class IncidentView : public QWidget {
     Q_OBJECT
 public:
-    explicit IncidentView(IncidentDesk& desk, QWidget* parent = nullptr);
+    IncidentView(IncidentDesk& desk, const TimeFormat& time, QWidget* parent = nullptr);
     void show(const incidents::Incident& incident, const std::vector<incidents::TimelineItem>& timeline, double playerMinutes);
     std::int64_t incidentId() const { return m_incident.id; }
     const incidents::Incident& incident() const { return m_incident; }
@@ -96,6 +99,7 @@ private:
     PostmortemDraft currentPostmortem() const;
 
     IncidentDesk& m_desk;
+    const TimeFormat& m_time;
     incidents::Incident m_incident;
     std::vector<incidents::TimelineItem> m_timeline;
     QLabel* m_header;
@@ -133,7 +137,7 @@ private:
 class IncidentsPage : public QWidget {
     Q_OBJECT
 public:
-    explicit IncidentsPage(IncidentDesk& desk, QWidget* parent = nullptr);
+    IncidentsPage(IncidentDesk& desk, const TimeFormat& time, QWidget* parent = nullptr);
     /// Shows the new-incident dialog with these values filled in (from an alert, or blank).
     void openIncident(const incidents::Incident& suggestion);
     /// Opens without asking (what the dialog's OK does).
@@ -152,6 +156,7 @@ signals:
 
 private:
     IncidentDesk& m_desk;
+    const TimeFormat& m_time;
     IncidentListModel m_list;
     IncidentFilter m_filter;
     QTableView* m_table;

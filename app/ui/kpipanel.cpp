@@ -142,7 +142,7 @@ void KpiPanel::show(const KpiReport& report)
     }
     m_caption->setText(tr("%1 to %2. Definitions: docs/incidents.md (MTTR from the problem's start to resolution; MTBF is time outside "
                           "incidents per incident).")
-                           .arg(formatTime(report.fromMs), formatTime(report.toMs)));
+                           .arg(m_time ? m_time->dateTime(report.fromMs) : formatTime(report.fromMs), m_time ? m_time->dateTime(report.toMs) : formatTime(report.toMs)));
 
     auto* chart = new QChart;
     chart->setTitle(tr("Mean time to acknowledge and to restore, per scope (minutes)"));

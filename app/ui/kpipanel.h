@@ -1,6 +1,7 @@
 #pragma once
 
 #include "console/incidentdesk.h"
+#include "console/timeformat.h"
 
 #include <QWidget>
 
@@ -20,6 +21,8 @@ class KpiPanel : public QWidget {
 public:
     explicit KpiPanel(IncidentDesk& desk, QWidget* parent = nullptr);
     void refresh();
+    /// How the period's ends are written (UTC, labelled, when not set).
+    void setTimeFormat(const TimeFormat* time) { m_time = time; }
     /// The figures shown, as the table has them (tests read these).
     QStringList rowTexts() const;
     std::pair<std::int64_t, std::int64_t> period() const;
@@ -32,6 +35,7 @@ private:
     void show(const incidents::KpiReport& report);
 
     IncidentDesk& m_desk;
+    const TimeFormat* m_time = nullptr;
     QComboBox* m_period;
     QSpinBox* m_window;
     QTableWidget* m_table;

@@ -33,7 +33,7 @@ namespace lv::console {
 MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     : QMainWindow(parent), m_session(session), m_tabs(new QTabWidget), m_regions(new RegionsPage(session)), m_board(new widgets::ToggleBoard),
       m_sandbox(new SandboxPanel(session)), m_vault(new TokenVault(this)), m_clusters(new ClustersPage(session, *m_vault)),
-      m_incidents(new IncidentsPage(session.incidents())), m_kpis(new KpiPanel(session.incidents())),
+      m_incidents(new IncidentsPage(session.incidents(), session.time())), m_kpis(new KpiPanel(session.incidents())),
       m_connections(new QLabel), m_alerts(new widgets::AlertList)
 {
     setWindowTitle(tr("LifeVerse live-ops console"));
@@ -93,6 +93,8 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
             statusBar()->showMessage(tr("%1/%2: latency SLO alert cleared").arg(cluster, region), 10'000);
     });
     updateConnections();
+    m_session.time().load();
+    m_kpis->setTimeFormat(&m_session.time());
     createActions();
 
     if (QSystemTrayIcon::isSystemTrayAvailable()) {
@@ -121,6 +123,19 @@ void MainWindow::createActions()
     view->addAction(tr("&Refresh regions"), QKeySequence::Refresh, this, [this] {
         for (ClusterConnection* c : m_session.clusters())
             c->refreshRegions();
+    });
+    view->addSeparator();
+    // One setting for every time on screen; each time says its zone.
+    m_localTime = view->addAction(tr("Show times in &local time"));
+    m_localTime->setCheckable(true);
+    m_localTime->setChecked(m_session.time().zone() == TimeFormat::Zone::Local);
+    m_localTime->setToolTip(tr("Off: UTC, as incident records, logs and other consoles write it"));
+    connect(m_localTime, &QAction::toggled, this, [this](bool local) {
+        m_session.time().setZone(local ? TimeFormat::Zone::Local : TimeFormat::Zone::Utc);
+        m_session.time().save();
+        statusBar()->showMessage(local ? tr("Times are shown in local time (%1).").arg(m_session.time().zoneName(QDateTime::currentMSecsSinceEpoch()))
+                                       : tr("Times are shown in UTC."),
+                                 5'000);
     });
     QMenu* ops = menuBar()->addMenu(tr("&Operations"));
     // A shortcut acts only on what is on screen and unambiguous; otherwise it asks.

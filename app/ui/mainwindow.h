@@ -8,6 +8,7 @@
 #include <utility>
 
 class QLabel;
+class QAction;
 class QSystemTrayIcon;
 class QTabWidget;
 
@@ -79,6 +80,7 @@ private:
     QLabel* m_connections;
     widgets::AlertList* m_alerts;
     QSystemTrayIcon* m_tray = nullptr;
+    QAction* m_localTime = nullptr;
 };
 
 } // namespace lv::console

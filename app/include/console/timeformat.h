@@ -26,8 +26,10 @@ public:
     QString zoneName(qint64 atMs) const;
     /// "14:03:05 UTC"
     QString time(qint64 ms) const;
-    /// "2026-12-03 14:03:05 UTC"
+    /// "2026-12-03 14:03:05 UTC" ("—" for 0: not yet)
     QString dateTime(qint64 ms) const;
+    /// "12-03 14:03:05 UTC", for lists within a few days
+    QString shortDateTime(qint64 ms) const;
     /// The QDateTime of `ms` in the chosen zone (for date-time editors).
     QDateTime toDateTime(qint64 ms) const;
 

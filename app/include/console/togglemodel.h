@@ -2,6 +2,8 @@
 
 #include "liveops/client.h"
 
+#include "console/timeformat.h"
+
 #include <QAbstractTableModel>
 
 #include <vector>
@@ -18,6 +20,8 @@ public:
     static constexpr int OverriddenRole = Qt::UserRole + 2;  ///< bool: a value is set at this scope (it can be cleared)
 
     explicit ToggleModel(QObject* parent = nullptr);
+    /// How "last change" times are written (UTC when not set); the column follows its changes.
+    void setTimeFormat(const TimeFormat* time);
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
@@ -40,6 +44,7 @@ private:
     };
     std::vector<Row> m_rows;
     std::map<QString, liveops::Role> m_roles;  // per cluster; viewer until WhoAmI answers
+    const TimeFormat* m_time = nullptr;
 };
 
 QString toggleGroup(const std::string& key);
