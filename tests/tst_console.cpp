@@ -1757,6 +1757,64 @@ private slots:
         QCOMPARE(QSettings().value(QStringLiteral("display/time")).toString(), QStringLiteral("utc"));
     }
 
+    // Notes are written in Markdown and read as such; the timeline filters by kind.
+    void theTimelineRendersMarkdownAndFilters()
+    {
+        QTemporaryDir dir;
+        ConsoleSession session;
+        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
+        QVERIFY(opened.wait(5000));
+        IncidentsPage page(session.incidents(), session.time());
+        page.resize(1100, 700);
+        page.show();
+        lv::incidents::Incident incident;
+        incident.title = QStringLiteral("markdown check");
+        incident.regions = {{QStringLiteral("live"), QStringLiteral("eu-west")}};
+        incident.startedMs = QDateTime::currentMSecsSinceEpoch() - 60'000;
+        page.create(incident);
+        IncidentView* view = page.view();
+        QVERIFY(waitFor([&] { return view->incidentId() > 0; }));
+        const std::int64_t id = view->incidentId();
+        session.incidents().addNote(id, QStringLiteral("**p99 at 190 ms** after `snapshot_hz` went to 10:\n\n- eu-west\n- us-east\n\n<img src=x onerror=alert(1)>"));
+        lv::incidents::Event e;
+        e.timeMs = QDateTime::currentMSecsSinceEpoch();
+        e.where = {QStringLiteral("live"), QStringLiteral("eu-west")};
+        e.kind = QStringLiteral("toggle_change");
+        e.actor = QStringLiteral("pat");
+        e.summary = QStringLiteral("snapshot_hz: 20 \u2192 10 (**not markdown**)");
+        e.sourceKey = QStringLiteral("test:1");
+        session.incidents().addEvent(e);
+        QVERIFY(waitFor([&] { return view->timelineText().contains(QStringLiteral("snapshot_hz: 20")) && view->timelineText().contains(QStringLiteral("eu-west")); }));
+        auto* browser = view->findChild<QTextBrowser*>();
+        QVERIFY(browser);
+        const QString text = view->timelineText();
+        QVERIFY2(text.contains(QStringLiteral("p99 at 190 ms after snapshot_hz went to 10")) && !text.contains(QStringLiteral("**p99")), qPrintable(text));
+        QVERIFY2(browser->toHtml().contains(QStringLiteral("<li")), qPrintable(browser->toHtml()));  // the list is a list
+        QVERIFY2(text.contains(QStringLiteral("<img src=x onerror=alert(1)>")), qPrintable(text));  // raw HTML is shown, not run
+        QVERIFY(text.contains(QStringLiteral("(**not markdown**)")));  // an event's text stays as it was
+        screenshot(view, QStringLiteral("timeline-markdown"));
+
+        // The filter offers the kinds present: notes only, then toggle changes only.
+        QStringList offered;
+        for (int i = 0; i < view->filter()->count(); ++i)
+            offered << view->filter()->itemData(i).toString();
+        QCOMPARE(offered, (QStringList{QString(), QStringLiteral("note"), QStringLiteral("change"), QStringLiteral("toggle_change")}));
+        view->setFilter(QStringLiteral("note"));
+        QVERIFY(view->timelineText().contains(QStringLiteral("p99 at 190 ms")));
+        QVERIFY(!view->timelineText().contains(QStringLiteral("snapshot_hz: 20")));
+        view->setFilter(QStringLiteral("toggle_change"));
+        QVERIFY(!view->timelineText().contains(QStringLiteral("p99 at 190 ms")));
+        QVERIFY(view->timelineText().contains(QStringLiteral("snapshot_hz: 20")));
+        // A new entry does not reset the choice.
+        session.incidents().addNote(id, QStringLiteral("second note"));
+        QTest::qWait(500);
+        QCOMPARE(view->filter()->currentData().toString(), QStringLiteral("toggle_change"));
+        QVERIFY(!view->timelineText().contains(QStringLiteral("second note")));
+        view->setFilter(QString());
+        QVERIFY(waitFor([&] { return view->timelineText().contains(QStringLiteral("second note")); }));
+    }
+
     void theWorstRegionsFollowTheData()
     {
         ConsoleSession session;

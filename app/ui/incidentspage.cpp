@@ -6,6 +6,9 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTimeEdit>
+#include <QSignalBlocker>
+#include <QRegularExpression>
+#include <QTextDocument>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -165,7 +168,7 @@ Incident IncidentDialog::incident() const
 // ---------------------------------------------------------------------------------------------
 IncidentView::IncidentView(IncidentDesk& desk, const TimeFormat& time, QWidget* parent)
     : QWidget(parent), m_desk(desk), m_time(time), m_header(new QLabel), m_facts(new QLabel), m_severity(new QComboBox), m_status(new QComboBox),
-      m_newestFirst(new QCheckBox(tr("Ne&west first"))), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
+      m_newestFirst(new QCheckBox(tr("Ne&west first"))), m_filter(new QComboBox), m_view(new QTextBrowser), m_note(new QPlainTextEdit), m_summary(new QPlainTextEdit),
       m_rootCause(new QPlainTextEdit), m_actions(new QPlainTextEdit), m_export(new QPushButton(tr("E&xport…"))), m_noteStatus(new QLabel),
       m_postmortemStatus(new QLabel), m_savePostmortem(new QPushButton(tr("Save &postmortem text"))), m_takeTheirs(new QPushButton(tr("&Use theirs"))),
       m_tabs(new QTabWidget), m_postmortemTab(new QWidget), m_acknowledge(new QPushButton(tr("Ac&knowledge")))
@@ -218,6 +221,9 @@ IncidentView::IncidentView(IncidentDesk& desk, const TimeFormat& time, QWidget* 
             m_desk.acknowledge(m_incident.id);
     });
     connect(m_newestFirst, &QCheckBox::toggled, this, &IncidentView::render);
+    m_filter->setAccessibleName(tr("Timeline entries to show"));
+    m_filter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(m_filter, &QComboBox::activated, this, &IncidentView::render);
     connect(&time, &TimeFormat::changed, this, &IncidentView::render);
     connect(&desk, &IncidentDesk::noteHistoryLoaded, this, [this](std::int64_t, const std::vector<NoteRevision>& revisions) {
         QString text;
@@ -255,6 +261,10 @@ IncidentView::IncidentView(IncidentDesk& desk, const TimeFormat& time, QWidget* 
     controls->addWidget(m_status);
     controls->addWidget(m_acknowledge);
     controls->addStretch(1);
+    auto* filterLabel = new QLabel(tr("E&ntries"));
+    filterLabel->setBuddy(m_filter);
+    controls->addWidget(filterLabel);
+    controls->addWidget(m_filter);
     controls->addWidget(m_newestFirst);
     controls->addWidget(m_export);
     auto* noteRow = new QHBoxLayout;
@@ -554,15 +564,66 @@ QStringList IncidentView::unsavedWork() const
 
 void IncidentView::setNewestFirst(bool newestFirst) { m_newestFirst->setChecked(newestFirst); }
 
+void IncidentView::setFilter(const QString& kind)
+{
+    render();  // the list of kinds is current
+    const int at = m_filter->findData(kind);
+    m_filter->setCurrentIndex(std::max(0, at));
+    render();
+}
+
+QString IncidentView::noteHtml(const QString& markdown)
+{
+    QTextDocument doc;
+    doc.setMarkdown(markdown, QTextDocument::MarkdownFeatures(QTextDocument::MarkdownDialectGitHub | QTextDocument::MarkdownNoHTML));
+    QString html = doc.toHtml();
+    const int open = html.indexOf(QLatin1Char('>'), html.indexOf(QStringLiteral("<body"))) + 1;
+    html = html.mid(open, html.lastIndexOf(QStringLiteral("</body>")) - open).trimmed();
+    // One plain paragraph stays on the entry's line.
+    static const QRegularExpression single(QStringLiteral("^<p[^>]*>(.*)</p>$"), QRegularExpression::DotMatchesEverythingOption);
+    const auto match = single.match(html);
+    if (match.hasMatch() && !match.captured(1).contains(QStringLiteral("<p")))
+        return match.captured(1);
+    return html;
+}
+
 void IncidentView::render()
 {
     QString html;
-    auto items = m_timeline;
+    // The filter offers the kinds this timeline has; the choice survives new entries.
+    const QString chosen = m_filter->currentData().toString();
+    QStringList kinds;
+    for (const TimelineItem& t : m_timeline)
+        if (t.kind == TimelineItem::Kind::Event && !kinds.contains(t.tag))
+            kinds << t.tag;
+    kinds.sort();
+    QStringList offered{QString(), QStringLiteral("note"), QStringLiteral("change")};
+    offered += kinds;
+    QStringList had;
+    for (int i = 0; i < m_filter->count(); ++i)
+        had << m_filter->itemData(i).toString();
+    if (had != offered) {
+        const QSignalBlocker quiet(m_filter);
+        m_filter->clear();
+        m_filter->addItem(tr("All"), QString());
+        m_filter->addItem(tr("Notes"), QStringLiteral("note"));
+        m_filter->addItem(tr("Status and severity"), QStringLiteral("change"));
+        for (const QString& k : kinds)
+            m_filter->addItem(QString(k).replace(QLatin1Char('_'), QLatin1Char(' ')), k);
+        m_filter->setCurrentIndex(std::max(0, m_filter->findData(chosen)));
+    }
+    const QString only = m_filter->currentData().toString();
+    std::vector<TimelineItem> items;
+    for (const TimelineItem& t : m_timeline)
+        if (only.isEmpty() || (only == QLatin1String("note") && t.kind == TimelineItem::Kind::Note)
+            || (only == QLatin1String("change") && t.kind == TimelineItem::Kind::Change) || (t.kind == TimelineItem::Kind::Event && t.tag == only))
+            items.push_back(t);
     if (m_newestFirst->isChecked())
         std::reverse(items.begin(), items.end());
     for (const TimelineItem& t : items) {
         const QString time = m_time.shortDateTime(t.timeMs);
-        QString body = t.what.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+        // Notes are Markdown (what the box says); events and changes are plain text.
+        QString body = t.kind == TimelineItem::Kind::Note ? noteHtml(t.what) : t.what.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
         QString extra;
         if (t.kind == TimelineItem::Kind::Note)
             extra = QStringLiteral(" <a href=\"note:edit:%1\">%2</a> <a href=\"note:delete:%1\">%3</a>%4")
@@ -577,7 +638,9 @@ void IncidentView::render()
         html += QStringLiteral("<p><tt>%1</tt> <b style=\"color:%2\">[%3]</b> <b>%4</b>: %5%6</p>")
                     .arg(time, colour, t.tag.toHtmlEscaped(), t.who.toHtmlEscaped(), body, extra);
     }
-    if (items.empty())
+    if (items.empty() && !m_timeline.empty())
+        html = tr("<p><i>No entries of this kind: choose All under Entries.</i></p>");
+    else if (items.empty())
         html = tr("<p><i>Nothing yet: notes, status changes and what happens in the incident's regions appear here.</i></p>");
     // Every event reloads the timeline: where the reader was stays where it was.
     QScrollBar* bar = m_view->verticalScrollBar();

@@ -60,6 +60,11 @@ public:
     QPlainTextEdit* quickNote() const { return m_note; }
     QString timelineText() const;  ///< what the timeline shows, as plain text
     void setNewestFirst(bool newestFirst);
+    /// The timeline's filter: "" (everything), "note", "change" or an event kind ("toggle_change", …).
+    void setFilter(const QString& kind);
+    QComboBox* filter() const { return m_filter; }
+    /// A note's Markdown as HTML for the timeline (raw HTML in it is shown as text, never run).
+    static QString noteHtml(const QString& markdown);
     /// Saves the quick note (what Ctrl+Enter does); false when empty or no incident is shown.
     /// The box is free for the next note at once; until the store confirms, the text is held,
     /// and if the save fails it comes back into the box (of its own incident) with the reason.
@@ -107,6 +112,7 @@ private:
     QComboBox* m_severity;
     QComboBox* m_status;
     QCheckBox* m_newestFirst;
+    QComboBox* m_filter;  // which entries the timeline shows: all, notes, incident changes, or one event kind
     QTextBrowser* m_view;
     QPlainTextEdit* m_note;
     QPlainTextEdit* m_summary;
