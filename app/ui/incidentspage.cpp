@@ -261,7 +261,7 @@ IncidentView::IncidentView(IncidentDesk& desk, const TimeFormat& time, QWidget* 
     controls->addWidget(m_status);
     controls->addWidget(m_acknowledge);
     controls->addStretch(1);
-    auto* filterLabel = new QLabel(tr("E&ntries"));
+    auto* filterLabel = new QLabel(tr("&Entries"));
     filterLabel->setBuddy(m_filter);
     controls->addWidget(filterLabel);
     controls->addWidget(m_filter);
