@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev libsodium-dev libbenchmark-dev qtkeychain-qt6-dev
   libtomlplusplus-dev libcpp-httplib-dev python3-grpcio python3-protobuf openssl
   libqt6svg6 poppler-utils desktop-file-utils appstream python3-yaml dpkg-dev clang libclang-rt-14-dev
-  etcd-server golang-etcd-server-dev prometheus postgresql libqt6sql6-psql libenet-dev
+  etcd-server golang-etcd-server-dev prometheus postgresql libqt6sql6-psql libenet-dev dbus-daemon
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -61,6 +61,9 @@
 #include <QTimeZone>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QDBusConnection>
+#include <QDBusError>
+#include "desktopnotifier.h"
 
 #include <cmath>
 #include <map>
@@ -154,6 +157,28 @@ lv::liveops::client::ClientOptions optionsFor(int port, const char* token)
 }
 
 } // namespace
+
+/// The freedesktop Notifications service as a desktop's notification daemon offers it, on a
+/// private bus the test starts: it records what it is asked to show.
+class FakeNotifications : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
+public:
+    struct Shown {
+        uint replaces;
+        QString summary, body;
+        QVariantMap hints;
+        int timeout;
+    };
+    std::vector<Shown> shown;
+public slots:
+    uint Notify(const QString&, uint replaces, const QString&, const QString& summary, const QString& body, const QStringList&,
+                const QVariantMap& hints, int timeout)
+    {
+        shown.push_back({replaces, summary, body, hints, timeout});
+        return static_cast<uint>(shown.size()) + 40;
+    }
+};
 
 class TestConsole : public QObject {
     Q_OBJECT
@@ -1813,6 +1838,66 @@ private slots:
         QVERIFY(!view->timelineText().contains(QStringLiteral("second note")));
         view->setFilter(QString());
         QVERIFY(waitFor([&] { return view->timelineText().contains(QStringLiteral("second note")); }));
+    }
+
+    void alertsReachTheDesktopOrSaySo()
+    {
+        // A session bus of our own, with a notification daemon on it.
+        QProcess daemon;
+        daemon.start(QStringLiteral("dbus-daemon"), {QStringLiteral("--session"), QStringLiteral("--nofork"), QStringLiteral("--print-address=1")});
+        QVERIFY2(daemon.waitForStarted(5000), "dbus-daemon is needed for this test (package dbus)");
+        auto stop = qScopeGuard([&] {
+            daemon.kill();
+            daemon.waitForFinished(5000);
+        });
+        QVERIFY(waitFor([&] { return daemon.canReadLine(); }, 5000));
+        const QString address = QString::fromUtf8(daemon.readLine()).trimmed();
+        QDBusConnection server = QDBusConnection::connectToBus(address, QStringLiteral("notifications-daemon"));
+        QVERIFY2(server.isConnected(), qPrintable(server.lastError().message()));
+        FakeNotifications fake;
+        QVERIFY(server.registerObject(QStringLiteral("/org/freedesktop/Notifications"), &fake, QDBusConnection::ExportAllSlots));
+        QVERIFY(server.registerService(QStringLiteral("org.freedesktop.Notifications")));
+
+        DesktopNotifier notifier(nullptr, QDBusConnection::connectToBus(address, QStringLiteral("console")));
+        QSignalSpy delivered(&notifier, &DesktopNotifier::delivered);
+        QSignalSpy unavailable(&notifier, &DesktopNotifier::unavailable);
+        QElapsedTimer clock;
+        clock.start();
+        notifier.notify(QStringLiteral("Latency SLO"), QStringLiteral("sandbox/ap-south is burning its error budget fast"), true);
+        QVERIFY(clock.elapsed() < 50);  // asynchronous: the UI thread does not wait for the bus
+        QVERIFY(delivered.wait(5000));
+        QCOMPARE(notifier.channel(), DesktopNotifier::Channel::Freedesktop);
+        QCOMPARE(fake.shown.size(), std::size_t{1});
+        QCOMPARE(fake.shown[0].summary, QStringLiteral("Latency SLO"));
+        QVERIFY(fake.shown[0].body.contains(QStringLiteral("sandbox/ap-south")));
+        QCOMPARE(fake.shown[0].hints.value(QStringLiteral("urgency")).toInt(), 2);  // a page is critical
+        QCOMPARE(fake.shown[0].timeout, 0);                                          // and stays until dismissed
+        // The next replaces it rather than piling up.
+        notifier.notify(QStringLiteral("Latency SLO"), QStringLiteral("sandbox/eu-west is burning slowly"), false);
+        QVERIFY(delivered.wait(5000));
+        QCOMPARE(fake.shown[1].replaces, 41u);
+        QCOMPARE(fake.shown[1].hints.value(QStringLiteral("urgency")).toInt(), 1);
+
+        // The daemon goes away, and there is no tray: it says so instead of failing silently.
+        QVERIFY(server.unregisterService(QStringLiteral("org.freedesktop.Notifications")));
+        notifier.notify(QStringLiteral("Latency SLO"), QStringLiteral("again"), true);
+        QVERIFY(unavailable.wait(5000));
+        QVERIFY2(unavailable.first().at(0).toString().contains(QStringLiteral("alerts show in this window only")), qPrintable(unavailable.first().at(0).toString()));
+        QCOMPARE(notifier.channel(), DesktopNotifier::Channel::None);
+        // No bus at all: the same, at once.
+        DesktopNotifier nowhere(nullptr, QDBusConnection(QStringLiteral("not-a-bus")));
+        QSignalSpy nothing(&nowhere, &DesktopNotifier::unavailable);
+        nowhere.notify(QStringLiteral("Latency SLO"), QStringLiteral("x"), true);
+        QCOMPARE(nothing.count(), 1);
+
+        // The window shows the fallback where the operator looks.
+        ConsoleSession session;
+        MainWindow window(session);
+        window.resize(1366, 768);
+        window.show();
+        emit window.notifier()->unavailable(QStringLiteral("no session bus"));
+        QVERIFY(window.noNotificationsLabel()->isVisible());
+        QCOMPARE(window.noNotificationsLabel()->toolTip(), QStringLiteral("no session bus"));
     }
 
     void theWorstRegionsFollowTheData()

@@ -1,4 +1,5 @@
 #include "mainwindow.h"
+#include "widgets/tones.h"
 
 #include "clusterspage.h"
 #include "controllers.h"
@@ -21,6 +22,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
+#include <QDBusConnection>
 #include <QStatusBar>
 #include <QSystemTrayIcon>
 #include <QTabWidget>
@@ -102,6 +104,18 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
         m_tray->setToolTip(windowTitle());
         m_tray->show();
     }
+    m_notifier = new DesktopNotifier(m_tray, QDBusConnection::sessionBus(), this);
+    m_noNotifications = new QLabel;
+    m_noNotifications->setVisible(false);
+    m_noNotifications->setAccessibleName(tr("Desktop notifications unavailable"));
+    m_noNotifications->setStyleSheet(widgets::toneStyle(widgets::Tone::Warning));
+    statusBar()->addPermanentWidget(m_noNotifications);
+    connect(m_notifier, &DesktopNotifier::unavailable, this, [this](const QString& why) {
+        m_noNotifications->setText(tr("No desktop notifications"));
+        m_noNotifications->setToolTip(why);
+        m_noNotifications->setVisible(true);
+    });
+    connect(m_notifier, &DesktopNotifier::delivered, this, [this] { m_noNotifications->setVisible(false); });
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
@@ -224,8 +238,7 @@ void MainWindow::onAlertRaised(int row)
     const AlertModel::Alert& alert = m_session.alerts().at(row);
     const QString text = AlertModel::describe(alert, m_session.regions().sloThresholdMs());
     statusBar()->showMessage(text, 30'000);
-    if (m_tray)
-        m_tray->showMessage(tr("Latency SLO"), text, alert.level == SloTracker::Alert::Page ? QSystemTrayIcon::Critical : QSystemTrayIcon::Warning);
+    m_notifier->notify(tr("Latency SLO"), text, alert.level == SloTracker::Alert::Page);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

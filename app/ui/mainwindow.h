@@ -1,5 +1,6 @@
 #pragma once
 
+#include "desktopnotifier.h"
 #include "console/session.h"
 
 #include <QMainWindow>
@@ -80,6 +81,12 @@ private:
     QLabel* m_connections;
     widgets::AlertList* m_alerts;
     QSystemTrayIcon* m_tray = nullptr;
+    DesktopNotifier* m_notifier = nullptr;
+public:
+    DesktopNotifier* notifier() const { return m_notifier; }
+    QLabel* noNotificationsLabel() const { return m_noNotifications; }
+private:
+    QLabel* m_noNotifications = nullptr;  // shown when an alert could not reach the desktop
     QAction* m_localTime = nullptr;
 };
 
