@@ -289,7 +289,10 @@ private slots:
         qInfo("eu-west p99 on the chart: %.1f ms before, %.1f ms during the drill", before,
               window.regionsPage()->chart()->maxP99Since(QStringLiteral("eu-west"), drillStart));
         QTest::qWait(1000);
+        const qint64 shotAt = QDateTime::currentMSecsSinceEpoch();
+        window.regionsPage()->chart()->zoomTo(shotAt - 45'000, shotAt);  // the drill's minute, legible
         screenshot(&window, QStringLiteral("regions-drill"));
+        window.regionsPage()->chart()->backToLive();
 
         window.tabs()->setCurrentIndex(2);
         // The sync view: server truth for everyone, the observed client's prediction, the others
@@ -435,6 +438,8 @@ private slots:
         const auto& marks = window.regionsPage()->chart()->marks();
         QVERIFY(std::all_of(marks.begin(), marks.end(), [](const widgets::ChartMark& m) { return !m.who.isEmpty(); }));
         QTest::qWait(1200);
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        window.regionsPage()->chart()->zoomTo(now - 60'000, now);  // the minute the changes were made in
         screenshot(&window, QStringLiteral("regions-changes"));
     }
 

@@ -191,7 +191,7 @@ private slots:
             regions.applyTelemetry(QStringLiteral("live"), {t});
         }
         auto cell = [&](int column) { return regions.index(0, column).data().toString(); };
-        QCOMPARE(regions.headerData(RegionModel::KbpsIn, Qt::Horizontal).toString(), QStringLiteral("In (kbit/s)"));
+        QCOMPARE(regions.headerData(RegionModel::KbpsIn, Qt::Horizontal).toString(), QStringLiteral("In kbit/s"));
         QCOMPARE(cell(RegionModel::KbpsIn), QStringLiteral("185.5"));  // the latest sample
         QCOMPARE(cell(RegionModel::KbpsOut), QStringLiteral("512.3"));
         QCOMPARE(cell(RegionModel::Corrections), QStringLiteral("180"));  // the last minute: 60 samples × 3
@@ -208,7 +208,7 @@ private slots:
         QCOMPARE(cell(RegionModel::Errors), QStringLiteral("60"));
         QCOMPARE(cell(RegionModel::KbpsIn), QStringLiteral("185.5"));  // the row still shows the newest sample
         const QString text = HeadlessReport::render(regions);
-        QVERIFY2(text.contains(QStringLiteral("Errors/min")) && text.contains(QStringLiteral("512.3")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("Err./min")) && text.contains(QStringLiteral("512.3")), qPrintable(text));
     }
 
     // Several regions can burn at once: each is its own alert, with its own runbook, its own

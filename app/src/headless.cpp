@@ -37,7 +37,7 @@ QString HeadlessReport::render(const RegionModel& regions, const AlertModel* ale
     QString text;
     for (const QStringList& row : rows) {
         for (int c = 0; c < columns; ++c) {
-            const bool number = c >= RegionModel::Players && c <= RegionModel::Errors;
+            const bool number = c >= RegionModel::Players && c != RegionModel::Slo;
             const int w = width[static_cast<std::size_t>(c)];
             text += (number ? row[c].rightJustified(w) : row[c].leftJustified(w)) + QStringLiteral("  ");
         }

@@ -68,12 +68,12 @@ QVariant RegionModel::headerData(int section, Qt::Orientation orientation, int r
     case RttP99: return tr("RTT p99 (ms)");
     case Loss: return tr("Loss (%)");
     case TickP99: return tr("Tick p99 (ms)");
-    case KbpsIn: return role == Qt::ToolTipRole ? tr("Bandwidth from the players, latest sample") : tr("In (kbit/s)");
-    case KbpsOut: return role == Qt::ToolTipRole ? tr("Bandwidth to the players, latest sample") : tr("Out (kbit/s)");
+    case KbpsIn: return role == Qt::ToolTipRole ? tr("Bandwidth from the players, latest sample") : tr("In kbit/s");
+    case KbpsOut: return role == Qt::ToolTipRole ? tr("Bandwidth to the players, latest sample") : tr("Out kbit/s");
     case Corrections:
         return role == Qt::ToolTipRole ? tr("Prediction corrections in the last minute, as the game clients report them (not verified)")
-                                       : tr("Corrections/min");
-    case Errors: return role == Qt::ToolTipRole ? tr("Malformed packets and rejected tokens in the last minute") : tr("Errors/min");
+                                       : tr("Corr./min");
+    case Errors: return role == Qt::ToolTipRole ? tr("Malformed packets and rejected tokens in the last minute") : tr("Err./min");
     case Slo: return role == Qt::ToolTipRole ? tr("Latency SLO: p99 RTT ≤ %1 ms in 99 % of windows").arg(m_slo.thresholdMs) : tr("SLO");
     default: return {};
     }
@@ -92,7 +92,7 @@ QVariant RegionModel::data(const QModelIndex& index, int role) const
         return QString::number(v, 'f', decimals);
     };
     if (role == Qt::TextAlignmentRole)
-        return index.column() >= Players && index.column() <= Errors ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
+        return index.column() >= Players && index.column() != Slo ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     if (role == Qt::DecorationRole && index.column() == Status) {
         // One QIcon per status for the life of the program: a fresh QIcon per paint is a fresh
         // SVG engine and pixmap cache entry every time, and memory grows with every repaint.

@@ -75,6 +75,7 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     connect(&session.regions(), &QAbstractItemModel::rowsRemoved, this, rebuildSoon);
     connect(&session.regions(), &QAbstractItemModel::rowsInserted, this, rebuildSoon);
     connect(&session.regions(), &QAbstractItemModel::rowsInserted, this, [this] { m_resize.start(); });
+    connect(&session.regions(), &RegionModel::sloAlertChanged, this, [this] { m_resize.start(); });  // "Burning fast" is wider than "OK"
 
     m_window->addItem(tr("Last 5 minutes"), static_cast<int>(HistoryWindow::FiveMinutes));
     m_window->addItem(tr("Last hour"), static_cast<int>(HistoryWindow::OneHour));

@@ -18,7 +18,7 @@ public:
     /// KbpsIn/KbpsOut: the latest sample's bandwidth; Corrections and Errors: the sums over the last
     /// minute of samples (corrections as the game clients report them; errors are malformed
     /// packets and rejected tokens).
-    enum Column { Region, Cluster, Status, Players, RttP50, RttP95, RttP99, Loss, TickP99, KbpsIn, KbpsOut, Corrections, Errors, Slo, ColumnCount };
+    enum Column { Region, Cluster, Status, Players, RttP50, RttP95, RttP99, Loss, TickP99, Slo, KbpsIn, KbpsOut, Corrections, Errors, ColumnCount };
     /// Raw values for sorting and for tests (numbers as doubles, status as its enum value).
     static constexpr int SortRole = Qt::UserRole + 1;
     /// int: ToneWarning or ToneError for a cell that needs attention (a status other than
