@@ -1,5 +1,6 @@
 // The console's models without a server: SLO burn rates, bounded latency history, the region and
 // toggle tables (checked by QAbstractItemModelTester), the headless report, recording files.
+#include "console/clusterdirectory.h"
 #include "console/alertmodel.h"
 #include "console/headless.h"
 #include "console/latencyhistory.h"
@@ -175,6 +176,52 @@ private slots:
                  qPrintable(text));
         regions.removeCluster(QStringLiteral("live"));
         QCOMPARE(regions.rowCount(), 0);
+    }
+
+    // A keychain that fails for a moment is tried again and said; only a desktop without any
+    // keychain service gets session-only storage.
+    void aTransientKeychainErrorIsRetriedAndSaid()
+    {
+        TokenVault vault;
+        vault.setRetryDelays({1, 1});
+        std::vector<TokenVault::Result> script;  // what each call answers, in turn
+        std::vector<TokenVault::Op> calls;
+        vault.setBackend([&](TokenVault::Op op, const QString&, const QString&, auto finished) {
+            calls.push_back(op);
+            const auto result = script.empty() ? TokenVault::Result::Ok : script.front();
+            if (!script.empty())
+                script.erase(script.begin());
+            QTimer::singleShot(0, [=] { finished(result, result == TokenVault::Result::Ok ? QString() : QStringLiteral("collection is locked"), QStringLiteral("tok")); });
+        });
+        QSignalSpy retrying(&vault, &TokenVault::retrying);
+        auto store = [&] {
+            std::optional<TokenVault::Outcome> got;
+            vault.store(QStringLiteral("prod@10.0.0.1:8443"), QStringLiteral("secret"), [&](const TokenVault::Outcome& o) { got = o; });
+            return QTest::qWaitFor([&] { return got.has_value(); }, 5000) ? *got : TokenVault::Outcome{};
+        };
+        // Fails twice, then works: stored in the keychain, not in memory.
+        script = {TokenVault::Result::Transient, TokenVault::Result::Transient};
+        TokenVault::Outcome o = store();
+        QVERIFY(o.ok);
+        QVERIFY(!o.sessionOnly);
+        QCOMPARE(calls.size(), std::size_t{3});
+        QCOMPARE(retrying.count(), 2);
+        QCOMPARE(retrying.at(1).at(1).toInt(), 3);
+        // Keeps failing: said, not saved, and not quietly kept for the session instead.
+        calls.clear();
+        script = {TokenVault::Result::Transient, TokenVault::Result::Transient, TokenVault::Result::Transient};
+        o = store();
+        QVERIFY(!o.ok);
+        QVERIFY(!o.sessionOnly);
+        QCOMPARE(calls.size(), std::size_t{TokenVault::kAttempts});
+        QVERIFY2(o.message.contains(QStringLiteral("collection is locked (tried 3 times)")) && o.message.contains(QStringLiteral("not saved")), qPrintable(o.message));
+        // No keychain service at all: session-only, at once, and said.
+        calls.clear();
+        script = {TokenVault::Result::NoService};
+        o = store();
+        QVERIFY(o.ok && o.sessionOnly);
+        QCOMPARE(calls.size(), std::size_t{1});
+        QVERIFY(o.message.contains(QStringLiteral("this session only")));
     }
 
     // What syncd sends and the table used to hide: bandwidth both ways, corrections and errors.

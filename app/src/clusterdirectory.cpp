@@ -1,6 +1,7 @@
 #include "console/clusterdirectory.h"
 
 #include <QSettings>
+#include <QTimer>
 #include <qt6keychain/keychain.h>
 
 namespace lv::console {
@@ -51,37 +52,72 @@ void ClusterDirectory::remove(const QString& name) const
     save(entries);
 }
 
-namespace {
-bool noService(QKeychain::Error error)
+TokenVault::TokenVault(QObject* parent) : QObject(parent)
 {
-    return error == QKeychain::NoBackendAvailable || error == QKeychain::NotImplemented || error == QKeychain::OtherError;
+    m_backend = [this](Op op, const QString& key, const QString& data, std::function<void(Result, const QString&, const QString&)> finished) {
+        QKeychain::Job* job = nullptr;
+        if (op == Op::Write) {
+            auto* write = new QKeychain::WritePasswordJob(serviceName(), this);
+            write->setTextData(data);
+            job = write;
+        } else if (op == Op::Read) {
+            job = new QKeychain::ReadPasswordJob(serviceName(), this);
+        } else {
+            job = new QKeychain::DeletePasswordJob(serviceName(), this);
+        }
+        job->setKey(key);
+        job->setAutoDelete(true);
+        connect(job, &QKeychain::Job::finished, this, [finished](QKeychain::Job* j) {
+            switch (j->error()) {
+            case QKeychain::NoError:
+                finished(Result::Ok, {}, qobject_cast<QKeychain::ReadPasswordJob*>(j) ? static_cast<QKeychain::ReadPasswordJob*>(j)->textData() : QString());
+                return;
+            case QKeychain::EntryNotFound: finished(Result::NotFound, j->errorString(), {}); return;
+            // No keychain on this desktop at all: nothing to wait for.
+            case QKeychain::NoBackendAvailable:
+            case QKeychain::NotImplemented: finished(Result::NoService, j->errorString(), {}); return;
+            // A locked collection, a busy or restarting daemon, a refused prompt: worth another try.
+            default: finished(Result::Transient, j->errorString(), {}); return;
+            }
+        });
+        job->start();
+    };
 }
-} // namespace
+
+void TokenVault::run(Op op, const QString& key, const QString& data, int attempt,
+                     std::function<void(Result, const QString&, const QString&)> finished)
+{
+    m_backend(op, key, data, [this, op, key, data, attempt, finished](Result result, const QString& error, const QString& read) {
+        if (result != Result::Transient || attempt >= kAttempts) {
+            finished(result, attempt > 1 && result == Result::Transient ? tr("%1 (tried %2 times)").arg(error).arg(attempt) : error, read);
+            return;
+        }
+        emit retrying(key, attempt + 1, error);
+        const int wait = m_delays.empty() ? 0 : m_delays[std::min<std::size_t>(static_cast<std::size_t>(attempt - 1), m_delays.size() - 1)];
+        QTimer::singleShot(wait, this, [this, op, key, data, attempt, finished] { run(op, key, data, attempt + 1, finished); });
+    });
+}
 
 void TokenVault::store(const QString& cluster, const QString& token, Done done)
 {
-    auto* job = new QKeychain::WritePasswordJob(serviceName(), this);
-    job->setKey(cluster);
-    job->setTextData(token);
-    job->setAutoDelete(true);
-    connect(job, &QKeychain::Job::finished, this, [this, cluster, token, done](QKeychain::Job* j) {
+    run(Op::Write, cluster, token, 1, [this, cluster, token, done](Result result, const QString& error, const QString&) {
         Outcome outcome;
-        if (j->error() == QKeychain::NoError) {
+        if (result == Result::Ok) {
             outcome.ok = true;
             m_sessionOnly.erase(cluster);
-        } else if (noService(j->error())) {
+        } else if (result == Result::NoService) {
             m_sessionOnly[cluster] = token;
             outcome.ok = true;
             outcome.sessionOnly = true;
             outcome.message = tr("No keychain service is running (%1): the token for %2 is kept for this session only and will be "
                                  "asked for again next time.")
-                                  .arg(j->errorString(), cluster);
+                                  .arg(error, cluster);
         } else {
-            outcome.message = tr("The keychain refused to store the token for %1: %2").arg(cluster, j->errorString());
+            // Transient and still failing: said, and not quietly kept in memory instead.
+            outcome.message = tr("The keychain could not store the token for %1: %2. It is not saved; add the cluster again to retry.").arg(cluster, error);
         }
         done(outcome);
     });
-    job->start();
 }
 
 void TokenVault::read(const QString& cluster, Done done)
@@ -90,32 +126,25 @@ void TokenVault::read(const QString& cluster, Done done)
         done({true, true, it->second, {}});
         return;
     }
-    auto* job = new QKeychain::ReadPasswordJob(serviceName(), this);
-    job->setKey(cluster);
-    job->setAutoDelete(true);
-    connect(job, &QKeychain::Job::finished, this, [cluster, done](QKeychain::Job* j) {
+    run(Op::Read, cluster, {}, 1, [cluster, done](Result result, const QString& error, const QString& token) {
         Outcome outcome;
-        if (j->error() == QKeychain::NoError) {
+        if (result == Result::Ok) {
             outcome.ok = true;
-            outcome.token = static_cast<QKeychain::ReadPasswordJob*>(j)->textData();
-        } else if (j->error() == QKeychain::EntryNotFound) {
+            outcome.token = token;
+        } else if (result == Result::NotFound) {
             outcome.message = tr("No token is stored for %1.").arg(cluster);
         } else {
-            outcome.sessionOnly = noService(j->error());
-            outcome.message = tr("Could not read the token for %1 from the keychain: %2").arg(cluster, j->errorString());
+            outcome.sessionOnly = result == Result::NoService;
+            outcome.message = tr("Could not read the token for %1 from the keychain: %2").arg(cluster, error);
         }
         done(outcome);
     });
-    job->start();
 }
 
 void TokenVault::forget(const QString& cluster)
 {
     m_sessionOnly.erase(cluster);
-    auto* job = new QKeychain::DeletePasswordJob(serviceName(), this);
-    job->setKey(cluster);
-    job->setAutoDelete(true);
-    job->start();
+    run(Op::Delete, cluster, {}, 1, [](Result, const QString&, const QString&) {});
 }
 
 } // namespace lv::console

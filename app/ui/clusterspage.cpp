@@ -110,6 +110,9 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     m_notice->setStyleSheet(widgets::toneStyle(widgets::Tone::Warning));
     m_notice->setVisible(false);
     m_notice->setAccessibleName(tr("Keychain notice"));
+    connect(&m_vault, &TokenVault::retrying, this, [this](const QString& key, int attempt, const QString& error) {
+        setNotice(tr("The keychain failed for %1 (%2); trying again (attempt %3 of %4)…").arg(key.section(QLatin1Char('@'), 0, 0), error).arg(attempt).arg(TokenVault::kAttempts));
+    });
     m_name->setPlaceholderText(tr("e.g. prod-eu"));
     m_target->setPlaceholderText(tr("host:port of syncd's API"));
     m_token->setEchoMode(QLineEdit::Password);
@@ -176,13 +179,9 @@ void ClustersPage::addCluster(const ClusterEntry& entry, const QString& token)
 {
     m_directory.add(entry);
     m_vault.store(TokenVault::keyFor(entry), token, [this, entry, token](const TokenVault::Outcome& outcome) {
-        if (!outcome.ok) {
-            setNotice(outcome.message);
-            return;
-        }
         setNotice(outcome.message);
-        connectCluster(entry, token);
-        m_model.setTokenStorage(entry.name, outcome.sessionOnly ? tr("this session only") : tr("system keychain"));
+        connectCluster(entry, token);  // the token typed works now; whether it was saved is said above
+        m_model.setTokenStorage(entry.name, !outcome.ok ? tr("not saved (keychain error)") : outcome.sessionOnly ? tr("this session only") : tr("system keychain"));
         emit message(tr("Connecting to %1 (%2)…").arg(entry.name, entry.target));
     });
 }

@@ -33,7 +33,20 @@ public:
 class TokenVault : public QObject {
     Q_OBJECT
 public:
-    explicit TokenVault(QObject* parent = nullptr) : QObject(parent) {}
+    /// What one keychain call ended with: no service at all (session-only storage is the honest
+    /// fallback), a transient failure (retried), or the entry is missing.
+    enum class Result { Ok, NoService, Transient, NotFound };
+    enum class Op { Write, Read, Delete };
+    /// Runs one keychain call and reports (result, error text, data read). The default runs
+    /// QtKeychain; tests give their own.
+    using Backend = std::function<void(Op op, const QString& key, const QString& data,
+                                       std::function<void(Result, const QString& error, const QString& data)> finished)>;
+    static constexpr int kAttempts = 3;  ///< a transient failure is tried this often in all
+
+    explicit TokenVault(QObject* parent = nullptr);
+    void setBackend(Backend backend) { m_backend = std::move(backend); }
+    /// Waits between attempts (ms): 250 then 1000 by default.
+    void setRetryDelays(std::vector<int> delays) { m_delays = std::move(delays); }
 
     struct Outcome {
         bool ok = false;            ///< the token is available (stored, or read)
@@ -52,8 +65,17 @@ public:
     /// under the same name at another host is never sent the token meant for the first.
     static QString keyFor(const ClusterEntry& entry) { return entry.name + QLatin1Char('@') + entry.target; }
 
+signals:
+    /// A transient keychain failure; it is tried again (`attempt` of kAttempts next).
+    void retrying(const QString& cluster, int attempt, const QString& error);
+
 private:
+    void run(Op op, const QString& key, const QString& data, int attempt,
+             std::function<void(Result, const QString& error, const QString& data)> finished);
+
     std::map<QString, QString> m_sessionOnly;
+    Backend m_backend;
+    std::vector<int> m_delays{250, 1000};
 };
 
 } // namespace lv::console
