@@ -2,6 +2,7 @@
 
 #include <QSettings>
 #include <QTimer>
+#include <QDBusConnection>
 #include <qt6keychain/keychain.h>
 
 namespace lv::console {
@@ -76,8 +77,17 @@ TokenVault::TokenVault(QObject* parent) : QObject(parent)
             // No keychain on this desktop at all: nothing to wait for.
             case QKeychain::NoBackendAvailable:
             case QKeychain::NotImplemented: finished(Result::NoService, j->errorString(), {}); return;
-            // A locked collection, a busy or restarting daemon, a refused prompt: worth another try.
-            default: finished(Result::Transient, j->errorString(), {}); return;
+            // Without a session bus there is no secret service to wait for (that is where
+            // QtKeychain's Linux backends answer OtherError); with one, a locked collection, a
+            // busy or restarting daemon, a refused prompt: worth another try.
+            default:
+                finished(
+#ifdef Q_OS_LINUX
+                    !QDBusConnection::sessionBus().isConnected() ? Result::NoService :
+#endif
+                                                                 Result::Transient,
+                    j->errorString(), {});
+                return;
             }
         });
         job->start();
