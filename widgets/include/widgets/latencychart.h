@@ -33,7 +33,9 @@ struct ChartMark {
 ///
 /// Model changes only mark the chart stale; at most 10 times a second it re-reads the models and
 /// keeps at most one point per 2-pixel column per line (the highest value in it, so spikes stay
-/// visible), which keeps eight overlaid regions cheap enough to draw antialiased.
+/// visible). The solid p99 lines are antialiased; the thin dotted and dashed ones are not (an
+/// antialiased dash costs the raster engine several times a solid line), which keeps eight
+/// overlaid regions within a frame.
 class LatencyChart : public QWidget {
     Q_OBJECT
 public:
