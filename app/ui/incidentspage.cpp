@@ -223,6 +223,7 @@ IncidentView::IncidentView(IncidentDesk& desk, const TimeFormat& time, QWidget* 
     connect(m_newestFirst, &QCheckBox::toggled, this, &IncidentView::render);
     m_filter->setAccessibleName(tr("Timeline entries to show"));
     m_filter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_filter->addItem(tr("All"), QString());  // the kinds are added as the timeline has them
     connect(m_filter, &QComboBox::activated, this, &IncidentView::render);
     connect(&time, &TimeFormat::changed, this, &IncidentView::render);
     connect(&desk, &IncidentDesk::noteHistoryLoaded, this, [this](std::int64_t, const std::vector<NoteRevision>& revisions) {
