@@ -90,6 +90,14 @@ SandboxPanel* openSandboxTab(MainWindow& window)
     return window.sandboxPanel();
 }
 
+/// Opens a fresh incident database in `dir` and waits until the desk has it.
+bool openIncidents(ConsoleSession& session, const QTemporaryDir& dir)
+{
+    QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+    session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
+    return opened.wait(5000) && opened.first().at(0).toBool();
+}
+
 bool waitFor(const std::function<bool()>& condition, int ms = 15000)
 {
     return QTest::qWaitFor(condition, ms);
@@ -943,9 +951,7 @@ private slots:
         ConsoleSession session;
         QSettings().remove(QStringLiteral("incidents/author"));
         QCOMPARE(session.incidents().author(), QStringLiteral("ic-ines"));
-        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
-        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
-        QVERIFY(opened.wait(5000));
+        QVERIFY(openIncidents(session, dir));
         MainWindow window(session);
         window.resize(1280, 860);
         window.show();
@@ -1531,9 +1537,7 @@ private slots:
     {
         QTemporaryDir dir;
         ConsoleSession session;
-        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
-        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
-        QVERIFY(opened.wait(5000));
+        QVERIFY(openIncidents(session, dir));
         QVERIFY(startSmallSandbox(session));
         MainWindow window(session);
         window.resize(1366, 768);
@@ -1775,9 +1779,7 @@ private slots:
         QSettings().remove(QStringLiteral("display/time"));
         QTemporaryDir dir;
         ConsoleSession session;
-        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
-        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
-        QVERIFY(opened.wait(5000));
+        QVERIFY(openIncidents(session, dir));
         QVERIFY(startSmallSandbox(session));
         MainWindow window(session);
         window.resize(1280, 860);
@@ -1827,9 +1829,7 @@ private slots:
     {
         QTemporaryDir dir;
         ConsoleSession session;
-        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
-        session.incidents().open(dir.filePath(QStringLiteral("incidents.db")));
-        QVERIFY(opened.wait(5000));
+        QVERIFY(openIncidents(session, dir));
         IncidentsPage page(session.incidents(), session.time());
         page.resize(1100, 700);
         page.show();

@@ -119,13 +119,13 @@ private slots:
             LatencySeriesModel hour;
             QAbstractItemModelTester tester(&hour, QAbstractItemModelTester::FailureReportingMode::QtTest);
             hour.setWindow(HistoryWindow::OneHour);
-            for (std::int64_t t = 0; t <= 25'000; t += 1000)
-                hour.append(t, 20, 25, t == 24'000 ? 90 : 30);
+            for (std::int64_t t = 0; t <= 23'000; t += 1000)
+                hour.append(t, 20, 25, t == 22'000 ? 90 : 30);
             QCOMPARE(hour.rowCount(), 3);  // [0, 10 s), [10 s, 20 s) and [20 s, 30 s) so far
             QCOMPARE(hour.index(2, LatencySeriesModel::P99).data().toDouble(), 90.0);
-            QCOMPARE(hour.index(2, LatencySeriesModel::Time).data().toDouble(), 25'000.0);  // not in the future
+            QCOMPARE(hour.index(2, LatencySeriesModel::Time).data().toDouble(), 23'000.0);  // its newest sample, not the future middle
             QSignalSpy inserted(&hour, &QAbstractItemModel::rowsInserted);
-            for (std::int64_t t = 26'000; t <= 30'000; t += 1000)
+            for (std::int64_t t = 24'000; t <= 30'000; t += 1000)
                 hour.append(t, 20, 25, 30);
             QCOMPARE(inserted.count(), 1);  // 30 s opens the next bucket; the one before became complete
             QCOMPARE(hour.index(2, LatencySeriesModel::Time).data().toDouble(), 25'000.0);  // complete: the middle
