@@ -1945,13 +1945,13 @@ private slots:
         ConsoleSession session;
         std::vector<lv::liveops::client::Region> listed;
         for (int i = 0; i < 10; ++i)
-            listed.push_back({"r" + std::to_string(i), "10.0.0.1:7777", lv::liveops::client::RegionStatus::Serving, 5, 100, ""});
+            listed.push_back({std::string("r").append(std::to_string(i)), "10.0.0.1:7777", lv::liveops::client::RegionStatus::Serving, 5, 100, ""});
         session.regions().updateRegions(QStringLiteral("live"), listed);
         auto report = [&](int worst) {
             std::vector<lv::liveops::client::Telemetry> batch;
             for (int i = 0; i < 10; ++i) {
                 lv::liveops::client::Telemetry t;
-                t.region = "r" + std::to_string(i);
+                t.region = std::string("r").append(std::to_string(i));
                 t.timeMs = QDateTime::currentMSecsSinceEpoch();
                 t.rttP99Ms = i == worst ? 400 : 20 + i;  // r9 best first, then the worst
                 t.players = 5;
