@@ -68,4 +68,43 @@ std::optional<ToggleValue> fromProto(const pb::ToggleValue& v)
     return std::nullopt;
 }
 
+void toProto(const ServerInfo& s, pb::Server& out)
+{
+    out.set_id(s.id);
+    out.set_api_endpoint(s.apiEndpoint);
+    for (const RegionInfo& r : s.regions) {
+        pb::Region* region = out.add_regions();
+        region->set_name(r.name);
+        region->set_endpoint(r.endpoint);
+        region->set_status(static_cast<pb::RegionStatus>(r.state));
+        region->set_players(static_cast<std::uint32_t>(r.players));
+        region->set_capacity(static_cast<std::uint32_t>(r.capacity));
+        region->set_active_drill(r.activeDrill);
+    }
+    out.set_players(static_cast<std::uint32_t>(s.players));
+    out.set_capacity(static_cast<std::uint32_t>(s.capacity));
+    out.set_version(s.version);
+    out.set_state(static_cast<pb::ServerState>(s.state));
+    setTime(*out.mutable_started(), s.startedMs);
+    setTime(*out.mutable_updated(), s.updatedMs);
+}
+
+ServerInfo fromProto(const pb::Server& s)
+{
+    ServerInfo out;
+    out.id = s.id();
+    out.apiEndpoint = s.api_endpoint();
+    for (const pb::Region& r : s.regions()) {
+        const int status = r.status() >= 1 && r.status() <= 4 ? r.status() : 1;
+        out.regions.push_back(RegionInfo{r.name(), r.endpoint(), static_cast<RegionState>(status), r.players(), r.capacity(), r.active_drill()});
+    }
+    out.players = s.players();
+    out.capacity = s.capacity();
+    out.version = s.version();
+    out.state = s.state() >= 1 && s.state() <= 3 ? static_cast<ServerState>(s.state()) : ServerState::Starting;
+    out.startedMs = unixMs(s.started());
+    out.updatedMs = unixMs(s.updated());
+    return out;
+}
+
 } // namespace lv::liveops::convert

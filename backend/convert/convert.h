@@ -2,6 +2,7 @@
 
 // Plain structs <-> liveops.v1 messages, shared by the server (apiserver.cpp) and the client
 // library. Internal to backend/: nothing outside it sees proto types.
+#include "liveops/cluster.h"
 #include "liveops/store.h"
 #include "liveops/toggles.h"
 #include "liveops/v1/liveops.pb.h"
@@ -20,6 +21,9 @@ AuditEntry fromProto(const ::liveops::v1::AuditEntry& e);
 void toProto(const ToggleValue& v, ToggleType type, ::liveops::v1::ToggleValue& out);
 /// Empty when the message carries no value.
 std::optional<ToggleValue> fromProto(const ::liveops::v1::ToggleValue& v);
+
+void toProto(const ServerInfo& s, ::liveops::v1::Server& out);
+ServerInfo fromProto(const ::liveops::v1::Server& s);
 
 /// Out-of-range enum numbers from a newer peer become the nearest known meaning.
 Role roleOf(int value);

@@ -447,6 +447,10 @@ private:
     {
         return unary(c, q, r, &RequestHandlers::whoAmI);
     }
+    grpc::ServerUnaryReactor* ListServers(grpc::CallbackServerContext* c, const pb::ListServersRequest* q, pb::ListServersResponse* r) override
+    {
+        return unary(c, q, r, &RequestHandlers::listServers);
+    }
     grpc::ServerUnaryReactor* ListRegions(grpc::CallbackServerContext* c, const pb::ListRegionsRequest* q, pb::ListRegionsResponse* r) override
     {
         return unary(c, q, r, &RequestHandlers::listRegions);

@@ -49,12 +49,12 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
                 return nullptr;
             }
     std::unique_ptr<Cluster> cluster(new Cluster(std::move(config)));
-    cluster->m_store = Store::open(cluster->m_config.storePath, error);
+    cluster->m_store = cluster->m_config.openStore ? cluster->m_config.openStore(error) : Store::open(cluster->m_config.storePath, error);
     if (!cluster->m_store)
         return nullptr;
     const auto storedToggles = cluster->m_store->toggles(error);
     if (!storedToggles) {
-        error = cluster->m_config.storePath + ": " + error;
+        error = (cluster->m_config.openStore ? std::string("fleet store") : cluster->m_config.storePath) + ": " + error;
         return nullptr;
     }
     for (const StoredToggle& stored : *storedToggles) {
@@ -63,7 +63,13 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
                 cluster->m_lastChanges[stored.lastAuditId] = *entry;
         cluster->m_toggles[{stored.key, stored.scope}] = stored;
     }
-    for (const RegionConfig& rc : cluster->m_config.regions) {
+    for (RegionConfig rc : cluster->m_config.regions) {
+        // The stored toggles are in force from the first tick (a kill switch set fleet-wide holds
+        // on a server that has just started); failovers to regions not yet started follow below.
+        {
+            std::lock_guard lock(cluster->m_mutex);
+            rc.knobs = cluster->knobsFor(rc, nullptr);
+        }
         Region region{rc, nullptr, std::nullopt};
         if (cluster->m_config.startRegion)
             region.host = cluster->m_config.startRegion(rc, error);
@@ -78,12 +84,15 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
         std::lock_guard lock(cluster->m_mutex);
         cluster->applyKnobs();
     }
+    // From the revision the toggles were loaded at: nothing another server writes is missed.
+    cluster->m_store->setChangeListener([c = cluster.get()](StoreChange change) { c->onStoreChange(std::move(change)); });
     cluster->m_sampler = std::thread([c = cluster.get()] { c->samplerLoop(); });
     return cluster;
 }
 
 Cluster::~Cluster()
 {
+    m_store->stopChanges();
     {
         std::lock_guard lock(m_samplerMutex);
         m_stopSampler = true;
@@ -178,17 +187,17 @@ std::string Cluster::inconsistencyIn(const std::string& scope) const
     return {};
 }
 
-RuntimeKnobs Cluster::knobsFor(const Region& region) const
+RuntimeKnobs Cluster::knobsFor(const RegionConfig& config, const RegionRuntime* host) const
 {
     RuntimeKnobs knobs;
     for (const ToggleDefinition& d : engineToggles()) {
-        const ToggleValue value = effectiveValue(d, region.config.name);
+        const ToggleValue value = effectiveValue(d, config.name);
         std::string failoverAddress;
         if (d.type == ToggleType::Region) {
             const std::string& name = std::get<std::string>(value);
-            if (const Region* target = findRegion(name); target && target != &region)
+            if (const Region* target = findRegion(name); target && target->config.name != config.name)
                 failoverAddress = target->host->endpoint().toString();
-            else if (auto endpoint = Address::parse(name); endpoint && *endpoint != region.host->endpoint())
+            else if (auto endpoint = Address::parse(name); endpoint && (!host || *endpoint != host->endpoint()))
                 failoverAddress = endpoint->toString();  // a region of another syncd
         }
         knobs = applyToggle(knobs, d.key, value, failoverAddress).knobs;
@@ -203,7 +212,7 @@ RuntimeKnobs Cluster::knobsFor(const Region& region) const
 void Cluster::applyKnobs()
 {
     for (Region& r : m_regions) {
-        const RuntimeKnobs knobs = knobsFor(r);
+        const RuntimeKnobs knobs = knobsFor(r.config, r.host.get());
         if (!(r.host->knobs() == knobs))
             r.host->setKnobs(knobs);
     }
@@ -292,7 +301,7 @@ void Cluster::publishToggles(const std::vector<StoredToggle>& written)
         return std::none_of(m_toggles.begin(), m_toggles.end(), [&](const auto& t) { return t.second.lastAuditId == entry.first; });
     });
     for (const StoredToggle& t : written)
-        if (const ToggleDefinition* d = findToggle(t.key)) {
+        if (const ToggleDefinition* d = findToggle(t.key); d && (t.scope == "*" || findRegion(t.scope))) {
             m_toggleFeed.publish(ToggleEvent{stateOf(*d, t.scope), false});
             // A cluster-wide change is what every region without its own value now runs with:
             // watchers hear it for each of them.
@@ -335,12 +344,14 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
                 key + "@" + scope + " is at version " + std::to_string(result.current.version) + ", not "
                     + std::to_string(expectedVersion) + ": someone changed it first; reload and retry",
                 {}, stateOf(*d, scope)};
+    if (result.outcome == Store::Outcome::Unavailable)
+        return {Outcome::Unavailable, result.error + "; nothing was changed", {}, {}};
     if (result.outcome == Store::Outcome::Failed)
         return {Outcome::Internal, "store: " + result.error, {}, {}};
     m_lastChanges[result.audit.id] = result.audit;
     publishToggles({result.current});
     applyKnobs();
-    m_auditFeed.publish(result.audit);
+    publishAudit(result.audit);
     return {Outcome::Ok, {}, result.audit, stateOf(*d, scope)};
 }
 
@@ -373,12 +384,14 @@ OperationResult Cluster::clearToggle(const Identity& who, const std::string& key
                 key + "@" + scope + " is at version " + std::to_string(result.current.version) + ", not " + std::to_string(expectedVersion)
                     + ": someone changed it first; reload and retry",
                 {}, stateOf(*d, scope)};
+    if (result.outcome == Store::Outcome::Unavailable)
+        return {Outcome::Unavailable, result.error + "; nothing was changed", {}, {}};
     if (result.outcome == Store::Outcome::Failed)
         return {Outcome::Internal, "store: " + result.error, {}, {}};
     m_lastChanges[result.audit.id] = result.audit;
     publishToggles({result.current});  // the scope, and for "*" every region that inherits it
     applyKnobs();
-    m_auditFeed.publish(result.audit);
+    publishAudit(result.audit);
     return {Outcome::Ok, {}, result.audit, stateOf(*d, scope)};
 }
 
@@ -391,15 +404,16 @@ OperationResult Cluster::operation(const Identity& who, const std::string& actio
     entry.target = target;
     entry.oldValue = oldValue;
     entry.newValue = newValue;
-    std::string error;
-    auto written = m_store->applyOperation(changes, entry, error);  // the caller holds m_writeMutex only
+    StoreFailure failure;
+    auto written = m_store->applyOperation(changes, entry, failure);  // the caller holds m_writeMutex only
     if (!written)
-        return {Outcome::Internal, "store: " + error, {}, {}};
+        return {failure.unavailable ? Outcome::Unavailable : Outcome::Internal,
+                failure.unavailable ? failure.message + "; nothing was changed" : "store: " + failure.message, {}, {}};
     std::lock_guard lock(m_mutex);
     m_lastChanges[written->audit.id] = written->audit;
     publishToggles(written->toggles);
     applyKnobs();
-    m_auditFeed.publish(written->audit);
+    publishAudit(written->audit);
     return {Outcome::Ok, {}, written->audit, {}};
 }
 
@@ -503,9 +517,11 @@ OperationResult Cluster::startDrill(const Identity& who, const std::string& regi
     entry.target = region;
     entry.oldValue = "none";
     entry.newValue = describeDrill(kind, latencyMs, lossPercent) + " for " + std::to_string(duration.count()) + " s";
-    auto written = m_store->appendAudit(entry);
+    StoreFailure failure;
+    auto written = m_store->appendAudit(entry, &failure);
     if (!written)
-        return {Outcome::Internal, "store: cannot append the audit entry", {}, {}};
+        return {failure.unavailable ? Outcome::Unavailable : Outcome::Internal,
+                failure.unavailable ? failure.message + "; no drill was started" : "store: cannot append the audit entry: " + failure.message, {}, {}};
     std::lock_guard lock(m_mutex);
     r->drill = Drill{kind, latencyMs, lossPercent, std::chrono::steady_clock::now() + duration};
     ConditionerSettings fault;
@@ -514,7 +530,7 @@ OperationResult Cluster::startDrill(const Identity& who, const std::string& regi
     else
         fault.lossPercent = kind == DrillKind::Outage ? 100.0 : lossPercent;
     r->host->setFault(fault);
-    m_auditFeed.publish(*written);
+    publishAudit(*written);
     return {Outcome::Ok, {}, written, {}};
 }
 
@@ -534,8 +550,10 @@ std::optional<AuditEntry> Cluster::endDrill(Region& region, const Identity& who,
         region.drill.reset();
     }
     auto written = m_store->appendAudit(entry);
-    if (written)
-        m_auditFeed.publish(*written);
+    if (written) {
+        std::lock_guard lock(m_mutex);
+        publishAudit(*written);
+    }
     return written;
 }
 
@@ -563,6 +581,70 @@ OperationResult Cluster::cancelDrill(const Identity& who, const std::string& reg
 std::vector<AuditEntry> Cluster::audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const
 {
     return m_store->audit(afterId, limit, target);
+}
+
+void Cluster::publishAudit(const AuditEntry& entry)
+{
+    if (!m_publishedAudits.empty() && entry.id + 4096 < *m_publishedAudits.rbegin())
+        return;  // far older than anything still remembered: long since told
+    if (!m_publishedAudits.insert(entry.id).second)
+        return;
+    while (m_publishedAudits.size() > 4096)
+        m_publishedAudits.erase(m_publishedAudits.begin());
+    m_auditFeed.publish(entry);
+}
+
+void Cluster::onStoreChange(StoreChange change)
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<StoredToggle> fresh;
+    if (change.reload) {
+        // The store could not say what changed: whatever is no longer there inherits again.
+        std::set<std::pair<std::string, std::string>> present;
+        for (const StoredToggle& t : change.toggles)
+            present.insert({t.key, t.scope});
+        for (auto& [id, stored] : m_toggles)
+            if (!present.contains(id) && !stored.cleared) {
+                StoredToggle gone = stored;
+                gone.cleared = true;
+                fresh.push_back(gone);
+            }
+    }
+    for (const AuditEntry& e : change.audits)  // the last changes of toggles (drills' entries are only told)
+        if (std::any_of(change.toggles.begin(), change.toggles.end(), [&](const StoredToggle& t) { return t.lastAuditId == e.id; }))
+            m_lastChanges[e.id] = e;
+    for (const StoredToggle& t : change.toggles) {
+        // This server's own writes come back through the watch too: applied once, by version.
+        if (auto it = m_toggles.find({t.key, t.scope}); it != m_toggles.end() && it->second.version >= t.version)
+            continue;
+        fresh.push_back(t);
+    }
+    if (!fresh.empty()) {
+        publishToggles(fresh);
+        applyKnobs();
+    }
+    for (const AuditEntry& e : change.audits)
+        publishAudit(e);
+}
+
+std::optional<std::vector<ServerInfo>> Cluster::servers(std::string& error) const
+{
+    if (const FleetDirectory* fleet = m_fleet.load())
+        return fleet->servers(error);
+    ServerInfo self;
+    self.id = "syncd";
+    self.state = ServerState::Serving;
+    self.regions = regions();
+    for (const RegionInfo& r : self.regions) {
+        self.players += r.players;
+        self.capacity += r.capacity;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_shuttingDown)
+            self.state = ServerState::ShuttingDown;
+    }
+    return std::vector<ServerInfo>{self};
 }
 
 Feed<TelemetryRecord>::Subscription Cluster::watchTelemetry(std::uint64_t resumeAfter, Feed<TelemetryRecord>::Callback callback)

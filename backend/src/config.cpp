@@ -94,7 +94,7 @@ std::optional<SyncdConfig> parseConfig(const std::string& text, const std::strin
     Reader r(name, baseDir);
     SyncdConfig c;
     c.storePath.clear();
-    bool ok = r.known(root, {"syncd", "tls", "region"});
+    bool ok = r.known(root, {"syncd", "tls", "region", "fleet"});
     if (const toml::table* s = root["syncd"].as_table(); ok && s) {
         ok = r.known(*s, {"grpc_address", "metrics_address", "token_file", "token_key_file", "store", "telemetry_interval_ms", "drain_timeout_s",
                           "public_host"})
@@ -109,6 +109,31 @@ std::optional<SyncdConfig> parseConfig(const std::string& text, const std::strin
              && r.path(*t, "client_ca", c.tls.tlsClientCaFile);
         if (ok && c.tls.tlsCertFile.empty() != c.tls.tlsKeyFile.empty())
             ok = r.fail(t->source(), "[tls] needs both 'cert' and 'key'");
+    }
+    if (const toml::table* f = root["fleet"].as_table(); ok && f) {
+        FleetSettings fleet;
+        ok = r.known(*f, {"etcd", "name", "server_id", "ca_file", "cert_file", "key_file", "user", "lease_ttl_s"})
+             && r.text(*f, "name", fleet.name) && r.text(*f, "server_id", fleet.serverId) && r.path(*f, "ca_file", fleet.caFile)
+             && r.path(*f, "cert_file", fleet.certFile) && r.path(*f, "key_file", fleet.keyFile) && r.text(*f, "user", fleet.user)
+             && r.number(*f, "lease_ttl_s", fleet.leaseTtlS, 2, 300);
+        const toml::node* etcd = f->get("etcd");
+        const toml::array* urls = etcd ? etcd->as_array() : nullptr;
+        if (ok && (!urls || urls->empty()))
+            ok = r.fail(etcd ? etcd->source() : f->source(), "[fleet] needs 'etcd', a list of member URLs, e.g. [\"http://127.0.0.1:2379\"]");
+        for (std::size_t i = 0; ok && urls && i < urls->size(); ++i) {
+            auto url = (*urls)[i].value<std::string>();
+            if (!url || url->empty())
+                ok = r.fail((*urls)[i].source(), "'etcd' entries must be URLs such as \"http://127.0.0.1:2379\"");
+            else
+                fleet.etcd.push_back(*url);
+        }
+        if (ok && (fleet.name.empty() || fleet.name.find('/') != std::string::npos))
+            ok = r.fail(f->source(), "[fleet] needs a 'name' without '/', e.g. \"prod\"");
+        if (ok && fleet.serverId.find('/') != std::string::npos)
+            ok = r.fail((*f)["server_id"].node()->source(), "'server_id' must not contain '/'");
+        if (ok && fleet.certFile.empty() != fleet.keyFile.empty())
+            ok = r.fail(f->source(), "[fleet] needs both 'cert_file' and 'key_file', or neither");
+        c.fleet = std::move(fleet);
     }
     if (c.storePath.empty())
         c.storePath = (std::filesystem::path(baseDir) / "syncd.db").string();

@@ -20,6 +20,7 @@ grpc::Status toStatus(const OperationResult& r)
     case Outcome::PermissionDenied: return {grpc::StatusCode::PERMISSION_DENIED, r.message};
     case Outcome::Aborted: return {grpc::StatusCode::ABORTED, r.message};
     case Outcome::FailedPrecondition: return {grpc::StatusCode::FAILED_PRECONDITION, r.message};
+    case Outcome::Unavailable: return {grpc::StatusCode::UNAVAILABLE, r.message};
     case Outcome::Internal: break;
     }
     return {grpc::StatusCode::INTERNAL, r.message};
@@ -91,6 +92,19 @@ grpc::Status RequestHandlers::whoAmI(const Identity& who, const pb::WhoAmIReques
 {
     response.set_name(who.name);
     response.set_role(static_cast<pb::Role>(who.role));
+    return grpc::Status::OK;
+}
+
+grpc::Status RequestHandlers::listServers(const Identity&, const pb::ListServersRequest&, pb::ListServersResponse& response)
+{
+    std::string error;
+    const auto servers = m_cluster.servers(error);
+    if (!servers)
+        return {grpc::StatusCode::UNAVAILABLE, "the fleet's servers cannot be listed: " + error};
+    if (const FleetDirectory* fleet = m_cluster.fleetDirectory())
+        response.set_fleet(fleet->fleetName());
+    for (const ServerInfo& s : *servers)
+        convert::toProto(s, *response.add_servers());
     return grpc::Status::OK;
 }
 

@@ -27,6 +27,7 @@ public:
     explicit RequestHandlers(Cluster& cluster) : m_cluster(cluster) {}
 
     grpc::Status whoAmI(const Identity& who, const pb::WhoAmIRequest& request, pb::WhoAmIResponse& response);
+    grpc::Status listServers(const Identity& who, const pb::ListServersRequest& request, pb::ListServersResponse& response);
     grpc::Status listRegions(const Identity& who, const pb::ListRegionsRequest& request, pb::ListRegionsResponse& response);
     grpc::Status listToggles(const Identity& who, const pb::ListTogglesRequest& request, pb::ListTogglesResponse& response);
     grpc::Status setToggle(const Identity& who, const pb::SetToggleRequest& request, pb::SetToggleResponse& response);

@@ -171,6 +171,36 @@ std::optional<AuditEntry> insertAudit(sqlite3* db, AuditEntry e)
     return e;
 }
 
+/// Toggles and audit in one SQLite file: WAL, synchronous=FULL (a change is on disk before it is
+/// acknowledged, and survives kill -9), audit append-only (triggers refuse UPDATE and DELETE).
+/// One connection for writes (and the reads inside them), serialised by a mutex, and a read-only
+/// one for audit reads, so paging through the audit never waits behind an fsync.
+class SqliteStore final : public Store {
+public:
+    SqliteStore(sqlite3* db, sqlite3* reader) : m_db(db), m_reader(reader) {}
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;
+    SqliteStore& operator=(const SqliteStore&) = delete;
+
+    std::optional<std::vector<StoredToggle>> toggles(std::string& error) const override;
+    std::optional<StoredToggle> toggle(const std::string& key, const std::string& scope) const override;
+    SetResult setToggle(const std::string& key, const std::string& scope, const ToggleValue& value, std::uint64_t expectedVersion,
+                        const AuditEntry& who) override;
+    SetResult clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const AuditEntry& entry) override;
+    std::optional<OperationResult> applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes, const AuditEntry& entry,
+                                                  StoreFailure& failure) override;
+    std::optional<AuditEntry> auditEntry(std::uint64_t id) const override;
+    std::optional<AuditEntry> appendAudit(const AuditEntry& entry, StoreFailure* failure) override;
+    bool appendAudits(const std::vector<AuditEntry>& entries, std::string& error) override;
+    std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const override;
+
+private:
+    mutable std::mutex m_mutex;
+    sqlite3* m_db;
+    mutable std::mutex m_readMutex;
+    sqlite3* m_reader;
+};
+
 } // namespace
 
 std::unique_ptr<Store> Store::open(const std::string& path, std::string& error)
@@ -222,16 +252,16 @@ std::unique_ptr<Store> Store::open(const std::string& path, std::string& error)
         return nullptr;
     }
     sqlite3_busy_timeout(reader, 5000);
-    return std::unique_ptr<Store>(new Store(db, reader));
+    return std::make_unique<SqliteStore>(db, reader);
 }
 
-Store::~Store()
+SqliteStore::~SqliteStore()
 {
     sqlite3_close(m_reader);
     sqlite3_close(m_db);
 }
 
-std::optional<std::vector<StoredToggle>> Store::toggles(std::string& error) const
+std::optional<std::vector<StoredToggle>> SqliteStore::toggles(std::string& error) const
 {
     std::lock_guard lock(m_mutex);
     std::vector<StoredToggle> out;
@@ -245,14 +275,14 @@ std::optional<std::vector<StoredToggle>> Store::toggles(std::string& error) cons
     return out;
 }
 
-std::optional<StoredToggle> Store::toggle(const std::string& key, const std::string& scope) const
+std::optional<StoredToggle> SqliteStore::toggle(const std::string& key, const std::string& scope) const
 {
     std::lock_guard lock(m_mutex);
     std::string error;
     return selectToggle(m_db, key, scope, error);
 }
 
-Store::SetResult Store::setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
+Store::SetResult SqliteStore::setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
                                   std::uint64_t expectedVersion, const AuditEntry& who)
 {
     std::lock_guard lock(m_mutex);
@@ -296,7 +326,7 @@ Store::SetResult Store::setToggle(const std::string& key, const std::string& sco
     return result;
 }
 
-Store::SetResult Store::clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const AuditEntry& entry)
+Store::SetResult SqliteStore::clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const AuditEntry& entry)
 {
     std::lock_guard lock(m_mutex);
     SetResult result;
@@ -330,13 +360,16 @@ Store::SetResult Store::clearToggle(const std::string& key, const std::string& s
     return result;
 }
 
-std::optional<AuditEntry> Store::appendAudit(const AuditEntry& entry)
+std::optional<AuditEntry> SqliteStore::appendAudit(const AuditEntry& entry, StoreFailure* failure)
 {
     std::lock_guard lock(m_mutex);
-    return insertAudit(m_db, entry);
+    auto written = insertAudit(m_db, entry);
+    if (!written && failure)
+        failure->message = sqlite3_errmsg(m_db);
+    return written;
 }
 
-bool Store::appendAudits(const std::vector<AuditEntry>& entries, std::string& error)
+bool SqliteStore::appendAudits(const std::vector<AuditEntry>& entries, std::string& error)
 {
     std::lock_guard lock(m_mutex);
     if (!exec(m_db, "BEGIN IMMEDIATE", &error))
@@ -350,9 +383,10 @@ bool Store::appendAudits(const std::vector<AuditEntry>& entries, std::string& er
     return exec(m_db, "COMMIT", &error);
 }
 
-std::optional<Store::OperationResult> Store::applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes,
-                                                           const AuditEntry& entry, std::string& error)
+std::optional<Store::OperationResult> SqliteStore::applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes,
+                                                           const AuditEntry& entry, StoreFailure& failure)
 {
+    std::string& error = failure.message;
     std::lock_guard lock(m_mutex);
     if (!exec(m_db, "BEGIN IMMEDIATE", &error))
         return std::nullopt;
@@ -378,7 +412,7 @@ std::optional<Store::OperationResult> Store::applyOperation(const std::vector<st
     return result;
 }
 
-std::optional<AuditEntry> Store::auditEntry(std::uint64_t id) const
+std::optional<AuditEntry> SqliteStore::auditEntry(std::uint64_t id) const
 {
     std::lock_guard lock(m_readMutex);
     Statement s(m_reader, (std::string(kAuditColumns) + " WHERE id = ?").c_str());
@@ -388,7 +422,7 @@ std::optional<AuditEntry> Store::auditEntry(std::uint64_t id) const
     return readAudit(s);
 }
 
-std::vector<AuditEntry> Store::audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const
+std::vector<AuditEntry> SqliteStore::audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const
 {
     std::lock_guard lock(m_readMutex);
     std::vector<AuditEntry> out;

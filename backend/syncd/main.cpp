@@ -4,6 +4,8 @@
 #include "liveops/apiserver.h"
 #include "liveops/cluster.h"
 #include "liveops/config.h"
+#include "liveops/etcdstore.h"
+#include "liveops/fleetmember.h"
 #include "liveops/promexport.h"
 #include "liveops/swarm.h"
 
@@ -149,6 +151,9 @@ int usage(int code)
                  "  --metrics HOST:PORT  Prometheus /metrics address (overrides the config)\n"
                  "  --store PATH       SQLite store for toggles and audit (overrides the config)\n"
                  "  --tokens FILE      API token file (overrides the config)\n"
+                 "  --fleet-etcd URL[,URL...]  run as a server of a fleet on these etcd members ([fleet] etcd)\n"
+                 "  --fleet-name NAME  the fleet's name ([fleet] name)\n"
+                 "  --server-id ID     this server's id in the fleet ([fleet] server_id; default host:api-port)\n"
                  "  --print-port FILE  write the bound API port to FILE once serving (for scripts and tests)\n"
                  "  --version          print the version and git revision\n";
     return code;
@@ -159,6 +164,7 @@ int usage(int code)
 int main(int argc, char** argv)
 {
     std::string configPath, stateDir, grpcOverride, metricsOverride, portFile, storeOverride, tokensOverride;
+    std::string fleetEtcd, fleetName, serverId;
     bool demo = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -185,6 +191,12 @@ int main(int argc, char** argv)
             ok = value(storeOverride);
         else if (arg == "--tokens")
             ok = value(tokensOverride);
+        else if (arg == "--fleet-etcd")
+            ok = value(fleetEtcd) && !fleetEtcd.empty();
+        else if (arg == "--fleet-name")
+            ok = value(fleetName) && !fleetName.empty();
+        else if (arg == "--server-id")
+            ok = value(serverId) && !serverId.empty();
         else if (arg == "--help" || arg == "-h")
             return usage(0);
         else if (arg == "--version") {
@@ -222,6 +234,25 @@ int main(int argc, char** argv)
         config->storePath = storeOverride;
     if (!tokensOverride.empty())
         config->tokenFile = tokensOverride;
+    if (!fleetEtcd.empty() || !fleetName.empty() || !serverId.empty()) {
+        FleetSettings& fleet = config->fleet ? *config->fleet : config->fleet.emplace();
+        if (!fleetEtcd.empty()) {
+            fleet.etcd.clear();
+            std::stringstream urls(fleetEtcd);
+            for (std::string url; std::getline(urls, url, ',');)
+                if (!url.empty())
+                    fleet.etcd.push_back(url);
+        }
+        if (!fleetName.empty())
+            fleet.name = fleetName;
+        if (!serverId.empty())
+            fleet.serverId = serverId;
+        if (fleet.etcd.empty() || fleet.name.empty() || fleet.name.find('/') != std::string::npos
+            || fleet.serverId.find('/') != std::string::npos) {
+            std::cerr << "syncd: a fleet needs etcd members (--fleet-etcd) and a name without '/' (--fleet-name)\n";
+            return 2;
+        }
+    }
     if (const char* host = std::getenv("SYNCD_PUBLIC_HOST"); host && *host)
         config->publicHost = host;  // e.g. the node's address from the Kubernetes downward API
     if (config->tokenFile.empty() || config->tokenKeyFile.empty()) {
@@ -270,6 +301,34 @@ int main(int argc, char** argv)
 
     ClusterConfig clusterConfig;
     clusterConfig.storePath = config->storePath;
+    std::shared_ptr<EtcdClient> etcd;
+    if (config->fleet) {
+        EtcdOptions options;
+        options.endpoints = config->fleet->etcd;
+        options.caFile = config->fleet->caFile;
+        options.certFile = config->fleet->certFile;
+        options.keyFile = config->fleet->keyFile;
+        options.user = config->fleet->user;
+        if (const char* password = std::getenv("SYNCD_ETCD_PASSWORD"))
+            options.password = password;
+        etcd = EtcdClient::create(options, error);
+        if (!etcd) {
+            std::cerr << "syncd: [fleet]: " << error << "\n";
+            return 2;
+        }
+        // The fleet's toggles are loaded and applied before any region starts: a server that
+        // cannot reach the store does not start (and is restarted), it never runs on defaults.
+        clusterConfig.openStore = [&etcd, name = config->fleet->name](std::string& why) -> std::unique_ptr<Store> {
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+            while (true) {
+                auto store = EtcdStore::open(etcd, name, why);
+                if (store || std::chrono::steady_clock::now() >= deadline)
+                    return store;
+                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            }
+        };
+        log("fleet '" + config->fleet->name + "' on etcd " + fleetEtcd + (fleetEtcd.empty() ? config->fleet->etcd.front() + "..." : ""));
+    }
     clusterConfig.telemetryInterval = std::chrono::milliseconds(config->telemetryIntervalMs);
     for (RegionConfig region : config->regions) {
         region.tokenKey = *key;
@@ -287,6 +346,42 @@ int main(int argc, char** argv)
     if (!api) {
         log("cannot start the API: " + error);
         return 1;
+    }
+    std::atomic<bool> shuttingDown{false};
+    std::unique_ptr<FleetMember> member;
+    if (config->fleet) {
+        FleetMemberConfig memberConfig;
+        memberConfig.fleet = config->fleet->name;
+        memberConfig.ttlSeconds = config->fleet->leaseTtlS;
+        std::string apiHost = apiOptions.address.substr(0, apiOptions.address.rfind(':'));
+        if (apiHost.empty() || apiHost == "0.0.0.0" || apiHost == "[::]") {
+            char name[256] = {};
+            gethostname(name, sizeof name - 1);
+            apiHost = config->publicHost.empty() ? std::string(name) : config->publicHost;
+        }
+        const std::string apiEndpoint = apiHost + ":" + std::to_string(api->port());
+        memberConfig.serverId = config->fleet->serverId.empty() ? apiEndpoint : config->fleet->serverId;
+        member = FleetMember::join(etcd, memberConfig,
+                                   [&cluster, &shuttingDown, apiEndpoint] {
+                                       ServerInfo self;
+                                       self.apiEndpoint = apiEndpoint;
+                                       self.version = LV_VERSION;
+                                       self.state = shuttingDown ? ServerState::ShuttingDown : ServerState::Serving;
+                                       self.regions = cluster->regions();
+                                       for (const RegionInfo& r : self.regions) {
+                                           self.players += r.players;
+                                           self.capacity += r.capacity;
+                                       }
+                                       return self;
+                                   },
+                                   error);
+        if (!member) {
+            log("cannot join fleet '" + config->fleet->name + "': " + error);
+            return 1;
+        }
+        cluster->setFleetDirectory(member.get());
+        log("server '" + memberConfig.serverId + "' joined fleet '" + config->fleet->name + "' (lease " + std::to_string(memberConfig.ttlSeconds)
+            + " s)");
     }
     PrometheusExporter exporter(*cluster);
     MetricsEndpoint metrics;
@@ -367,6 +462,9 @@ int main(int argc, char** argv)
     const auto drainStart = std::chrono::steady_clock::now();
     api->setNotServing();
     cluster->beginShutdown();  // admissions closed everywhere, players told maintenance is coming
+    shuttingDown = true;
+    if (member)
+        member->refresh();     // the fleet sees this server shutting down now
     swarms.clear();            // in-process bots leave at once
     const auto deadline = drainStart + std::chrono::seconds(config->drainTimeoutS);
     auto playersLeft = [&] {
@@ -380,6 +478,10 @@ int main(int argc, char** argv)
     const std::size_t remaining = playersLeft();
     api->shutdown(std::chrono::milliseconds(1000));
     metrics.stop();
+    if (member) {
+        cluster->setFleetDirectory(nullptr);
+        member->leave();  // the record goes now, not a lease TTL later
+    }
     cluster.reset();  // regions disconnect whoever is left; the store is closed (every change was already on disk)
     if (agones) {
         agones->stopHealth();

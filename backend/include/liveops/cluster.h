@@ -6,6 +6,7 @@
 #include "liveops/store.h"
 #include "liveops/toggles.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,7 +64,8 @@ struct TelemetryRecord {
 enum class DrillKind : std::uint8_t { Latency = 1, Loss = 2, Outage = 3 };
 
 /// How a call ended; the service maps these to gRPC status codes.
-enum class Outcome : std::uint8_t { Ok, InvalidArgument, NotFound, PermissionDenied, Aborted, FailedPrecondition, Internal };
+/// Unavailable: the store cannot take writes now (the fleet store has no quorum); nothing changed.
+enum class Outcome : std::uint8_t { Ok, InvalidArgument, NotFound, PermissionDenied, Aborted, FailedPrecondition, Internal, Unavailable };
 
 struct OperationResult {
     Outcome outcome = Outcome::Ok;
@@ -71,9 +74,35 @@ struct OperationResult {
     std::optional<ToggleState> toggle;  ///< SetToggle: the toggle after the call (the newer one on Aborted)
 };
 
+enum class ServerState : std::uint8_t { Starting = 1, Serving = 2, ShuttingDown = 3 };
+
+/// One syncd server, as the fleet's membership records it (ListServers).
+struct ServerInfo {
+    std::string id;
+    std::string apiEndpoint;
+    std::vector<RegionInfo> regions;  ///< with advertised endpoints
+    std::size_t players = 0;
+    std::size_t capacity = 0;
+    std::string version;
+    ServerState state = ServerState::Starting;
+    std::int64_t startedMs = 0;
+    std::int64_t updatedMs = 0;
+};
+
+/// Who is in the fleet (FleetMember, over etcd). nullopt with `error` when it cannot be read.
+class FleetDirectory {
+public:
+    virtual ~FleetDirectory() = default;
+    virtual const std::string& fleetName() const = 0;
+    virtual std::optional<std::vector<ServerInfo>> servers(std::string& error) const = 0;
+};
+
 struct ClusterConfig {
     std::vector<RegionConfig> regions;
     std::string storePath;
+    /// Opens the store toggles and audit live in; empty = the SQLite file at storePath. A fleet
+    /// plugs in its etcd store here (liveops_fleet).
+    std::function<std::unique_ptr<Store>(std::string& error)> openStore;
     std::chrono::milliseconds telemetryInterval{1000};
     std::size_t telemetryHistory = 4096;  ///< samples kept for resumed watches
     /// Starts a region; empty = a RegionHost on real UDP. The sandbox plugs in simulated regions.
@@ -97,6 +126,12 @@ public:
     std::vector<std::string> regionNames() const;
     /// The authoritative state of every player of `region` (empty for an unknown region).
     std::vector<PlayerState> truth(const std::string& region) const;
+    /// The servers of the fleet (this one alone without a fleet directory); nullopt with `error`
+    /// when the fleet's membership cannot be read.
+    std::optional<std::vector<ServerInfo>> servers(std::string& error) const;
+    /// The fleet this server belongs to ("" = none). Set once, before the API serves.
+    void setFleetDirectory(const FleetDirectory* directory) { m_fleet.store(directory); }
+    const FleetDirectory* fleetDirectory() const { return m_fleet.load(); }
     /// Every toggle in `scope` ("" = all scopes: "*" and each region).
     std::vector<ToggleState> toggles(const std::string& scope) const;
 
@@ -167,7 +202,12 @@ private:
     /// no reason), or nullopt with `definition` set.
     std::optional<OperationResult> refuseToggleChange(const Identity& who, const std::string& key, const std::string& scope,
                                                       const std::string& reason, const ToggleDefinition*& definition) const;
-    RuntimeKnobs knobsFor(const Region& region) const;
+    /// What `config`'s region runs with (`host` null before it has started). m_mutex held.
+    RuntimeKnobs knobsFor(const RegionConfig& config, const RegionRuntime* host) const;
+    /// Changes other servers made, from the store's watch.
+    void onStoreChange(StoreChange change);
+    /// Publishes an audit entry once, however many ways it arrives. m_mutex held.
+    void publishAudit(const AuditEntry& entry);
     RegionState stateOf(const Region& region) const;
     void applyKnobs();
     void publishToggles(const std::vector<StoredToggle>& written);
@@ -187,6 +227,8 @@ private:
     std::map<std::pair<std::string, std::string>, StoredToggle> m_toggles;  // (key, scope) -> stored
     std::map<std::uint64_t, AuditEntry> m_lastChanges;  // audit id -> entry, for every toggle's last change: lists read no SQLite
     bool m_shuttingDown = false;
+    std::set<std::uint64_t> m_publishedAudits;          // the newest ids published (bounded): an entry is told once
+    std::atomic<const FleetDirectory*> m_fleet{nullptr};
 
     Feed<TelemetryRecord> m_telemetry;
     std::deque<TelemetryRecord> m_history;              // guarded by m_telemetry's lock

@@ -15,6 +15,17 @@ struct RegionBots {
     ConditionerSettings network;
 };
 
+/// `[fleet]`: this syncd is one server of a fleet whose toggles, audit and membership live in
+/// etcd (docs/fleet.md). Absent: a single server with its own SQLite store.
+struct FleetSettings {
+    std::vector<std::string> etcd;  ///< member client URLs, e.g. "http://10.0.0.5:2379"
+    std::string name;               ///< the fleet's name: its keys live under /<name>/
+    std::string serverId;           ///< empty = host name and API port
+    std::string caFile, certFile, keyFile;  ///< TLS to etcd
+    std::string user;               ///< etcd auth; the password is read from $SYNCD_ETCD_PASSWORD
+    int leaseTtlS = 10;             ///< a killed server leaves the fleet this long after
+};
+
 /// Everything syncd starts from. Paths are resolved against the config file's folder.
 struct SyncdConfig {
     std::string grpcAddress = "127.0.0.1:50051";
@@ -28,6 +39,7 @@ struct SyncdConfig {
     ApiServerOptions tls;              ///< only the tls* fields are read from here
     std::vector<RegionConfig> regions; ///< name, bind, capacity
     std::vector<RegionBots> bots;      ///< one per region
+    std::optional<FleetSettings> fleet;
 };
 
 /// Parses a TOML config; on error returns nullopt and `error` reads "<file>:<line>: <problem>".

@@ -3,13 +3,12 @@
 #include "liveops/toggles.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
-
-struct sqlite3;
 
 namespace lv::liveops {
 
@@ -42,61 +41,76 @@ struct AuditEntry {
     std::string reason;
 };
 
-/// Toggles and audit in one SQLite file: WAL, synchronous=FULL (a change is on disk before it is
-/// acknowledged, and survives kill -9), audit append-only (triggers refuse UPDATE and DELETE).
-/// Thread-safe: one connection for writes (and the reads inside them), serialised by a mutex, and
-/// a read-only one for audit reads, so paging through the audit never waits behind an fsync.
+/// What a store tells its cluster about changes written by someone else (another server of the
+/// fleet): the toggles as they now stand and the audit entries that wrote them. `reload` means
+/// `toggles` is every set toggle (the store could not say what changed: start over from it).
+/// Why a write failed: `unavailable` when the store cannot take writes now (the fleet store has
+/// no quorum, or cannot be reached): nothing was written, and trying later may work.
+struct StoreFailure {
+    std::string message;
+    bool unavailable = false;
+};
+
+struct StoreChange {
+    std::vector<StoredToggle> toggles;
+    std::vector<AuditEntry> audits;
+    bool reload = false;
+};
+
+/// Where toggles and the audit log live: one SQLite file for a single syncd (Store::open), or the
+/// fleet's etcd for many (EtcdStore, backend/src/etcdstore.cpp). Every write that changes a toggle
+/// writes its audit entry in the same transaction. Thread-safe.
 class Store {
 public:
-    /// Opens or creates the store; on failure returns null and sets `error`.
+    /// Opens or creates the SQLite store; on failure returns null and sets `error`.
     static std::unique_ptr<Store> open(const std::string& path, std::string& error);
-    ~Store();
-    Store(const Store&) = delete;
-    Store& operator=(const Store&) = delete;
+    virtual ~Store() = default;
 
     /// Every set toggle; nullopt with `error` naming the row when one is damaged.
-    std::optional<std::vector<StoredToggle>> toggles(std::string& error) const;
-    std::optional<StoredToggle> toggle(const std::string& key, const std::string& scope) const;
+    virtual std::optional<std::vector<StoredToggle>> toggles(std::string& error) const = 0;
+    virtual std::optional<StoredToggle> toggle(const std::string& key, const std::string& scope) const = 0;
 
-    enum class Outcome : std::uint8_t { Applied, Conflict, Failed };
+    /// Unavailable: the store cannot be written now (the fleet store has no quorum); nothing was.
+    enum class Outcome : std::uint8_t { Applied, Conflict, Failed, Unavailable };
     struct SetResult {
         Outcome outcome = Outcome::Failed;
         StoredToggle current;  ///< after the call (the newer value on Conflict)
         AuditEntry audit;      ///< the entry written (Applied only)
-        std::string error;     ///< Failed only
+        std::string error;     ///< Failed and Unavailable only
     };
     /// Compare-and-set in one transaction: applies only when the stored version equals
-    /// `expectedVersion` (0 = never set), bumps the version and appends the audit entry
-    /// (`who` gives time, actor, role and reason). Nothing is written on Conflict.
-    SetResult setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
-                        std::uint64_t expectedVersion, const AuditEntry& who);
+    /// `expectedVersion` (0 = never set), gives it a new, higher version and appends the audit
+    /// entry (`who` gives time, actor, role and reason). Nothing is written on Conflict.
+    virtual SetResult setToggle(const std::string& key, const std::string& scope, const ToggleValue& value,
+                                std::uint64_t expectedVersion, const AuditEntry& who) = 0;
     /// Removes the value set at `scope` (the scope then inherits again), compare-and-set on its
     /// version, with the audit entry `entry` (action, target and old value filled in here; its
     /// new value says what applies now) in the same transaction. Conflict when the version
     /// differs or nothing is set there (current.version then says which).
-    SetResult clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const AuditEntry& entry);
+    virtual SetResult clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion,
+                                  const AuditEntry& entry) = 0;
     struct OperationResult {
         AuditEntry audit;
-        std::vector<StoredToggle> toggles;  ///< as written, versions bumped
+        std::vector<StoredToggle> toggles;  ///< as written, with their new versions
     };
     /// An operation (drain, failover) in one transaction: one audit entry, and each (scope, change)
-    /// written unconditionally with its version bumped and pointing at that entry.
-    std::optional<OperationResult> applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes,
-                                                  const AuditEntry& entry, std::string& error);
-    std::optional<AuditEntry> auditEntry(std::uint64_t id) const;
+    /// written unconditionally with a new version and pointing at that entry.
+    virtual std::optional<OperationResult> applyOperation(const std::vector<std::pair<std::string, ToggleChange>>& changes,
+                                                          const AuditEntry& entry, StoreFailure& failure) = 0;
+    virtual std::optional<AuditEntry> auditEntry(std::uint64_t id) const = 0;
     /// Appends an audit entry for an operation (drain, failover, drill); returns it with its id.
-    std::optional<AuditEntry> appendAudit(const AuditEntry& entry);
+    virtual std::optional<AuditEntry> appendAudit(const AuditEntry& entry, StoreFailure* failure = nullptr) = 0;
     /// Appends many entries in one transaction (one fsync): imports, and tests of large logs.
-    bool appendAudits(const std::vector<AuditEntry>& entries, std::string& error);
+    virtual bool appendAudits(const std::vector<AuditEntry>& entries, std::string& error) = 0;
     /// Entries with id > afterId, oldest first, at most `limit`, optionally only for `target`.
-    std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target = {}) const;
+    virtual std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target = {}) const = 0;
 
-private:
-    Store(sqlite3* db, sqlite3* reader) : m_db(db), m_reader(reader) {}
-    mutable std::mutex m_mutex;
-    sqlite3* m_db;
-    mutable std::mutex m_readMutex;
-    sqlite3* m_reader;
+    /// Changes written by others are delivered to `listener`, on a thread of the store's, from
+    /// now on (a store only its owner writes never calls it). Set once, before the first write.
+    using ChangeListener = std::function<void(StoreChange)>;
+    virtual void setChangeListener(ChangeListener listener) { (void)listener; }
+    /// Stops delivering changes (the listener's owner is going away); waits for a delivery under way.
+    virtual void stopChanges() {}
 };
 
 } // namespace lv::liveops

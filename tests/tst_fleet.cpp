@@ -1,0 +1,215 @@
+// A fleet of syncd servers on a real etcd (issue 15): Clusters of this process play the servers,
+// each with its own etcd client, the way separate syncd processes would; one test runs real
+// syncd processes with --fleet-etcd and kills one. etcd members are started here (one, or three
+// for the quorum cases) and stopped by the tests.
+#include "etcdcluster.h"
+#include "liveops/cluster.h"
+#include "liveops/etcdstore.h"
+#include "liveops/fleetmember.h"
+
+#include <QtTest>
+
+#include <atomic>
+#include <thread>
+
+using namespace lv;
+using namespace lv::liveops;
+
+namespace {
+const Identity kProducer{"producer-ana", Role::Admin};
+
+struct FleetServer {
+    std::shared_ptr<EtcdClient> etcd;
+    EtcdStore* store = nullptr;  // owned by the cluster
+    std::unique_ptr<Cluster> cluster;
+};
+
+/// A server of fleet `fleet` on the etcd members `urls`, hosting `region`. `firstKnobs` receives
+/// the knobs each region's engine is created with: what its first tick runs on.
+FleetServer startServer(const std::vector<std::string>& urls, const std::string& fleet, const std::string& region, std::string& error,
+                        std::vector<RuntimeKnobs>* firstKnobs = nullptr, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000))
+{
+    FleetServer s;
+    EtcdOptions options;
+    options.endpoints = urls;
+    options.timeout = timeout;
+    s.etcd = EtcdClient::create(options, error);
+    if (!s.etcd)
+        return s;
+    ClusterConfig config;
+    RegionConfig rc;
+    rc.name = region;
+    config.regions.push_back(rc);
+    config.telemetryInterval = std::chrono::milliseconds(200);
+    config.openStore = [&s, fleet](std::string& why) -> std::unique_ptr<Store> {
+        auto store = EtcdStore::open(s.etcd, fleet, why);
+        s.store = store.get();
+        return store;
+    };
+    config.startRegion = [firstKnobs](const RegionConfig& c, std::string& why) -> std::unique_ptr<RegionRuntime> {
+        if (firstKnobs)
+            firstKnobs->push_back(c.knobs);
+        return RegionHost::start(c, why);
+    };
+    s.cluster = Cluster::start(std::move(config), error);
+    return s;
+}
+
+std::optional<ToggleState> toggleAt(const Cluster& cluster, const std::string& key, const std::string& scope)
+{
+    for (const ToggleState& t : cluster.toggles(scope))
+        if (t.definition->key == key)
+            return t;
+    return std::nullopt;
+}
+
+bool knobsSay(const Cluster& cluster, const std::string& region, bool maintenance)
+{
+    for (const RegionInfo& r : cluster.regions())
+        if (r.name == region)
+            return (r.state == RegionState::Maintenance) == maintenance;
+    return false;
+}
+} // namespace
+
+class TestFleet : public QObject {
+    Q_OBJECT
+    lvtest::EtcdCluster m_one;
+
+private slots:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_one.start(1, error), qPrintable(error));
+    }
+
+    void aChangeOnOneServerReachesTheOthersWithItsAudit()
+    {
+        std::string error;
+        FleetServer a = startServer(m_one.urls(), "share", "eu-west", error);
+        QVERIFY2(a.cluster, error.c_str());
+        FleetServer b = startServer(m_one.urls(), "share", "eu-west", error);
+        QVERIFY2(b.cluster, error.c_str());
+        QVERIFY(knobsSay(*b.cluster, "eu-west", false));
+
+        const auto before = toggleAt(*a.cluster, "maintenance_mode", "*");
+        QVERIFY(before);
+        const OperationResult set = a.cluster->setToggle(kProducer, "maintenance_mode", "*", true, before->version, "event starts");
+        QCOMPARE(int(set.outcome), int(Outcome::Ok));
+        QVERIFY(set.audit);
+        // B applies it to its engines, and shows the same version and the change that made it.
+        QVERIFY(QTest::qWaitFor([&] { return knobsSay(*b.cluster, "eu-west", true); }, 3000));
+        const auto seen = toggleAt(*b.cluster, "maintenance_mode", "*");
+        QCOMPARE(seen->version, set.toggle->version);
+        QVERIFY(seen->lastChange);
+        QCOMPARE(seen->lastChange->actor, std::string("producer-ana"));
+        QCOMPARE(seen->lastChange->reason, std::string("event starts"));
+        // One audit log for the fleet: B reads the entry A wrote.
+        const auto log = b.cluster->audit(0, 100, "maintenance_mode@*");
+        QCOMPARE(log.size(), std::size_t(1));
+        QCOMPARE(log[0].id, set.audit->id);
+        QCOMPARE(log[0].newValue, std::string("true"));
+
+        // A region's own value overrides the fleet's, on every server of that region.
+        const auto region = toggleAt(*b.cluster, "maintenance_mode", "eu-west");
+        QCOMPARE(int(b.cluster->setToggle(kProducer, "maintenance_mode", "eu-west", false, region->version, "eu-west stays open").outcome),
+                 int(Outcome::Ok));
+        QVERIFY(QTest::qWaitFor([&] { return knobsSay(*a.cluster, "eu-west", false); }, 3000));
+        // And clearing it there: the fleet's value applies again, everywhere.
+        const auto own = toggleAt(*a.cluster, "maintenance_mode", "eu-west");
+        QCOMPARE(int(a.cluster->clearToggle(kProducer, "maintenance_mode", "eu-west", own->version, "back to the fleet value").outcome),
+                 int(Outcome::Ok));
+        QVERIFY(QTest::qWaitFor([&] { return knobsSay(*b.cluster, "eu-west", true); }, 3000));
+        QCOMPARE(int(toggleAt(*b.cluster, "maintenance_mode", "eu-west")->source), int(ToggleSource::Cluster));
+    }
+
+    void ofTwoRacingSettersExactlyOneWins()
+    {
+        std::string error;
+        FleetServer a = startServer(m_one.urls(), "race", "eu-west", error);
+        QVERIFY2(a.cluster, error.c_str());
+        FleetServer b = startServer(m_one.urls(), "race", "eu-west", error);
+        QVERIFY2(b.cluster, error.c_str());
+        for (int round = 0; round < 10; ++round) {
+            QVERIFY(QTest::qWaitFor(
+                [&] { return toggleAt(*a.cluster, "max_visible", "*")->version == toggleAt(*b.cluster, "max_visible", "*")->version; }, 3000));
+            const std::uint64_t version = toggleAt(*a.cluster, "max_visible", "*")->version;
+            Outcome first{}, second{};
+            std::atomic<bool> go{false};
+            std::thread ta([&] {
+                while (!go) {}
+                first = a.cluster->setToggle(kProducer, "max_visible", "*", std::int64_t{40 + round}, version, "a").outcome;
+            });
+            std::thread tb([&] {
+                while (!go) {}
+                second = b.cluster->setToggle(kProducer, "max_visible", "*", std::int64_t{80 + round}, version, "b").outcome;
+            });
+            go = true;
+            ta.join();
+            tb.join();
+            QVERIFY2((first == Outcome::Ok) != (second == Outcome::Ok), qPrintable(QStringLiteral("round %1").arg(round)));
+            QCOMPARE(int(first == Outcome::Ok ? second : first), int(Outcome::Aborted));
+        }
+        // No change without its entry, no entry without its change: ten winners, ten entries.
+        QCOMPARE(a.cluster->audit(0, 1000, "max_visible@*").size(), std::size_t(10));
+    }
+
+    void newServersRunTheSwitchFromTheirFirstTick()
+    {
+        std::string error;
+        FleetServer first = startServer(m_one.urls(), "autoscale", "ap-south", error);
+        QVERIFY2(first.cluster, error.c_str());
+        QCOMPARE(int(first.cluster->setToggle(kProducer, "maintenance_mode", "*", true, 0, "kill switch").outcome), int(Outcome::Ok));
+        QCOMPARE(int(first.cluster->setToggle(kProducer, "cross_play", "ap-south", false, 0, "cross-play bug").outcome), int(Outcome::Ok));
+        std::vector<FleetServer> scaled;
+        for (int i = 0; i < 5; ++i) {
+            std::vector<RuntimeKnobs> firstKnobs;
+            scaled.push_back(startServer(m_one.urls(), "autoscale", "ap-south", error, &firstKnobs));
+            QVERIFY2(scaled.back().cluster, error.c_str());
+            QCOMPARE(firstKnobs.size(), std::size_t(1));
+            QVERIFY2(firstKnobs[0].maintenanceMode, "the engine was created without the fleet's kill switch");
+            QVERIFY(!firstKnobs[0].crossPlay);
+        }
+    }
+
+    void serversAreListedWhileTheyLive()
+    {
+        auto etcd = [&] {
+            std::string error;
+            EtcdOptions options;
+            options.endpoints = m_one.urls();
+            return std::shared_ptr<EtcdClient>(EtcdClient::create(options, error));
+        };
+        auto snapshot = [](std::string region) {
+            return [region] {
+                ServerInfo s;
+                s.apiEndpoint = "127.0.0.1:1";
+                s.version = "test";
+                s.state = ServerState::Serving;
+                s.regions.push_back(RegionInfo{region, "10.0.0.1:7777", RegionState::Serving, 3, 100, ""});
+                s.players = 3;
+                return s;
+            };
+        };
+        std::string error;
+        auto a = FleetMember::join(etcd(), {"members", "syncd-a", 2}, snapshot("eu-west"), error);
+        QVERIFY2(a, error.c_str());
+        auto b = FleetMember::join(etcd(), {"members", "syncd-b", 2}, snapshot("us-east"), error);
+        QVERIFY2(b, error.c_str());
+        auto listed = a->servers(error);
+        QVERIFY2(listed, error.c_str());
+        QCOMPARE(listed->size(), std::size_t(2));
+        QCOMPARE((*listed)[1].id, std::string("syncd-b"));
+        QCOMPARE((*listed)[1].regions.at(0).name, std::string("us-east"));
+        QCOMPARE((*listed)[1].players, std::size_t(3));
+        // Kept alive past several TTLs.
+        QTest::qWait(4500);
+        QCOMPARE(a->servers(error)->size(), std::size_t(2));
+        // A server that leaves is gone at once.
+        b->leave();
+        QCOMPARE(a->servers(error)->size(), std::size_t(1));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestFleet)
+#include "tst_fleet.moc"
