@@ -2,6 +2,10 @@
 
 // Real etcd members for tests: started here on 127.0.0.1 free ports with temporary data
 // directories, stopped (and restarted) by the test. One member, or three for quorum cases.
+#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -105,13 +109,19 @@ private:
 
     bool waitHealthy(int i, QString& error)
     {
-        // A member answers on its client port once it has joined and a leader exists.
+        // Up means a linearizable read answers through this member: it has joined and a leader exists.
+        auto kv = etcdserverpb::KV::NewStub(
+            grpc::CreateChannel("127.0.0.1:" + std::to_string(m_members[i].client), grpc::InsecureChannelCredentials()));
         const bool up = QTest::qWaitFor(
             [&] {
-                QTcpServer probe;
-                return !probe.listen(QHostAddress::LocalHost, m_members[i].client);
+                grpc::ClientContext c;
+                c.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+                etcdserverpb::RangeRequest r;
+                r.set_key("health");
+                etcdserverpb::RangeResponse rr;
+                return kv->Range(&c, r, &rr).ok();
             },
-            20'000);
+            30'000);
         if (!up)
             error = QStringLiteral("etcd member %1 did not start: %2").arg(i).arg(QString::fromUtf8(m_members[i].process->readAll()));
         return up;

@@ -209,6 +209,98 @@ private slots:
         b->leave();
         QCOMPARE(a->servers(error)->size(), std::size_t(1));
     }
+
+    // Three members from here on: quorum and a member going away under a watch.
+    void withoutQuorumServersServeAndWritesAreRefused()
+    {
+        lvtest::EtcdCluster three;
+        QString why;
+        QVERIFY2(three.start(3, why), qPrintable(why));
+        std::string error;
+        FleetServer a = startServer(three.urls(), "quorum", "eu-west", error, nullptr, std::chrono::milliseconds(1000));
+        QVERIFY2(a.cluster, error.c_str());
+        QCOMPARE(int(a.cluster->setToggle(kProducer, "maintenance_mode", "*", true, 0, "before").outcome), int(Outcome::Ok));
+
+        // One member stopped: nothing changes.
+        three.stop(2);
+        auto current = toggleAt(*a.cluster, "maintenance_mode", "*");
+        QCOMPARE(int(a.cluster->setToggle(kProducer, "maintenance_mode", "*", false, current->version, "one member down").outcome),
+                 int(Outcome::Ok));
+
+        // Two of three stopped: no quorum. The server goes on with what it knows; writes are refused
+        // with a reason, and nothing is written.
+        three.stop(1);
+        current = toggleAt(*a.cluster, "maintenance_mode", "*");
+        const OperationResult refused = a.cluster->setToggle(kProducer, "maintenance_mode", "*", true, current->version, "no quorum");
+        QCOMPARE(int(refused.outcome), int(Outcome::Unavailable));
+        QVERIFY2(refused.message.find("no quorum") != std::string::npos, refused.message.c_str());
+        QCOMPARE(int(a.cluster->startDrill(kProducer, "eu-west", DrillKind::Latency, 50, 0, std::chrono::seconds(5), "drill").outcome),
+                 int(Outcome::Unavailable));
+        QCOMPARE(std::get<bool>(toggleAt(*a.cluster, "maintenance_mode", "*")->effective), false);
+        QVERIFY(knobsSay(*a.cluster, "eu-west", false));
+        QCOMPARE(a.cluster->regions().size(), std::size_t(1));
+
+        // Members back: writes work again, and the log holds each applied change once.
+        QVERIFY2(three.restart(1, why), qPrintable(why));
+        QVERIFY2(three.restart(2, why), qPrintable(why));
+        Outcome after = Outcome::Unavailable;
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                after = a.cluster->setToggle(kProducer, "maintenance_mode", "*", true, toggleAt(*a.cluster, "maintenance_mode", "*")->version,
+                                             "quorum back")
+                            .outcome;
+                return after != Outcome::Unavailable;
+            },
+            15'000));
+        QCOMPARE(int(after), int(Outcome::Ok));
+        const auto log = a.cluster->audit(0, 100, "maintenance_mode@*");
+        QCOMPARE(log.size(), std::size_t(3));
+        QCOMPARE(log[0].reason, std::string("before"));
+        QCOMPARE(log[1].reason, std::string("one member down"));
+        QCOMPARE(log[2].reason, std::string("quorum back"));
+    }
+
+    void aBrokenWatchResumesAndACompactedOneReloads()
+    {
+        lvtest::EtcdCluster three;
+        QString why;
+        QVERIFY2(three.start(3, why), qPrintable(why));
+        std::string error;
+        // A talks to member 0 only, B to member 1 only: stopping member 0 breaks A's watch.
+        FleetServer a = startServer({three.url(0)}, "resume", "eu-west", error, nullptr, std::chrono::milliseconds(1000));
+        QVERIFY2(a.cluster, error.c_str());
+        FleetServer b = startServer({three.url(1)}, "resume", "eu-west", error);
+        QVERIFY2(b.cluster, error.c_str());
+        auto maxVisible = [](const Cluster& c) { return std::get<std::int64_t>(toggleAt(c, "max_visible", "*")->effective); };
+
+        three.stop(0);
+        QCOMPARE(int(b.cluster->setToggle(kProducer, "max_visible", "*", std::int64_t{50}, 0, "while A's member is away").outcome),
+                 int(Outcome::Ok));
+        QVERIFY2(three.restart(0, why), qPrintable(why));
+        QVERIFY(QTest::qWaitFor([&] { return maxVisible(*a.cluster) == 50; }, 10'000));
+        QCOMPARE(a.store->reloads(), std::uint64_t(0));  // resumed from its revision: nothing reloaded
+        QVERIFY(a.store->watchStarts() >= 2);
+
+        // Away again; meanwhile two changes and a compaction past them: A must reload.
+        three.stop(0);
+        std::uint64_t version = toggleAt(*b.cluster, "max_visible", "*")->version;
+        QCOMPARE(int(b.cluster->setToggle(kProducer, "max_visible", "*", std::int64_t{51}, version, "one").outcome), int(Outcome::Ok));
+        version = toggleAt(*b.cluster, "max_visible", "*")->version;
+        QCOMPARE(int(b.cluster->setToggle(kProducer, "max_visible", "*", std::int64_t{52}, version, "two").outcome), int(Outcome::Ok));
+        {
+            auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel(three.url(1).substr(7), grpc::InsecureChannelCredentials()));
+            grpc::ClientContext c;
+            etcdserverpb::CompactionRequest compact;
+            compact.set_revision(static_cast<std::int64_t>(toggleAt(*b.cluster, "max_visible", "*")->version));
+            compact.set_physical(true);
+            etcdserverpb::CompactionResponse done;
+            QVERIFY(kv->Compact(&c, compact, &done).ok());
+        }
+        QVERIFY2(three.restart(0, why), qPrintable(why));
+        QVERIFY(QTest::qWaitFor([&] { return maxVisible(*a.cluster) == 52; }, 10'000));
+        QVERIFY(a.store->reloads() >= 1);
+        QCOMPARE(toggleAt(*a.cluster, "max_visible", "*")->lastChange->reason, std::string("two"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFleet)

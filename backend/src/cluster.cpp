@@ -92,7 +92,8 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
 
 Cluster::~Cluster()
 {
-    m_store->stopChanges();
+    if (m_store)
+        m_store->stopChanges();
     {
         std::lock_guard lock(m_samplerMutex);
         m_stopSampler = true;
