@@ -3,6 +3,7 @@
 // syncd processes with --fleet-etcd and kills one. etcd members are started here (one, or three
 // for the quorum cases) and stopped by the tests.
 #include "etcdcluster.h"
+#include "syncdprocess.h"
 #include "liveops/cluster.h"
 #include "liveops/etcdstore.h"
 #include "liveops/fleetmember.h"
@@ -208,6 +209,62 @@ private slots:
         // A server that leaves is gone at once.
         b->leave();
         QCOMPARE(a->servers(error)->size(), std::size_t(1));
+    }
+
+    void realServersFormAFleetAndAKilledOneLeavesIt()
+    {
+        // Three syncd processes started with the fleet flags, as a Deployment would run them.
+        const QString fleet = QStringLiteral("[fleet]\netcd = [\"%1\"]\nname = \"procs\"\nlease_ttl_s = 2\n")
+                                  .arg(QString::fromStdString(m_one.url(0)));
+        std::vector<std::unique_ptr<lv::test::State>> states;
+        std::vector<std::unique_ptr<lv::test::Syncd>> servers;
+        for (int i = 0; i < 3; ++i) {
+            states.push_back(std::make_unique<lv::test::State>(fleet));
+            servers.push_back(std::make_unique<lv::test::Syncd>(states.back()->path()));
+            QVERIFY2(servers.back()->start({QStringLiteral("--config"), states.back()->path() + QStringLiteral("/syncd.toml"),
+                                            QStringLiteral("--server-id"), QStringLiteral("s%1").arg(i)}),
+                     qPrintable(servers.back()->log()));
+        }
+        auto list = [&](int via) {
+            lv::test::pb::ListServersResponse response;
+            const grpc::Status status = servers[via]->stub->ListServers(lv::test::Syncd::context().get(), {}, &response);
+            return status.ok() ? response : lv::test::pb::ListServersResponse{};
+        };
+        auto listed = list(0);
+        QCOMPARE(listed.fleet(), std::string("procs"));
+        QCOMPARE(listed.servers_size(), 3);
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(listed.servers(i).id(), "s" + std::to_string(i));
+            QCOMPARE(listed.servers(i).api_endpoint(), "127.0.0.1:" + std::to_string(servers[i]->port()));
+            QCOMPARE(listed.servers(i).regions_size(), 2);
+            QCOMPARE(int(listed.servers(i).state()), int(lv::test::pb::SERVER_STATE_SERVING));
+        }
+        // A kill switch set through one server's API is in force on the others'.
+        lv::test::pb::SetToggleRequest set;
+        set.set_key("maintenance_mode");
+        set.set_scope("*");
+        set.mutable_value()->set_bool_value(true);
+        set.set_reason("fleet-wide kill switch");
+        lv::test::pb::SetToggleResponse setResponse;
+        QVERIFY(servers[1]->stub->SetToggle(lv::test::Syncd::context().get(), set, &setResponse).ok());
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                const auto regions = servers[2]->regions();
+                return !regions.empty() && regions[0].status() == lv::test::pb::REGION_STATUS_MAINTENANCE;
+            },
+            3000));
+
+        // kill -9: no goodbye; the fleet forgets the server when its lease runs out.
+        QElapsedTimer sinceKill;
+        servers[2]->process().kill();
+        sinceKill.start();
+        QVERIFY(QTest::qWaitFor([&] { return list(0).servers_size() == 2; }, 2000 + 1000 + 1000));
+        qInfo("a server killed with SIGKILL left the fleet's list after %lld ms (lease TTL 2 s)", sinceKill.elapsed());
+        // A server that stops cleanly leaves at once.
+        servers[1]->process().terminate();
+        QVERIFY(servers[1]->process().waitForFinished(10'000));
+        QCOMPARE(list(0).servers_size(), 1);
+        QCOMPARE(list(0).servers(0).id(), std::string("s0"));
     }
 
     // Three members from here on: quorum and a member going away under a watch.
