@@ -102,6 +102,18 @@ private slots:
         QCOMPARE(me.role(), pb::ROLE_PRODUCER);
     }
 
+    void aSingleServerListsItselfAsItsFleet()
+    {
+        ApiFixture api;
+        pb::ListServersResponse servers;
+        QVERIFY(api.stub->ListServers(ApiFixture::context(kViewerToken).get(), {}, &servers).ok());
+        QCOMPARE(servers.fleet(), std::string());  // no fleet configured
+        QCOMPARE(servers.servers_size(), 1);
+        QCOMPARE(int(servers.servers(0).state()), int(pb::SERVER_STATE_SERVING));
+        QCOMPARE(std::size_t(servers.servers(0).regions_size()), api.cluster->regions().size());
+        QCOMPARE(servers.servers(0).regions(0).name(), api.cluster->regions()[0].name);
+    }
+
     void everyMethodChecksTheCaller()
     {
         // Walks the service's own descriptor, so a method added later is covered without editing
@@ -110,7 +122,7 @@ private slots:
         grpc::GenericStub generic(api.channel);
         const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("liveops.v1.LiveOps");
         QVERIFY(service);
-        QCOMPARE(service->method_count(), 14);
+        QCOMPARE(service->method_count(), 15);
         for (int i = 0; i < service->method_count(); ++i) {
             const auto* method = service->method(i);
             const std::string path = "/" + std::string(service->full_name()) + "/" + std::string(method->name());
