@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t* body = data + 1;
     const std::size_t n = size - 1;
     using H = RequestHandlers;
-    switch (data[0] % 14) {
+    switch (data[0] % 15) {
     case 0: unary(body, n, &H::listRegions); break;
     case 1: unary(body, n, &H::listToggles); break;
     case 2: unary(body, n, &H::setToggle); break;
@@ -97,6 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 11: (void)parses<pb::WatchAuditRequest>(body, n); break;    // any after_id is valid
     case 12: unary(body, n, &H::undrainRegion); break;
     case 13: unary(body, n, &H::clearToggle); break;
+    case 14: unary(body, n, &H::listServers); break;
     }
     return 0;
 }
