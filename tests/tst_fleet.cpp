@@ -28,7 +28,8 @@ struct FleetServer {
 /// A server of fleet `fleet` on the etcd members `urls`, hosting `region`. `firstKnobs` receives
 /// the knobs each region's engine is created with: what its first tick runs on.
 FleetServer startServer(const std::vector<std::string>& urls, const std::string& fleet, const std::string& region, std::string& error,
-                        std::vector<RuntimeKnobs>* firstKnobs = nullptr, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000))
+                        std::vector<RuntimeKnobs>* firstKnobs = nullptr, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000),
+                        const std::string& serverId = {})
 {
     FleetServer s;
     EtcdOptions options;
@@ -42,6 +43,7 @@ FleetServer startServer(const std::vector<std::string>& urls, const std::string&
     rc.name = region;
     config.regions.push_back(rc);
     config.telemetryInterval = std::chrono::milliseconds(200);
+    config.serverId = serverId;
     config.openStore = [&s, fleet](std::string& why) -> std::unique_ptr<Store> {
         auto store = EtcdStore::open(s.etcd, fleet, why);
         s.store = store.get();
@@ -171,6 +173,42 @@ private slots:
             QVERIFY2(firstKnobs[0].maintenanceMode, "the engine was created without the fleet's kill switch");
             QVERIFY(!firstKnobs[0].crossPlay);
         }
+    }
+
+    void aServerScopeDrainsThatServerOnly()
+    {
+        std::string error;
+        const auto ms = std::chrono::milliseconds(3000);
+        FleetServer a = startServer(m_one.urls(), "scopes", "eu-west", error, nullptr, ms, "a");
+        QVERIFY2(a.cluster, error.c_str());
+        FleetServer b = startServer(m_one.urls(), "scopes", "eu-west", error, nullptr, ms, "b");
+        QVERIFY2(b.cluster, error.c_str());
+        auto state = [](const Cluster& c) { return c.regions().at(0).state; };
+        QCOMPARE(a.cluster->serverScope(), std::string("server/a"));
+        QVERIFY(toggleAt(*a.cluster, "admissions_open", "server/a"));  // listed among its scopes
+
+        // Set on a's own scope (through a): a's regions drain, b's keep serving.
+        QCOMPARE(int(a.cluster->setToggle(kProducer, "admissions_open", "server/a", false, 0, "drain server a for its upgrade").outcome),
+                 int(Outcome::Ok));
+        QCOMPARE(int(state(*a.cluster)), int(RegionState::Draining));
+        QTest::qWait(300);  // b's watch has had time to bring it
+        QCOMPARE(int(state(*b.cluster)), int(RegionState::Serving));
+        // The server's value overrides the region's: opening the region does not undo it.
+        QCOMPARE(int(b.cluster->setToggle(kProducer, "admissions_open", "eu-west", true, 0, "region stays open").outcome), int(Outcome::Ok));
+        QVERIFY(QTest::qWaitFor([&] { return toggleAt(*a.cluster, "admissions_open", "eu-west")->version > 0; }, 3000));
+        QCOMPARE(int(state(*a.cluster)), int(RegionState::Draining));
+        const auto onA = toggleAt(*a.cluster, "admissions_open", "eu-west");
+        QCOMPARE(int(onA->source), int(ToggleSource::Server));
+        QCOMPARE(std::get<bool>(onA->effective), false);
+        QCOMPARE(std::get<bool>(onA->value), true);  // the region's own value, shown as overridden
+        // An unknown server is refused, and names what was wrong.
+        const OperationResult unknown = a.cluster->setToggle(kProducer, "admissions_open", "server/nobody", false, 0, "typo");
+        QCOMPARE(int(unknown.outcome), int(Outcome::NotFound));
+        QVERIFY2(unknown.message.find("nobody") != std::string::npos, unknown.message.c_str());
+        // Cleared: a serves again, with the region's value.
+        const auto own = toggleAt(*a.cluster, "admissions_open", "server/a");
+        QCOMPARE(int(a.cluster->clearToggle(kProducer, "admissions_open", "server/a", own->version, "upgrade done").outcome), int(Outcome::Ok));
+        QCOMPARE(int(state(*a.cluster)), int(RegionState::Serving));
     }
 
     void serversAreListedWhileTheyLive()

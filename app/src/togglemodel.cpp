@@ -74,7 +74,7 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
     const lc::Toggle& t = r.toggle;
     // What the engines run with at this scope, which for a region may be the cluster-wide value.
     const bool modified = !(t.effective == t.defaultValue);
-    const bool inherited = t.source == lc::Toggle::Source::Cluster;
+    const bool inherited = t.source == lc::Toggle::Source::Cluster || t.source == lc::Toggle::Source::Server;
     if (role == ModifiedRole)
         return modified;
     if (role == OverriddenRole)
@@ -90,7 +90,9 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
                 .arg(QString::fromStdString(t.description), QString::fromLatin1(liveops::roleName(t.requiredRole).data()),
                      editable(index.row()) ? QString() : tr(" — read-only for you"));
         if (index.column() == Value)
-            return inherited ? tr("Not set for %1: the cluster-wide value applies. Setting it here overrides it for this region only.")
+            return t.source == lc::Toggle::Source::Server
+                       ? tr("This server's own value applies to %1 (it overrides the region's and the fleet's).").arg(QString::fromStdString(t.scope))
+                   : inherited ? tr("Not set for %1: the cluster-wide value applies. Setting it here overrides it for this region only.")
                                    .arg(QString::fromStdString(t.scope))
                    : t.source == lc::Toggle::Source::Here ? tr("Set at this scope.")
                                                           : tr("Never set: the default applies.");
@@ -106,6 +108,8 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
     case Key: return QString::fromStdString(t.key);
     case Scope: return t.scope == "*" ? tr("%1 (all regions)").arg(r.cluster) : QString::fromStdString(t.scope);
     case Value:
+        if (t.source == lc::Toggle::Source::Server)
+            return tr("%1 (server value)").arg(formatToggleValue(t.effective));
         if (inherited)
             return tr("%1 (cluster-wide value)").arg(formatToggleValue(t.effective));
         return modified ? tr("%1 (modified)").arg(formatToggleValue(t.effective)) : formatToggleValue(t.effective);
@@ -113,7 +117,9 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
     case Owner: return QString::fromStdString(t.owner);
     case LastChange:
         if (!t.lastChange)
-            return inherited ? tr("not set here: inherits all regions' value") : tr("never changed");
+            return t.source == lc::Toggle::Source::Server ? tr("not set here: this server's value applies")
+                   : inherited                                 ? tr("not set here: inherits all regions' value")
+                                                               : tr("never changed");
         return tr("%1, %2: %3")
             .arg(QString::fromStdString(t.lastChange->actor),
                  m_time ? m_time->dateTime(t.lastChange->timeMs) : TimeFormat().dateTime(t.lastChange->timeMs),

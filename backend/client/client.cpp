@@ -49,7 +49,7 @@ Toggle fromProto(const pb::Toggle& t)
     if (t.has_last_change())
         out.lastChange = fromProto(t.last_change());
     const auto effective = t.has_effective_value() ? fromProto(t.effective_value()) : std::nullopt;
-    if (effective && t.effective_source() >= pb::TOGGLE_SOURCE_SCOPE && t.effective_source() <= pb::TOGGLE_SOURCE_DEFAULT) {
+    if (effective && t.effective_source() >= pb::TOGGLE_SOURCE_SCOPE && t.effective_source() <= pb::TOGGLE_SOURCE_SERVER) {
         out.effective = *effective;
         out.source = static_cast<Toggle::Source>(t.effective_source());
     } else {

@@ -48,7 +48,13 @@ std::unique_ptr<Cluster> Cluster::start(ClusterConfig config, std::string& error
                 error = "region names must be unique, non-empty and not '*': '" + config.regions[i].name + "'";
                 return nullptr;
             }
+    if (config.serverId.find('/') != std::string::npos) {
+        error = "a server id must not contain '/': '" + config.serverId + "'";
+        return nullptr;
+    }
     std::unique_ptr<Cluster> cluster(new Cluster(std::move(config)));
+    if (!cluster->m_config.serverId.empty())
+        cluster->m_serverScope = "server/" + cluster->m_config.serverId;
     cluster->m_store = cluster->m_config.openStore ? cluster->m_config.openStore(error) : Store::open(cluster->m_config.storePath, error);
     if (!cluster->m_store)
         return nullptr;
@@ -146,8 +152,21 @@ const StoredToggle* Cluster::setAt(const std::string& key, const std::string& sc
     return it == m_toggles.end() || it->second.cleared ? nullptr : &it->second;
 }
 
+std::vector<std::string> Cluster::scopes() const
+{
+    std::vector<std::string> out{"*"};
+    if (!m_serverScope.empty())
+        out.push_back(m_serverScope);
+    for (const Region& r : m_regions)
+        out.push_back(r.config.name);
+    return out;
+}
+
 ToggleValue Cluster::effectiveValue(const ToggleDefinition& definition, const std::string& region) const
 {
+    // This server's own value first, then the region's, then the fleet's (or cluster's), then the default.
+    if (const StoredToggle* server = m_serverScope.empty() ? nullptr : setAt(definition.key, m_serverScope))
+        return server->value;
     if (const StoredToggle* here = setAt(definition.key, region))
         return here->value;
     if (const StoredToggle* all = setAt(definition.key, "*"))
@@ -161,8 +180,19 @@ std::optional<OperationResult> Cluster::refuseToggleChange(const Identity& who, 
     definition = findToggle(key);
     if (!definition)
         return OperationResult{Outcome::NotFound, "no toggle named '" + key + "'", {}, {}};
-    if (scope != "*" && !findRegion(scope))
+    if (scope.starts_with("server/")) {
+        // This server's scope, or another server's of the fleet (it applies the value when its
+        // watch brings it).
+        bool known = !m_serverScope.empty() && scope == m_serverScope;
+        std::string error;
+        if (const FleetDirectory* fleet = m_fleet.load(); !known && fleet)
+            if (auto servers = fleet->servers(error))
+                known = std::any_of(servers->begin(), servers->end(), [&](const ServerInfo& s) { return "server/" + s.id == scope; });
+        if (!known)
+            return OperationResult{Outcome::NotFound, "no server '" + scope.substr(7) + "' in this fleet", {}, {}};
+    } else if (scope != "*" && !findRegion(scope)) {
         return OperationResult{Outcome::NotFound, "no region named '" + scope + "' (use '*' for cluster-wide)", {}, {}};
+    }
     if (who.role < definition->requiredRole)
         return OperationResult{Outcome::PermissionDenied,
                                key + " needs the " + std::string(roleName(definition->requiredRole)) + " role; " + who.name + " is "
@@ -176,7 +206,7 @@ std::optional<OperationResult> Cluster::refuseToggleChange(const Identity& who, 
 std::string Cluster::inconsistencyIn(const std::string& scope) const
 {
     for (const Region& r : m_regions)
-        if (scope == "*" || scope == r.config.name) {
+        if (scope == "*" || scope == r.config.name || scope == m_serverScope) {
             RuntimeKnobs knobs;
             for (const ToggleDefinition& each : engineToggles()) {
                 auto applied = applyToggle(knobs, each.key, effectiveValue(each, r.config.name), {});
@@ -257,12 +287,20 @@ ToggleState Cluster::stateOf(const ToggleDefinition& definition, const std::stri
         if (auto change = m_lastChanges.find(it->second.lastAuditId); change != m_lastChanges.end())
             state.lastChange = change->second;
     }
-    if (const StoredToggle* here = setAt(definition.key, scope)) {
+    // The same rule as effectiveValue(): for a region, this server's value overrides the
+    // region's own, which overrides the fleet's.
+    const bool region = scope != "*" && !scope.starts_with("server/");
+    const StoredToggle* here = setAt(definition.key, scope);
+    if (here)
         state.value = here->value;
-        state.effective = state.value;
+    if (const StoredToggle* server = region && !m_serverScope.empty() ? setAt(definition.key, m_serverScope) : nullptr) {
+        state.effective = server->value;
+        state.source = ToggleSource::Server;
+    } else if (here) {
+        state.effective = here->value;
         state.source = ToggleSource::Here;
     } else if (const StoredToggle* all = scope != "*" ? setAt(definition.key, "*") : nullptr) {
-        state.effective = all->value;  // the same rule as effectiveValue()
+        state.effective = all->value;
         state.source = ToggleSource::Cluster;
     }
     return state;
@@ -271,13 +309,9 @@ ToggleState Cluster::stateOf(const ToggleDefinition& definition, const std::stri
 std::vector<ToggleState> Cluster::toggles(const std::string& scope) const
 {
     std::lock_guard lock(m_mutex);
-    std::vector<std::string> scopes{"*"};
-    for (const Region& r : m_regions)
-        scopes.push_back(r.config.name);
-    if (!scope.empty())
-        scopes = {scope};
+    const std::vector<std::string> shown = scope.empty() ? scopes() : std::vector<std::string>{scope};
     std::vector<ToggleState> out;
-    for (const std::string& s : scopes)
+    for (const std::string& s : shown)
         for (const ToggleDefinition& d : engineToggles())
             out.push_back(stateOf(d, s));
     return out;
@@ -302,13 +336,15 @@ void Cluster::publishToggles(const std::vector<StoredToggle>& written)
         return std::none_of(m_toggles.begin(), m_toggles.end(), [&](const auto& t) { return t.second.lastAuditId == entry.first; });
     });
     for (const StoredToggle& t : written)
-        if (const ToggleDefinition* d = findToggle(t.key); d && (t.scope == "*" || findRegion(t.scope))) {
+        if (const ToggleDefinition* d = findToggle(t.key); d && (t.scope == "*" || t.scope == m_serverScope || findRegion(t.scope))) {
             m_toggleFeed.publish(ToggleEvent{stateOf(*d, t.scope), false});
-            // A cluster-wide change is what every region without its own value now runs with:
-            // watchers hear it for each of them.
-            if (t.scope == "*")
+            // A cluster-wide change is what every scope inheriting it now runs with, and a
+            // server's what each of its regions runs with: watchers hear it for each of them.
+            if (t.scope == "*" && !m_serverScope.empty() && !setAt(t.key, m_serverScope))
+                m_toggleFeed.publish(ToggleEvent{stateOf(*d, m_serverScope), false});
+            if (t.scope == "*" || t.scope == m_serverScope)
                 for (const Region& r : m_regions)
-                    if (!setAt(t.key, r.config.name))
+                    if (t.scope == m_serverScope || (!setAt(t.key, r.config.name) && (m_serverScope.empty() || !setAt(t.key, m_serverScope))))
                         m_toggleFeed.publish(ToggleEvent{stateOf(*d, r.config.name), false});
         }
 }
@@ -376,7 +412,9 @@ OperationResult Cluster::clearToggle(const Identity& who, const std::string& key
         m_toggles = saved;
         if (!problem.empty())
             return {Outcome::InvalidArgument, problem, {}, {}};
-        entry.newValue = formatValue(after.effective) + (after.source == ToggleSource::Cluster ? " (cluster-wide value)" : " (default)");
+        entry.newValue = formatValue(after.effective) + (after.source == ToggleSource::Cluster  ? " (cluster-wide value)"
+                                                              : after.source == ToggleSource::Server ? " (server value)"
+                                                                                                     : " (default)");
     }
     auto result = m_store->clearToggle(key, scope, expectedVersion, entry);
     std::lock_guard lock(m_mutex);
@@ -661,10 +699,7 @@ Feed<ToggleEvent>::Subscription Cluster::watchToggles(Feed<ToggleEvent>::Callbac
 {
     std::lock_guard lock(m_mutex);  // no change can slip between the initial state and the first event
     return m_toggleFeed.subscribe(std::move(callback), [&](const Feed<ToggleEvent>::Callback& deliver) {
-        std::vector<std::string> scopes{"*"};
-        for (const Region& r : m_regions)
-            scopes.push_back(r.config.name);
-        for (const std::string& s : scopes)
+        for (const std::string& s : scopes())
             for (const ToggleDefinition& d : engineToggles())
                 deliver(ToggleEvent{stateOf(d, s), true});
     });

@@ -125,7 +125,8 @@ grpc::Status RequestHandlers::listRegions(const Identity&, const pb::ListRegions
 grpc::Status RequestHandlers::listToggles(const Identity&, const pb::ListTogglesRequest& request, pb::ListTogglesResponse& response)
 {
     const auto names = m_cluster.regionNames();
-    if (!request.scope().empty() && request.scope() != "*" && std::find(names.begin(), names.end(), request.scope()) == names.end())
+    if (!request.scope().empty() && request.scope() != "*" && request.scope() != m_cluster.serverScope()
+        && std::find(names.begin(), names.end(), request.scope()) == names.end())
         return {grpc::StatusCode::NOT_FOUND, "no region named '" + request.scope() + "'"};
     for (const ToggleState& t : m_cluster.toggles(request.scope()))
         toProto(t, *response.add_toggles());

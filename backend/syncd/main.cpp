@@ -301,6 +301,15 @@ int main(int argc, char** argv)
 
     ClusterConfig clusterConfig;
     clusterConfig.storePath = config->storePath;
+    if (config->fleet && config->fleet->serverId.empty()) {
+        // Default: host name and API port (the process id when the port is ephemeral).
+        char name[256] = {};
+        gethostname(name, sizeof name - 1);
+        const std::string port = config->grpcAddress.substr(config->grpcAddress.rfind(':') + 1);
+        config->fleet->serverId = std::string(name) + (port == "0" ? "-" + std::to_string(getpid()) : ":" + port);
+    }
+    if (config->fleet)
+        clusterConfig.serverId = config->fleet->serverId;
     std::shared_ptr<EtcdClient> etcd;
     if (config->fleet) {
         EtcdOptions options;
@@ -360,7 +369,7 @@ int main(int argc, char** argv)
             apiHost = config->publicHost.empty() ? std::string(name) : config->publicHost;
         }
         const std::string apiEndpoint = apiHost + ":" + std::to_string(api->port());
-        memberConfig.serverId = config->fleet->serverId.empty() ? apiEndpoint : config->fleet->serverId;
+        memberConfig.serverId = config->fleet->serverId;
         member = FleetMember::join(etcd, memberConfig,
                                    [&cluster, &shuttingDown, apiEndpoint] {
                                        ServerInfo self;

@@ -72,7 +72,8 @@ struct Toggle {
     /// What applies at this scope and where it comes from (an older syncd that does not say:
     /// `value`, from here if versioned else the default).
     ToggleValue effective;
-    enum class Source : std::uint8_t { Here = 1, Cluster = 2, Default = 3 } source = Source::Default;
+    /// Server: a fleet server's own value applies (it overrides the region's and the fleet's).
+    enum class Source : std::uint8_t { Here = 1, Cluster = 2, Default = 3, Server = 4 } source = Source::Default;
 };
 
 struct Identity {

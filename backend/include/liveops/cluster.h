@@ -35,7 +35,8 @@ struct RegionInfo {
 
 /// A toggle as the API shows it: definition, scope, current value and version.
 /// Where the value that applies at a scope comes from.
-enum class ToggleSource : std::uint8_t { Here = 1, Cluster = 2, Default = 3 };
+/// Server: a region of a fleet server inheriting that server's own value ("server/<id>").
+enum class ToggleSource : std::uint8_t { Here = 1, Cluster = 2, Default = 3, Server = 4 };
 
 struct ToggleState {
     const ToggleDefinition* definition = nullptr;
@@ -103,6 +104,10 @@ struct ClusterConfig {
     /// Opens the store toggles and audit live in; empty = the SQLite file at storePath. A fleet
     /// plugs in its etcd store here (liveops_fleet).
     std::function<std::unique_ptr<Store>(std::string& error)> openStore;
+    /// This server's id in its fleet ("" = not in a fleet). It gives toggles a third scope,
+    /// "server/<id>": set there, a value applies to every region of that server and overrides
+    /// the region's and the fleet's (drain or canary one server).
+    std::string serverId;
     std::chrono::milliseconds telemetryInterval{1000};
     std::size_t telemetryHistory = 4096;  ///< samples kept for resumed watches
     /// Starts a region; empty = a RegionHost on real UDP. The sandbox plugs in simulated regions.
@@ -132,7 +137,9 @@ public:
     /// The fleet this server belongs to ("" = none). Set once, before the API serves.
     void setFleetDirectory(const FleetDirectory* directory) { m_fleet.store(directory); }
     const FleetDirectory* fleetDirectory() const { return m_fleet.load(); }
-    /// Every toggle in `scope` ("" = all scopes: "*" and each region).
+    /// "server/<id>" of this server, or "" outside a fleet.
+    const std::string& serverScope() const { return m_serverScope; }
+    /// Every toggle in `scope` ("" = all scopes: "*", this server's, and each region).
     std::vector<ToggleState> toggles(const std::string& scope) const;
 
     OperationResult setToggle(const Identity& who, const std::string& key, const std::string& scope, const ToggleValue& value,
@@ -229,6 +236,9 @@ private:
     bool m_shuttingDown = false;
     std::set<std::uint64_t> m_publishedAudits;          // the newest ids published (bounded): an entry is told once
     std::atomic<const FleetDirectory*> m_fleet{nullptr};
+    std::string m_serverScope;                          // fixed after start
+    /// Scopes this server shows: "*", its own server scope, each region.
+    std::vector<std::string> scopes() const;
 
     Feed<TelemetryRecord> m_telemetry;
     std::deque<TelemetryRecord> m_history;              // guarded by m_telemetry's lock
