@@ -10,7 +10,9 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 using namespace lv;
@@ -209,6 +211,60 @@ private slots:
         const auto own = toggleAt(*a.cluster, "admissions_open", "server/a");
         QCOMPARE(int(a.cluster->clearToggle(kProducer, "admissions_open", "server/a", own->version, "upgrade done").outcome), int(Outcome::Ok));
         QCOMPARE(int(state(*a.cluster)), int(RegionState::Serving));
+    }
+
+    void aFlipReachesThirtyServers()
+    {
+        // Thirty servers of one fleet (three region names), each with its own etcd client and
+        // watch, as thirty syncd processes would have; a toggle flipped twenty times through one
+        // of them. Every flip must reach every server; how long it took is printed (from the
+        // setter's answer to each server's engines having it), never asserted.
+        constexpr int kServers = 30, kFlips = 20;
+        std::string error;
+        std::vector<FleetServer> servers;
+        const char* names[] = {"eu-west", "us-east", "ap-south"};
+        for (int i = 0; i < kServers; ++i) {
+            servers.push_back(startServer(m_one.urls(), "thirty", names[i % 3], error));
+            QVERIFY2(servers.back().cluster, error.c_str());
+        }
+        std::mutex mutex;
+        std::vector<std::vector<std::chrono::steady_clock::time_point>> applied(kServers);
+        std::vector<Feed<ToggleEvent>::Subscription> watches;
+        for (int i = 0; i < kServers; ++i)
+            watches.push_back(servers[i].cluster->watchToggles([&, i](const ToggleEvent& e) {
+                if (!e.initial && e.toggle.definition->key == "max_visible" && e.toggle.scope == "*") {
+                    std::lock_guard lock(mutex);
+                    applied[i].push_back(std::chrono::steady_clock::now());
+                }
+            }));
+        std::vector<double> delays;
+        for (int flip = 0; flip < kFlips; ++flip) {
+            const std::uint64_t version = toggleAt(*servers[0].cluster, "max_visible", "*")->version;
+            QCOMPARE(int(servers[0].cluster->setToggle(kProducer, "max_visible", "*", std::int64_t{30 + flip}, version, "flip").outcome),
+                     int(Outcome::Ok));
+            const auto answered = std::chrono::steady_clock::now();
+            const bool everywhere = QTest::qWaitFor(
+                [&] {
+                    std::lock_guard lock(mutex);
+                    return std::all_of(applied.begin(), applied.end(), [&](const auto& times) { return int(times.size()) == flip + 1; });
+                },
+                5000);
+            if (!everywhere) {
+                std::lock_guard lock(mutex);
+                QString counts;
+                for (int i = 0; i < kServers; ++i)
+                    counts += QStringLiteral(" %1").arg(applied[i].size());
+                QFAIL(qPrintable(QStringLiteral("flip %1 did not reach every server exactly once; changes seen per server:%2").arg(flip).arg(counts)));
+            }
+            for (int i = 1; i < kServers; ++i)  // server 0 applied it before answering
+                delays.push_back(std::chrono::duration<double, std::milli>(applied[i][flip] - answered).count());
+        }
+        for (int i = 0; i < kServers; ++i)
+            QCOMPARE(std::get<std::int64_t>(toggleAt(*servers[i].cluster, "max_visible", "*")->effective), std::int64_t{30 + kFlips - 1});
+        std::sort(delays.begin(), delays.end());
+        qInfo("toggle propagation to %d servers over %d flips: p50 %.1f ms, p99 %.1f ms, max %.1f ms (from the setter's answer; "
+              "negative = applied before the answer returned)",
+              kServers - 1, kFlips, delays[delays.size() / 2], delays[delays.size() * 99 / 100], delays.back());
     }
 
     void serversAreListedWhileTheyLive()

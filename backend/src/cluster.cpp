@@ -327,6 +327,20 @@ AuditEntry Cluster::stamp(const Identity& who, const std::string& reason) const
     return e;
 }
 
+void Cluster::applyWritten(std::vector<StoredToggle> written)
+{
+    // In a fleet the store's watch may have brought this very write back, and applied it,
+    // before the writer got here: apply and tell it once.
+    std::erase_if(written, [this](const StoredToggle& t) {
+        const auto it = m_toggles.find({t.key, t.scope});
+        return it != m_toggles.end() && it->second.version >= t.version;
+    });
+    if (written.empty())
+        return;
+    publishToggles(written);
+    applyKnobs();
+}
+
 void Cluster::publishToggles(const std::vector<StoredToggle>& written)
 {
     for (const StoredToggle& t : written)
@@ -386,8 +400,7 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
     if (result.outcome == Store::Outcome::Failed)
         return {Outcome::Internal, "store: " + result.error, {}, {}};
     m_lastChanges[result.audit.id] = result.audit;
-    publishToggles({result.current});
-    applyKnobs();
+    applyWritten({result.current});
     publishAudit(result.audit);
     return {Outcome::Ok, {}, result.audit, stateOf(*d, scope)};
 }
@@ -428,8 +441,7 @@ OperationResult Cluster::clearToggle(const Identity& who, const std::string& key
     if (result.outcome == Store::Outcome::Failed)
         return {Outcome::Internal, "store: " + result.error, {}, {}};
     m_lastChanges[result.audit.id] = result.audit;
-    publishToggles({result.current});  // the scope, and for "*" every region that inherits it
-    applyKnobs();
+    applyWritten({result.current});  // the scope, and for "*" every region that inherits it
     publishAudit(result.audit);
     return {Outcome::Ok, {}, result.audit, stateOf(*d, scope)};
 }
@@ -450,8 +462,7 @@ OperationResult Cluster::operation(const Identity& who, const std::string& actio
                 failure.unavailable ? failure.message + "; nothing was changed" : "store: " + failure.message, {}, {}};
     std::lock_guard lock(m_mutex);
     m_lastChanges[written->audit.id] = written->audit;
-    publishToggles(written->toggles);
-    applyKnobs();
+    applyWritten(written->toggles);
     publishAudit(written->audit);
     return {Outcome::Ok, {}, written->audit, {}};
 }

@@ -218,6 +218,8 @@ private:
     RegionState stateOf(const Region& region) const;
     void applyKnobs();
     void publishToggles(const std::vector<StoredToggle>& written);
+    /// What this server wrote: published and applied, unless the store's watch already did. m_mutex held.
+    void applyWritten(std::vector<StoredToggle> written);
     OperationResult operation(const Identity& who, const std::string& action, const std::string& target,
                               std::vector<std::pair<std::string, ToggleChange>> changes, const std::string& oldValue,
                               const std::string& newValue, const std::string& reason);
