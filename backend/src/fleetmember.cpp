@@ -55,14 +55,20 @@ grpc::Status FleetMember::grant()
     return status;
 }
 
-grpc::Status FleetMember::putRecord()
+pb::Server FleetMember::recordNow() const
 {
     ServerInfo self = m_snapshot();
     self.id = m_config.serverId;
     self.startedMs = m_startedMs;
     pb::Server record;
     convert::toProto(self, record);
-    record.clear_updated();
+    record.clear_updated();  // what the server is, without when it said so
+    return record;
+}
+
+grpc::Status FleetMember::putRecord()
+{
+    pb::Server record = recordNow();
     const std::string withoutTime = record.SerializeAsString();
     convert::setTime(*record.mutable_updated(), nowMs());
     etcdserverpb::PutRequest request;
@@ -105,14 +111,8 @@ void FleetMember::loop()
         if (status.ok()) {
             // The record says what the server is: put it when that changed (and every few
             // periods, so `updated` tells a reader how fresh it is).
-            ServerInfo self = m_snapshot();
-            self.id = m_config.serverId;
-            self.startedMs = m_startedMs;
-            pb::Server record;
-            convert::toProto(self, record);
-            record.clear_updated();
             const auto now = std::chrono::steady_clock::now();
-            if (asked || record.SerializeAsString() != m_lastRecord || now >= nextRecord) {
+            if (asked || recordNow().SerializeAsString() != m_lastRecord || now >= nextRecord) {
                 if (putRecord().ok())
                     nextRecord = now + 5 * period;
             }

@@ -2,6 +2,7 @@
 
 #include "liveops/cluster.h"
 #include "liveops/etcd.h"
+#include "liveops/v1/liveops.pb.h"
 
 #include <condition_variable>
 #include <functional>
@@ -49,6 +50,8 @@ private:
     {
     }
     grpc::Status grant();
+    /// This server's record as it stands, without its `updated` time.
+    ::liveops::v1::Server recordNow() const;
     grpc::Status putRecord();
     void loop();
 
