@@ -68,19 +68,22 @@ std::optional<ToggleValue> fromProto(const pb::ToggleValue& v)
     return std::nullopt;
 }
 
+void toProto(const RegionInfo& r, pb::Region& out)
+{
+    out.set_name(r.name);
+    out.set_endpoint(r.endpoint);
+    out.set_status(static_cast<pb::RegionStatus>(r.state));
+    out.set_players(static_cast<std::uint32_t>(r.players));
+    out.set_capacity(static_cast<std::uint32_t>(r.capacity));
+    out.set_active_drill(r.activeDrill);
+}
+
 void toProto(const ServerInfo& s, pb::Server& out)
 {
     out.set_id(s.id);
     out.set_api_endpoint(s.apiEndpoint);
-    for (const RegionInfo& r : s.regions) {
-        pb::Region* region = out.add_regions();
-        region->set_name(r.name);
-        region->set_endpoint(r.endpoint);
-        region->set_status(static_cast<pb::RegionStatus>(r.state));
-        region->set_players(static_cast<std::uint32_t>(r.players));
-        region->set_capacity(static_cast<std::uint32_t>(r.capacity));
-        region->set_active_drill(r.activeDrill);
-    }
+    for (const RegionInfo& r : s.regions)
+        toProto(r, *out.add_regions());
     out.set_players(static_cast<std::uint32_t>(s.players));
     out.set_capacity(static_cast<std::uint32_t>(s.capacity));
     out.set_version(s.version);

@@ -22,6 +22,7 @@ void toProto(const ToggleValue& v, ToggleType type, ::liveops::v1::ToggleValue& 
 /// Empty when the message carries no value.
 std::optional<ToggleValue> fromProto(const ::liveops::v1::ToggleValue& v);
 
+void toProto(const RegionInfo& r, ::liveops::v1::Region& out);
 void toProto(const ServerInfo& s, ::liveops::v1::Server& out);
 ServerInfo fromProto(const ::liveops::v1::Server& s);
 

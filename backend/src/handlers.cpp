@@ -110,15 +110,8 @@ grpc::Status RequestHandlers::listServers(const Identity&, const pb::ListServers
 
 grpc::Status RequestHandlers::listRegions(const Identity&, const pb::ListRegionsRequest&, pb::ListRegionsResponse& response)
 {
-    for (const RegionInfo& r : m_cluster.regions()) {
-        pb::Region* out = response.add_regions();
-        out->set_name(r.name);
-        out->set_endpoint(r.endpoint);
-        out->set_status(static_cast<pb::RegionStatus>(r.state));
-        out->set_players(static_cast<std::uint32_t>(r.players));
-        out->set_capacity(static_cast<std::uint32_t>(r.capacity));
-        out->set_active_drill(r.activeDrill);
-    }
+    for (const RegionInfo& r : m_cluster.regions())
+        convert::toProto(r, *response.add_regions());
     return grpc::Status::OK;
 }
 
