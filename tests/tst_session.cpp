@@ -435,6 +435,71 @@ private slots:
         QCOMPARE(session.server().playerCount(), std::size_t{0});
     }
 
+    void supportFindsKicksAndMovesOnePlayer()
+    {
+        LocalSession session(test::crowd(4, 21));
+        auto socketB = session.network().createSocket();
+        ServerConfig configB;
+        configB.tokenKey = session.tokenKey();
+        Server regionB(configB, *socketB);
+        auto runBoth = [&](TimeUs duration) {
+            const TimeUs end = session.now() + duration;
+            while (session.now() < end) {
+                session.runFor(millis(2));
+                regionB.advance(session.now());
+            }
+        };
+        session.setConditions({}, ConditionerSettings{.latencyMs = 40.0});
+        runBoth(seconds(3));
+        QCOMPARE(session.server().playerCount(), std::size_t{4});
+        const std::uint64_t first = 1, second = 2;  // SimCluster numbers a region's bots from 1
+
+        // Found, with its link as the server measures it; an unknown id is not.
+        auto found = session.server().findPlayer(first);
+        QVERIFY(found);
+        QVERIFY2(found->rtt >= millis(35) && found->rtt <= millis(80), std::to_string(found->rtt).c_str());
+        QVERIFY(found->connectedAt > 0 && found->connectedAt < session.now());
+        QVERIFY(!session.server().findPlayer(987654321));
+
+        // Moved: that one player lands on region B; the others stay.
+        QVERIFY(session.server().redirect(second, socketB->localAddress(), "support: move to B"));
+        runBoth(seconds(2));
+        QCOMPARE(regionB.playerCount(), std::size_t{1});
+        QVERIFY(regionB.findPlayer(second));
+        QCOMPARE(session.client(1).serverAddress(), socketB->localAddress());
+
+        // Kicked: told why, gone at once; the rest play on.
+        QVERIFY(session.server().kick(first, "kicked: speed hack"));
+        QVERIFY(!session.server().kick(first, "twice"));  // already leaving
+        runBoth(seconds(1));
+        QVERIFY(!session.server().findPlayer(first));
+        QCOMPARE(session.server().playerCount(), std::size_t{2});
+        QCOMPARE(session.client(0).state(), ClientState::Disconnected);
+        bool told = false;
+        while (auto m = session.client(0).takeControl())
+            told = told || (m->kind == ControlMessage::Kind::Kick && m->text == "kicked: speed hack");
+        QVERIFY(told);
+
+        // Its token is still valid, but the id may not rejoin for a while.
+        session.client(0).connect(session.issueToken(first, Platform::Pc, std::nullopt), session.serverAddress(), session.now());
+        runBoth(seconds(2));
+        QVERIFY(!session.server().findPlayer(first));
+        QCOMPARE(session.server().playerCount(), std::size_t{2});
+    }
+
+    void aKickedClientThatIgnoresItIsCutOff()
+    {
+        LocalSession session(test::crowd(2, 22));
+        session.runFor(seconds(2));
+        QCOMPARE(session.server().playerCount(), std::size_t{2});
+        // Nothing the client sends reaches the server any more (a client that would not leave,
+        // as far as the server can tell): the session still ends after the grace period.
+        session.setConditions(ConditionerSettings{.lossPercent = 100.0}, {});
+        QVERIFY(session.server().kick(1, "kicked"));
+        session.runFor(kKickGrace + millis(50));
+        QCOMPARE(session.server().playerCount(), std::size_t{1});
+    }
+
     void tickRateChangesKeepRemotePlayersMoving()
     {
         // 30 -> 60 -> 20 Hz during a session: server time stays continuous, so what clients draw of

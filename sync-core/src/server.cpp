@@ -108,23 +108,88 @@ void Server::broadcast(const ControlMessage& message)
 void Server::redirectAll(const Address& target, const std::string& reason)
 {
     m_redirectedTo = target.toString();
+    for (auto& [client, slot] : m_clients)
+        sendRedirect(client, slot, target, reason);
+}
+
+void Server::sendRedirect(int client, const ClientSlot& slot, const Address& target, const std::string& reason)
+{
     const TimeUs expires = m_lastNow + m_config.transport.tokenClockOffset + m_config.redirectTokenLifetime;
-    for (auto& [client, slot] : m_clients) {
-        ControlMessage m;
-        m.kind = ControlMessage::Kind::Redirect;
-        m.target = target;
-        m.text = reason;
-        std::optional<std::array<std::uint8_t, 32>> seed;
-        if (m_config.transport.randomSeed) {  // deterministic simulations only
-            seed.emplace();
-            for (int i = 0; i < 8; ++i) {
-                (*seed)[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(*m_config.transport.randomSeed >> (8 * i));
-                (*seed)[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(++m_tokensIssued >> (8 * i));
-            }
+    ControlMessage m;
+    m.kind = ControlMessage::Kind::Redirect;
+    m.target = target;
+    m.text = reason;
+    std::optional<std::array<std::uint8_t, 32>> seed;
+    if (m_config.transport.randomSeed) {  // deterministic simulations only
+        seed.emplace();
+        for (int i = 0; i < 8; ++i) {
+            (*seed)[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(*m_config.transport.randomSeed >> (8 * i));
+            (*seed)[static_cast<std::size_t>(8 + i)] = static_cast<std::uint8_t>(++m_tokensIssued >> (8 * i));
         }
-        m.token = issueConnectToken(m_config.tokenKey, m_config.transport.protocolId, slot.clientId, expires, slot.userData, seed);
-        (void)m_transport.sendReliable(client, encodeControl(m));
     }
+    m.token = issueConnectToken(m_config.tokenKey, m_config.transport.protocolId, slot.clientId, expires, slot.userData, seed);
+    (void)m_transport.sendReliable(client, encodeControl(m));
+}
+
+std::optional<ConnectedPlayer> Server::findPlayer(std::uint64_t clientId) const
+{
+    for (const auto& [client, slot] : m_clients) {
+        if (slot.clientId != clientId || slot.kickedAt)
+            continue;
+        const LinkStats& link = m_transport.linkStats(client);
+        ConnectedPlayer p;
+        p.clientId = clientId;
+        p.entity = slot.player;
+        p.address = m_transport.clientAddress(client);
+        p.connectedAt = slot.connectedAt;
+        p.rtt = link.smoothedRtt;
+        p.lossPercent = link.lossPercent;
+        return p;
+    }
+    return std::nullopt;
+}
+
+bool Server::kick(std::uint64_t clientId, const std::string& reason)
+{
+    bool found = false;
+    for (auto& [client, slot] : m_clients)
+        if (slot.clientId == clientId && !slot.kickedAt) {
+            sendKick(client, slot, reason);
+            found = true;
+        }
+    if (found)
+        m_bannedUntil[clientId] = m_lastNow + kKickBan;
+    return found;
+}
+
+void Server::sendKick(int client, ClientSlot& slot, const std::string& reason)
+{
+    ControlMessage m;
+    m.kind = ControlMessage::Kind::Kick;
+    m.text = reason.substr(0, 160);
+    (void)m_transport.sendReliable(client, encodeControl(m));
+    slot.kickedAt = m_lastNow;
+}
+
+void Server::endKickedSessions()
+{
+    if (m_bannedUntil.empty())
+        return;  // no kick in the last kKickBan: nothing to end or expire
+    for (auto& [client, slot] : m_clients)
+        if (slot.kickedAt && m_lastNow - *slot.kickedAt >= kKickGrace)
+            m_transport.disconnect(client, m_lastNow);  // its Disconnected event removes the slot
+    for (auto it = m_bannedUntil.begin(); it != m_bannedUntil.end();)
+        it = it->second <= m_lastNow ? m_bannedUntil.erase(it) : std::next(it);
+}
+
+bool Server::redirect(std::uint64_t clientId, const Address& target, const std::string& reason)
+{
+    for (auto& [client, slot] : m_clients)
+        if (slot.clientId == clientId && !slot.kickedAt) {
+            sendRedirect(client, slot, target, reason);
+            return true;
+        }
+    return false;
 }
 
 void Server::disconnectAll(TimeUs now)
@@ -151,7 +216,7 @@ RegionMetrics Server::takeMetrics()
     return out;
 }
 
-void Server::handleEvent(TransportEvent& event, TimeUs)
+void Server::handleEvent(TransportEvent& event, TimeUs now)
 {
     switch (event.kind) {
     case TransportEvent::Kind::Connected: {
@@ -181,8 +246,13 @@ void Server::handleEvent(TransportEvent& event, TimeUs)
         slot.userData = event.userData;
         slot.player = *player;
         slot.view = std::make_unique<ClientView>(*player);
-        m_clients[event.client] = std::move(slot);
+        slot.connectedAt = now;
+        ClientSlot& admitted = m_clients[event.client] = std::move(slot);
         ++m_metrics.connects;
+        if (auto ban = m_bannedUntil.find(event.clientId); ban != m_bannedUntil.end() && ban->second > now) {
+            sendKick(event.client, admitted, "kicked: you may not rejoin yet");
+            break;
+        }
         applyAdmission();
         const RuntimeKnobs& k = m_world.knobs();
         if (k.maintenanceMode)
@@ -202,7 +272,7 @@ void Server::handleEvent(TransportEvent& event, TimeUs)
     }
     case TransportEvent::Kind::Message: {
         auto it = m_clients.find(event.client);
-        if (it != m_clients.end())
+        if (it != m_clients.end() && !it->second.kickedAt)
             handleInput(event.client, it->second, event.data);
         break;
     }
@@ -311,6 +381,7 @@ void Server::advance(TimeUs now)
         m_nextTickAt += kMicrosPerSecond / m_world.knobs().tickHz;
     }
     m_transport.update(now);
+    endKickedSessions();
 
     // Fold transport counters into the region metrics as deltas.
     const TransportCounters& c = m_transport.counters();

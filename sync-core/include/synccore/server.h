@@ -42,6 +42,21 @@ std::uint32_t rewindLimit256(TimeUs rtt, const RuntimeKnobs& knobs, TimeUs margi
 /// [5..8] spawn y (little-endian int32, position units), [9] 1 if a spawn point is given.
 std::array<std::uint8_t, kTokenUserDataSize> makeUserData(Platform platform, std::optional<Vec3i> spawn);
 
+/// A connected player as support looks it up (where is player X, and how is their link).
+struct ConnectedPlayer {
+    std::uint64_t clientId = 0;
+    EntityId entity;
+    Address address;
+    TimeUs connectedAt = 0;  ///< the host's clock (what advance() is given)
+    TimeUs rtt = 0;          ///< smoothed
+    double lossPercent = 0.0;
+};
+
+/// How long a kicked client has to leave by itself before the server ends its session.
+constexpr TimeUs kKickGrace = millis(300);
+/// How long a kicked client id is refused when it reconnects (its token may still be valid).
+constexpr TimeUs kKickBan = seconds(60);
+
 /// An authoritative region server: the transport, the world, and the schedule that ties them
 /// (fixed ticks, snapshots at the snapshot rate). The host owns the loop and calls advance(now).
 class Server {
@@ -77,6 +92,16 @@ public:
     /// Ends every connection (shutdown).
     void disconnectAll(TimeUs now);
 
+    /// The connected player with token client id `clientId`, if any.
+    std::optional<ConnectedPlayer> findPlayer(std::uint64_t clientId) const;
+    /// Tells the client it was kicked (`reason` is shown to the player), ignores its inputs, and
+    /// ends its session after kKickGrace if it has not left by then; the client id is refused for
+    /// kKickBan. False when no such player is connected.
+    bool kick(std::uint64_t clientId, const std::string& reason);
+    /// Redirects one player to `target` with a fresh token for it (MovePlayer). False when no
+    /// such player is connected.
+    bool redirect(std::uint64_t clientId, const Address& target, const std::string& reason);
+
     /// Observers for tests and tools: every snapshot record sent, per client id.
     using SnapshotObserver = std::function<void(std::uint64_t clientId, const SnapshotRecord& record)>;
     void setSnapshotObserver(SnapshotObserver observer) { m_snapshotObserver = std::move(observer); }
@@ -92,7 +117,12 @@ private:
         std::uint32_t correctionsReported = 0;
         std::uint64_t lostSeen = 0;    // link totals already folded into the metrics
         std::uint64_t ackedSeen = 0;
+        TimeUs connectedAt = 0;
+        std::optional<TimeUs> kickedAt;  // inputs ignored; the session ends at kickedAt + kKickGrace
     };
+    void sendRedirect(int client, const ClientSlot& slot, const Address& target, const std::string& reason);
+    void sendKick(int client, ClientSlot& slot, const std::string& reason);
+    void endKickedSessions();
     void foldLinkTotals(ClientSlot& slot, const LinkStats& stats);
     void handleEvent(TransportEvent& event, TimeUs now);
     void handleInput(int client, ClientSlot& slot, std::span<const std::uint8_t> data);
@@ -113,6 +143,7 @@ private:
     bool m_started = false;
     std::uint64_t m_spawnCounter = 0;
     std::string m_redirectedTo;
+    std::map<std::uint64_t, TimeUs> m_bannedUntil;  // kicked client ids; bounded by expiry (pruned each advance)
     std::uint64_t m_tokensIssued = 0;
     SnapshotObserver m_snapshotObserver;
 };
