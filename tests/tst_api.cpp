@@ -114,6 +114,31 @@ private slots:
         QCOMPARE(servers.servers(0).regions(0).name(), api.cluster->regions()[0].name);
     }
 
+    void playerMethodsOnASingleServer()
+    {
+        ApiFixture api;
+        pb::FindPlayerRequest find;
+        pb::FindPlayerResponse where;
+        QCOMPARE(api.stub->FindPlayer(ApiFixture::context(kViewerToken).get(), find, &where).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        find.set_client_id(424242);
+        const grpc::Status missing = api.stub->FindPlayer(ApiFixture::context(kViewerToken).get(), find, &where);
+        QCOMPARE(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+        QCOMPARE(missing.error_message(), std::string("client 424242 is not connected to syncd"));
+        pb::KickPlayerRequest kick;
+        kick.set_client_id(424242);
+        kick.set_reason("speed hack");
+        pb::OperationResponse op;
+        QCOMPARE(api.stub->KickPlayer(ApiFixture::context(kViewerToken).get(), kick, &op).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        QCOMPARE(api.stub->KickPlayer(ApiFixture::context(kOperatorToken).get(), kick, &op).error_code(), grpc::StatusCode::NOT_FOUND);
+        kick.clear_reason();
+        QCOMPARE(api.stub->KickPlayer(ApiFixture::context(kOperatorToken).get(), kick, &op).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        pb::MovePlayerRequest move;
+        move.set_client_id(424242);
+        move.set_reason("closer region");
+        QCOMPARE(api.stub->MovePlayer(ApiFixture::context(kOperatorToken).get(), move, &op).error_code(), grpc::StatusCode::NOT_FOUND);
+        QVERIFY(api.audit().empty());  // nothing happened, nothing audited
+    }
+
     void everyMethodChecksTheCaller()
     {
         // Walks the service's own descriptor, so a method added later is covered without editing
@@ -122,7 +147,7 @@ private slots:
         grpc::GenericStub generic(api.channel);
         const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("liveops.v1.LiveOps");
         QVERIFY(service);
-        QCOMPARE(service->method_count(), 15);
+        QCOMPARE(service->method_count(), 18);
         for (int i = 0; i < service->method_count(); ++i) {
             const auto* method = service->method(i);
             const std::string path = "/" + std::string(service->full_name()) + "/" + std::string(method->name());

@@ -358,13 +358,29 @@ private slots:
         r.world.config.regions[1].network.jitterMs = 1.0 / 3.0;  // no decimal rounding on the way
         r.world.config.seed = 0xFEDCBA9876543210ULL;             // above 2^53: kept as a string
         r.world.config.step = 1000;
-        lv::liveops::WorldChange knobs{123000, 1, lv::liveops::WorldChange::Kind::Knobs, {}, {}};
+        lv::liveops::WorldChange knobs;
+        knobs.at = 123000;
+        knobs.region = 1;
         knobs.knobs.snapshotHz = 10;
         knobs.knobs.failoverTarget = "127.0.0.1:40001";
-        lv::liveops::WorldChange fault{456000, 0, lv::liveops::WorldChange::Kind::Fault, {}, {}};
+        lv::liveops::WorldChange fault;
+        fault.at = 456000;
+        fault.kind = lv::liveops::WorldChange::Kind::Fault;
         fault.network.latencyMs = 80;
         fault.network.burstEnterPercent = 2.5;
-        r.world.changes = {knobs, fault};
+        lv::liveops::WorldChange kick;  // support acting on one player is part of the session too
+        kick.at = 500000;
+        kick.kind = lv::liveops::WorldChange::Kind::Kick;
+        kick.clientId = 0x8000000000000005ULL;
+        kick.reason = "kicked: speed hack";
+        lv::liveops::WorldChange move;
+        move.at = 600000;
+        move.region = 1;
+        move.kind = lv::liveops::WorldChange::Kind::Move;
+        move.clientId = 7;
+        move.target = *lv::Address::parse("10.1.2.3:7777");
+        move.reason = "support: closer region";
+        r.world.changes = {knobs, fault, kick, move};
         r.world.duration = 9'000'000;
         r.world.digest = 0xFFFFFFFFFFFFFFF1ULL;
         r.world.datagrams = 123456789;
@@ -392,7 +408,9 @@ private slots:
         SandboxRecording r;
         r.world.config.groups = scenarioGroups(SandboxScenario::Standard);
         r.world.config.regions = {{"eu-west", 4, {}}};
-        r.world.changes = {{1000, 0, lv::liveops::WorldChange::Kind::Network, {}, {}}};
+        r.world.changes = {lv::liveops::WorldChange{}};
+        r.world.changes[0].at = 1000;
+        r.world.changes[0].kind = lv::liveops::WorldChange::Kind::Network;
         r.world.duration = 2000;
         const QByteArray good = recordingToJson(r);
         QString error;
@@ -406,7 +424,7 @@ private slots:
         QVERIFY(problem(QByteArray(good).replace("lifeverse-sandbox-recording", "something-else")).contains(QStringLiteral("not a sandbox recording")));
         QVERIFY(problem(QByteArray(good).replace("\"version\": 1", "\"version\": 7")).contains(QStringLiteral("newer than this console reads")));
         QCOMPARE(problem(QByteArray(good).replace("\"kind\": \"network\"", "\"kind\": \"weather\"")),
-                 QStringLiteral("changes[0].kind: unknown value 'weather' (knobs, fault or network)"));
+                 QStringLiteral("changes[0].kind: unknown value 'weather' (knobs, fault, network, kick or move)"));
         QCOMPARE(problem(QByteArray(good).replace("\"region\": 0", "\"region\": 3")), QStringLiteral("changes[0].region: no such region"));
         QCOMPARE(problem(QByteArray(good).replace("\"latency_ms\": 0", "\"latency_ms\": \"fast\"")),
                  QStringLiteral("regions[0].network.latency_ms: a number is required"));

@@ -29,6 +29,8 @@ QString kindName(liveops::WorldChange::Kind k)
     switch (k) {
     case liveops::WorldChange::Kind::Fault: return u"fault"_s;
     case liveops::WorldChange::Kind::Network: return u"network"_s;
+    case liveops::WorldChange::Kind::Kick: return u"kick"_s;
+    case liveops::WorldChange::Kind::Move: return u"move"_s;
     case liveops::WorldChange::Kind::Knobs: break;
     }
     return u"knobs"_s;
@@ -209,10 +211,16 @@ QByteArray recordingToJson(const SandboxRecording& recording)
         regions.append(QJsonObject{{u"name"_s, QString::fromStdString(r.name)}, {u"bots"_s, r.bots}, {u"network"_s, networkJson(r.network)}});
     for (const auto& c : w.changes) {
         QJsonObject change{{u"at_us"_s, static_cast<double>(c.at)}, {u"region"_s, static_cast<int>(c.region)}, {u"kind"_s, kindName(c.kind)}};
-        if (c.kind == liveops::WorldChange::Kind::Knobs)
-            change.insert(QStringLiteral("knobs"), knobsJson(c.knobs));
-        else
-            change.insert(QStringLiteral("network"), networkJson(c.network));
+        switch (c.kind) {
+        case liveops::WorldChange::Kind::Knobs: change.insert(QStringLiteral("knobs"), knobsJson(c.knobs)); break;
+        case liveops::WorldChange::Kind::Fault:
+        case liveops::WorldChange::Kind::Network: change.insert(QStringLiteral("network"), networkJson(c.network)); break;
+        case liveops::WorldChange::Kind::Move: change.insert(QStringLiteral("target"), QString::fromStdString(c.target.toString())); [[fallthrough]];
+        case liveops::WorldChange::Kind::Kick:
+            change.insert(QStringLiteral("client_id"), hex(c.clientId));
+            change.insert(QStringLiteral("reason"), QString::fromStdString(c.reason));
+            break;
+        }
         changes.append(change);
     }
     const QJsonObject root{{u"format"_s, QLatin1String(kFormat)},
@@ -314,8 +322,19 @@ std::optional<SandboxRecording> recordingFromJson(const QByteArray& json, QStrin
         } else if (kind == QLatin1String("fault") || kind == QLatin1String("network")) {
             change.kind = kind == QLatin1String("fault") ? liveops::WorldChange::Kind::Fault : liveops::WorldChange::Kind::Network;
             change.network = readNetwork(c.object("network"));
+        } else if (kind == QLatin1String("kick") || kind == QLatin1String("move")) {
+            change.kind = kind == QLatin1String("kick") ? liveops::WorldChange::Kind::Kick : liveops::WorldChange::Kind::Move;
+            change.clientId = c.hex("client_id");
+            change.reason = c.string("reason").toStdString();
+            if (change.kind == liveops::WorldChange::Kind::Move) {
+                auto target = Address::parse(c.string("target").toStdString());
+                if (target)
+                    change.target = *target;
+                else
+                    c.fail("target", QStringLiteral("not an ip:port address"));
+            }
         } else {
-            c.fail("kind", QStringLiteral("unknown value '%1' (knobs, fault or network)").arg(kind));
+            c.fail("kind", QStringLiteral("unknown value '%1' (knobs, fault, network, kick or move)").arg(kind));
         }
         w.changes.push_back(std::move(change));
     }

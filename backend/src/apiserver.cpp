@@ -5,6 +5,7 @@
 #pragma GCC diagnostic ignored "-Woverloaded-virtual"
 
 #include "convert.h"
+#include "fleetpeers.h"
 #include "handlers.h"
 #include "liveops/cluster.h"
 #include "liveops/v1/liveops.grpc.pb.h"
@@ -402,9 +403,9 @@ private:
 
 class LiveOpsService final : public pb::LiveOps::CallbackService {
 public:
-    LiveOpsService(Cluster& cluster, TokenTable tokens, std::size_t streamQueue)
+    LiveOpsService(Cluster& cluster, TokenTable tokens, std::size_t streamQueue, std::shared_ptr<grpc::ChannelCredentials> peerCredentials)
         : m_cluster(cluster), m_handlers(cluster), m_tokens(std::move(tokens)), m_streamQueue(streamQueue),
-          m_replayer(cluster)
+          m_replayer(cluster), m_peers(cluster, std::move(peerCredentials))
     {
     }
     StreamRegistry& streams() { return m_streams; }
@@ -450,6 +451,43 @@ private:
     grpc::ServerUnaryReactor* ListServers(grpc::CallbackServerContext* c, const pb::ListServersRequest* q, pb::ListServersResponse* r) override
     {
         return unary(c, q, r, &RequestHandlers::listServers);
+    }
+    /// A player method: this server first; when the player is not here and the call did not come
+    /// from a peer, the fleet's other servers (FleetPeers), with the caller's own token.
+    template <typename Request, typename Response>
+    grpc::ServerUnaryReactor* playerCall(grpc::CallbackServerContext* context, const Request* request, Response* response,
+                                         grpc::Status (RequestHandlers::*handler)(const Identity&, const Request&, Response&),
+                                         void (FleetPeers::*fleetwide)(const std::string&, const Request&, Response*, FleetPeers::Done))
+    {
+        auto* reactor = context->DefaultReactor();
+        Identity who;
+        grpc::Status status = authorize(context, Role::Viewer, who);
+        if (status.ok())
+            status = (m_handlers.*handler)(who, *request, *response);
+        if (status.error_code() != grpc::StatusCode::NOT_FOUND || request->this_server_only() || !m_cluster.fleetDirectory()
+            || request->client_id() == 0) {
+            reactor->Finish(status);
+            return reactor;
+        }
+        const auto& metadata = context->client_metadata();
+        const auto token = metadata.find("authorization");
+        response->Clear();
+        (m_peers.*fleetwide)(std::string(token->second.data(), token->second.size()), *request, response,
+                             [reactor](grpc::Status s) { reactor->Finish(s); });
+        return reactor;
+    }
+
+    grpc::ServerUnaryReactor* FindPlayer(grpc::CallbackServerContext* c, const pb::FindPlayerRequest* q, pb::FindPlayerResponse* r) override
+    {
+        return playerCall(c, q, r, &RequestHandlers::findPlayer, &FleetPeers::findPlayer);
+    }
+    grpc::ServerUnaryReactor* KickPlayer(grpc::CallbackServerContext* c, const pb::KickPlayerRequest* q, pb::OperationResponse* r) override
+    {
+        return playerCall(c, q, r, &RequestHandlers::kickPlayer, &FleetPeers::kickPlayer);
+    }
+    grpc::ServerUnaryReactor* MovePlayer(grpc::CallbackServerContext* c, const pb::MovePlayerRequest* q, pb::OperationResponse* r) override
+    {
+        return playerCall(c, q, r, &RequestHandlers::movePlayer, &FleetPeers::movePlayer);
     }
     grpc::ServerUnaryReactor* ListRegions(grpc::CallbackServerContext* c, const pb::ListRegionsRequest* q, pb::ListRegionsResponse* r) override
     {
@@ -577,6 +615,7 @@ private:
     StreamRegistry m_streams;
     StreamCounters m_counters;
     AuditReplayer m_replayer;
+    FleetPeers m_peers;
 };
 
 } // namespace
@@ -600,7 +639,7 @@ ApiServer::~ApiServer()
 std::unique_ptr<ApiServer> ApiServer::start(Cluster& cluster, TokenTable tokens, const ApiServerOptions& options, std::string& error)
 {
     auto impl = std::make_unique<Impl>();
-    impl->service = std::make_unique<LiveOpsService>(cluster, std::move(tokens), options.streamQueueLimit);
+    impl->service = std::make_unique<LiveOpsService>(cluster, std::move(tokens), options.streamQueueLimit, options.peerCredentials);
 
     std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
     if (!options.tlsCertFile.empty() || !options.tlsKeyFile.empty()) {

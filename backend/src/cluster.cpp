@@ -537,6 +537,114 @@ OperationResult Cluster::failover(const Identity& who, const std::string& from, 
     return operation(who, "failover", from, {{from, {"failover_target", to}}}, before, to, reason);
 }
 
+std::optional<PlayerFound> Cluster::findPlayer(std::uint64_t clientId) const
+{
+    for (const Region& r : m_regions)
+        if (auto location = r.host->findPlayer(clientId))
+            return PlayerFound{r.config.name, *location};
+    return std::nullopt;
+}
+
+OperationResult Cluster::kickPlayer(const Identity& who, std::uint64_t clientId, const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, "kicking a player needs the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required (the player is shown it)", {}, {}};
+    auto found = findPlayer(clientId);
+    if (!found)
+        return {Outcome::NotFound, "client " + std::to_string(clientId) + " is not connected to " + serverId(), {}, {}};
+    std::lock_guard write(m_writeMutex);
+    // Audited first: a kick the store cannot record does not happen.
+    AuditEntry entry = stamp(who, reason);
+    entry.action = "kick_player";
+    entry.target = "client " + std::to_string(clientId);
+    entry.oldValue = found->region + "@" + serverId();
+    entry.newValue = "kicked";
+    OperationResult result = audited(entry, "the player was not kicked");
+    if (result.outcome == Outcome::Ok && !findRegion(found->region)->host->kick(clientId, "kicked: " + reason))
+        result.message = "the player left before the kick reached it";
+    return result;
+}
+
+std::variant<std::pair<Address, std::string>, OperationResult> Cluster::moveTarget(const std::string& fromRegion, const std::string& toRegion,
+                                                                                    const std::string& toServer) const
+{
+    auto refuse = [](Outcome outcome, std::string message) { return OperationResult{outcome, std::move(message), {}, {}}; };
+    if (toServer.empty() && toRegion.empty())
+        return refuse(Outcome::InvalidArgument, "a move needs to_region or to_server");
+    std::vector<ServerInfo> fleet;
+    if (toServer.empty() && findRegion(toRegion)) {
+        ServerInfo self;  // a region of this server: no need to ask the fleet
+        self.id = serverId();
+        self.state = ServerState::Serving;
+        self.regions = regions();
+        fleet.push_back(std::move(self));
+    } else {
+        std::string error;
+        auto listed = servers(error);
+        if (!listed)
+            return refuse(Outcome::Unavailable, "the fleet's servers cannot be listed: " + error);
+        fleet = std::move(*listed);
+    }
+    const ServerInfo* bestServer = nullptr;
+    const RegionInfo* best = nullptr;
+    for (const ServerInfo& server : fleet) {
+        if (!toServer.empty() && server.id != toServer)
+            continue;
+        if (server.state != ServerState::Serving)
+            continue;
+        const RegionInfo* pick = nullptr;
+        for (const RegionInfo& r : server.regions) {
+            const bool named = toRegion.empty() ? r.name == fromRegion : r.name == toRegion;
+            if (r.state == RegionState::Serving && (named || (toRegion.empty() && !pick)))
+                if (!pick || named)
+                    pick = &r;
+        }
+        if (pick && (!best || pick->capacity - std::min(pick->capacity, pick->players) > best->capacity - std::min(best->capacity, best->players))) {
+            best = pick;
+            bestServer = &server;
+        }
+    }
+    if (!best) {
+        if (!toServer.empty())
+            return refuse(Outcome::NotFound, "no serving server '" + toServer + "' with a serving region" + (toRegion.empty() ? "" : " '" + toRegion + "'"));
+        return refuse(Outcome::NotFound, "no serving server of the fleet serves region '" + toRegion + "'");
+    }
+    auto endpoint = Address::parse(best->endpoint);
+    if (!endpoint)
+        return refuse(Outcome::Internal, bestServer->id + " advertises no usable endpoint for " + best->name);
+    if (const Region* from = findRegion(fromRegion); from && *endpoint == from->host->endpoint())
+        return refuse(Outcome::InvalidArgument, "the player is already in " + fromRegion + " on " + serverId());
+    return std::pair{*endpoint, best->name + "@" + bestServer->id};
+}
+
+OperationResult Cluster::movePlayer(const Identity& who, std::uint64_t clientId, const std::string& toRegion, const std::string& toServer,
+                                    const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, "moving a player needs the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required (the player is shown it)", {}, {}};
+    auto found = findPlayer(clientId);
+    if (!found)
+        return {Outcome::NotFound, "client " + std::to_string(clientId) + " is not connected to " + serverId(), {}, {}};
+    auto target = moveTarget(found->region, toRegion, toServer);
+    if (auto* refused = std::get_if<OperationResult>(&target))
+        return *refused;
+    const auto& [endpoint, label] = std::get<std::pair<Address, std::string>>(target);
+    std::lock_guard write(m_writeMutex);
+    AuditEntry entry = stamp(who, reason);
+    entry.action = "move_player";
+    entry.target = "client " + std::to_string(clientId);
+    entry.oldValue = found->region + "@" + serverId();
+    entry.newValue = label + " (" + endpoint.toString() + ")";
+    OperationResult result = audited(entry, "the player was not moved");
+    if (result.outcome == Outcome::Ok && !findRegion(found->region)->host->movePlayer(clientId, endpoint, reason))
+        result.message = "the player left before the move reached it";
+    return result;
+}
+
 OperationResult Cluster::startDrill(const Identity& who, const std::string& region, DrillKind kind, double latencyMs, double lossPercent,
                                     std::chrono::seconds duration, const std::string& reason)
 {
@@ -567,11 +675,9 @@ OperationResult Cluster::startDrill(const Identity& who, const std::string& regi
     entry.target = region;
     entry.oldValue = "none";
     entry.newValue = describeDrill(kind, latencyMs, lossPercent) + " for " + std::to_string(duration.count()) + " s";
-    StoreFailure failure;
-    auto written = m_store->appendAudit(entry, &failure);
-    if (!written)
-        return {failure.unavailable ? Outcome::Unavailable : Outcome::Internal,
-                failure.unavailable ? failure.message + "; no drill was started" : "store: cannot append the audit entry: " + failure.message, {}, {}};
+    OperationResult result = audited(entry, "no drill was started");
+    if (result.outcome != Outcome::Ok)
+        return result;
     std::lock_guard lock(m_mutex);
     r->drill = Drill{kind, latencyMs, lossPercent, std::chrono::steady_clock::now() + duration};
     ConditionerSettings fault;
@@ -580,6 +686,17 @@ OperationResult Cluster::startDrill(const Identity& who, const std::string& regi
     else
         fault.lossPercent = kind == DrillKind::Outage ? 100.0 : lossPercent;
     r->host->setFault(fault);
+    return result;
+}
+
+OperationResult Cluster::audited(const AuditEntry& entry, const std::string& nothingDone)
+{
+    StoreFailure failure;
+    auto written = m_store->appendAudit(entry, &failure);
+    if (!written)
+        return {failure.unavailable ? Outcome::Unavailable : Outcome::Internal,
+                failure.unavailable ? failure.message + "; " + nothingDone : "store: cannot append the audit entry: " + failure.message, {}, {}};
+    std::lock_guard lock(m_mutex);
     publishAudit(*written);
     return {Outcome::Ok, {}, written, {}};
 }
@@ -681,20 +798,23 @@ std::optional<std::vector<ServerInfo>> Cluster::servers(std::string& error) cons
 {
     if (const FleetDirectory* fleet = m_fleet.load())
         return fleet->servers(error);
+    return std::vector<ServerInfo>{describeSelf()};
+}
+
+ServerInfo Cluster::describeSelf() const
+{
     ServerInfo self;
-    self.id = "syncd";
+    self.id = serverId();
     self.state = ServerState::Serving;
     self.regions = regions();
     for (const RegionInfo& r : self.regions) {
         self.players += r.players;
         self.capacity += r.capacity;
     }
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_shuttingDown)
-            self.state = ServerState::ShuttingDown;
-    }
-    return std::vector<ServerInfo>{self};
+    std::lock_guard lock(m_mutex);
+    if (m_shuttingDown)
+        self.state = ServerState::ShuttingDown;
+    return self;
 }
 
 Feed<TelemetryRecord>::Subscription Cluster::watchTelemetry(std::uint64_t resumeAfter, Feed<TelemetryRecord>::Callback callback)

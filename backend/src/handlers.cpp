@@ -202,6 +202,43 @@ grpc::Status RequestHandlers::listAudit(const Identity&, const pb::ListAuditRequ
     return grpc::Status::OK;
 }
 
+grpc::Status RequestHandlers::findPlayer(const Identity&, const pb::FindPlayerRequest& request, pb::FindPlayerResponse& response)
+{
+    if (request.client_id() == 0)
+        return {grpc::StatusCode::INVALID_ARGUMENT, "client_id is required"};
+    response.set_servers_asked(1);
+    auto found = m_cluster.findPlayer(request.client_id());
+    if (!found)
+        return {grpc::StatusCode::NOT_FOUND, "client " + std::to_string(request.client_id()) + " is not connected to " + m_cluster.serverId()};
+    pb::PlayerLocation& out = *response.mutable_player();
+    out.set_client_id(request.client_id());
+    out.set_server_id(m_cluster.serverId());
+    out.set_region(found->region);
+    out.set_address(found->location.address);
+    out.set_rtt_ms(found->location.rttMs);
+    out.set_loss_percent(found->location.lossPercent);
+    convert::setTime(*out.mutable_connected_since(), found->location.connectedUnixMs);
+    return grpc::Status::OK;
+}
+
+grpc::Status RequestHandlers::kickPlayer(const Identity& who, const pb::KickPlayerRequest& request, pb::OperationResponse& response)
+{
+    if (request.client_id() == 0)
+        return {grpc::StatusCode::INVALID_ARGUMENT, "client_id is required"};
+    if (auto status = checkReason(request.reason()); !status.ok())
+        return status;
+    return finish(m_cluster.kickPlayer(who, request.client_id(), request.reason()), response);
+}
+
+grpc::Status RequestHandlers::movePlayer(const Identity& who, const pb::MovePlayerRequest& request, pb::OperationResponse& response)
+{
+    if (request.client_id() == 0)
+        return {grpc::StatusCode::INVALID_ARGUMENT, "client_id is required"};
+    if (auto status = checkReason(request.reason()); !status.ok())
+        return status;
+    return finish(m_cluster.movePlayer(who, request.client_id(), request.to_region(), request.to_server(), request.reason()), response);
+}
+
 grpc::Status RequestHandlers::checkWatchTelemetry(const pb::WatchTelemetryRequest& request) const
 {
     const auto names = m_cluster.regionNames();

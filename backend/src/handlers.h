@@ -38,6 +38,11 @@ public:
     grpc::Status startDrill(const Identity& who, const pb::StartDrillRequest& request, pb::OperationResponse& response);
     grpc::Status cancelDrill(const Identity& who, const pb::CancelDrillRequest& request, pb::OperationResponse& response);
     grpc::Status listAudit(const Identity& who, const pb::ListAuditRequest& request, pb::ListAuditResponse& response);
+    /// This server's part of the player methods: NOT_FOUND when the player is not connected
+    /// here (the service then asks the fleet's other servers, unless this_server_only).
+    grpc::Status findPlayer(const Identity& who, const pb::FindPlayerRequest& request, pb::FindPlayerResponse& response);
+    grpc::Status kickPlayer(const Identity& who, const pb::KickPlayerRequest& request, pb::OperationResponse& response);
+    grpc::Status movePlayer(const Identity& who, const pb::MovePlayerRequest& request, pb::OperationResponse& response);
 
     /// A watch's arguments, checked before the stream opens.
     grpc::Status checkWatchTelemetry(const pb::WatchTelemetryRequest& request) const;

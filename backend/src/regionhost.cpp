@@ -1,5 +1,7 @@
 #include "liveops/regionhost.h"
 
+#include <future>
+
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -128,15 +130,61 @@ void RegionHost::applyMailbox()
 {
     std::optional<RuntimeKnobs> knobs;
     std::optional<ConditionerSettings> fault;
+    std::vector<std::function<void(Server&, TimeUs)>> tasks;
     {
         std::lock_guard lock(m_mailboxMutex);
         knobs.swap(m_pendingKnobs);
         fault.swap(m_pendingFault);
+        tasks.swap(m_pendingTasks);
     }
     if (knobs)
         m_server->setKnobs(*knobs, monotonicNow());
     if (fault)
         m_socket->setOutgoing(*fault);
+    for (auto& task : tasks)
+        task(*m_server, monotonicNow());
+}
+
+template <typename T>
+std::optional<T> RegionHost::onLoop(std::function<T(Server&, TimeUs)> task) const
+{
+    // Shared: a caller that gave up leaves the answer to a promise nobody reads.
+    auto answer = std::make_shared<std::promise<T>>();
+    auto future = answer->get_future();
+    {
+        std::lock_guard lock(m_mailboxMutex);
+        m_pendingTasks.push_back([answer, task = std::move(task)](Server& server, TimeUs now) { answer->set_value(task(server, now)); });
+    }
+    if (future.wait_for(std::chrono::seconds(1)) != std::future_status::ready)
+        return std::nullopt;
+    return future.get();
+}
+
+std::optional<PlayerLocation> RegionHost::findPlayer(std::uint64_t clientId) const
+{
+    auto found = onLoop<std::optional<PlayerLocation>>([clientId](Server& server, TimeUs now) -> std::optional<PlayerLocation> {
+        auto p = server.findPlayer(clientId);
+        if (!p)
+            return std::nullopt;
+        PlayerLocation out;
+        out.clientId = clientId;
+        out.address = p->address.toString();
+        out.rttMs = double(p->rtt) / 1000.0;
+        out.lossPercent = p->lossPercent;
+        out.connectedUnixMs = (unixNowUs() - (now - p->connectedAt)) / 1000;
+        return out;
+    });
+    return found ? *found : std::nullopt;
+}
+
+bool RegionHost::kick(std::uint64_t clientId, const std::string& reason)
+{
+    return onLoop<bool>([clientId, reason](Server& server, TimeUs) { return server.kick(clientId, reason); }).value_or(false);
+}
+
+bool RegionHost::movePlayer(std::uint64_t clientId, const Address& target, const std::string& reason)
+{
+    return onLoop<bool>([clientId, target, reason](Server& server, TimeUs) { return server.redirect(clientId, target, reason); }).value_or(false);
 }
 
 void RegionHost::handOver()

@@ -12,6 +12,8 @@ void applyTo(SimCluster& cluster, const WorldChange& change)
     case WorldChange::Kind::Knobs: cluster.server(change.region).setKnobs(change.knobs, cluster.now()); break;
     case WorldChange::Kind::Fault: cluster.setFault(change.region, change.network); break;
     case WorldChange::Kind::Network: cluster.setConditions(change.region, change.network, change.network); break;
+    case WorldChange::Kind::Kick: (void)cluster.server(change.region).kick(change.clientId, change.reason); break;
+    case WorldChange::Kind::Move: (void)cluster.server(change.region).redirect(change.clientId, change.target, change.reason); break;
     }
 }
 } // namespace
@@ -39,6 +41,12 @@ public:
         return m_world.m_cluster.server(m_index).playerCount();
     }
     std::vector<PlayerState> truth() const override { return m_world.truth(m_index); }
+    std::optional<PlayerLocation> findPlayer(std::uint64_t clientId) const override { return m_world.findPlayer(m_index, clientId); }
+    bool kick(std::uint64_t clientId, const std::string& reason) override { return m_world.kick(m_index, clientId, reason); }
+    bool movePlayer(std::uint64_t clientId, const Address& target, const std::string& reason) override
+    {
+        return m_world.movePlayer(m_index, clientId, target, reason);
+    }
 
 private:
     SimulatedWorld& m_world;
@@ -107,17 +115,72 @@ void SimulatedWorld::request(WorldChange change)
 
 void SimulatedWorld::setNetwork(std::size_t region, const ConditionerSettings& network)
 {
-    request({0, region, WorldChange::Kind::Network, {}, network});
+    WorldChange change;
+    change.region = region;
+    change.kind = WorldChange::Kind::Network;
+    change.network = network;
+    request(std::move(change));
 }
 
 void SimulatedWorld::setKnobs(std::size_t region, const RuntimeKnobs& knobs)
 {
-    request({0, region, WorldChange::Kind::Knobs, knobs, {}});
+    WorldChange change;
+    change.region = region;
+    change.knobs = knobs;
+    request(std::move(change));
 }
 
 void SimulatedWorld::setFault(std::size_t region, const ConditionerSettings& outgoing)
 {
-    request({0, region, WorldChange::Kind::Fault, {}, outgoing});
+    WorldChange change;
+    change.region = region;
+    change.kind = WorldChange::Kind::Fault;
+    change.network = outgoing;
+    request(std::move(change));
+}
+
+std::optional<PlayerLocation> SimulatedWorld::findPlayer(std::size_t region, std::uint64_t clientId) const
+{
+    std::lock_guard lock(m_mutex);
+    auto p = m_cluster.server(region).findPlayer(clientId);
+    if (!p)
+        return std::nullopt;
+    PlayerLocation out;
+    out.clientId = clientId;
+    out.address = p->address.toString();
+    out.rttMs = double(p->rtt) / 1000.0;
+    out.lossPercent = p->lossPercent;
+    // Simulated time started with the world: its Unix time is the world's start plus that.
+    const auto started = std::chrono::system_clock::now() - (std::chrono::steady_clock::now() - m_origin);
+    out.connectedUnixMs = std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count() + p->connectedAt / 1000;
+    return out;
+}
+
+bool SimulatedWorld::kick(std::size_t region, std::uint64_t clientId, const std::string& reason)
+{
+    if (!findPlayer(region, clientId))
+        return false;
+    WorldChange change;
+    change.region = region;
+    change.kind = WorldChange::Kind::Kick;
+    change.clientId = clientId;
+    change.reason = reason;
+    request(std::move(change));
+    return true;
+}
+
+bool SimulatedWorld::movePlayer(std::size_t region, std::uint64_t clientId, const Address& target, const std::string& reason)
+{
+    if (!findPlayer(region, clientId))
+        return false;
+    WorldChange change;
+    change.region = region;
+    change.kind = WorldChange::Kind::Move;
+    change.clientId = clientId;
+    change.target = target;
+    change.reason = reason;
+    request(std::move(change));
+    return true;
 }
 
 void SimulatedWorld::apply(const WorldChange& change)

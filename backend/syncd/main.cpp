@@ -9,6 +9,7 @@
 #include "liveops/promexport.h"
 #include "liveops/swarm.h"
 
+#include <grpcpp/security/credentials.h>
 #include <httplib.h>
 #include <sodium.h>
 
@@ -351,6 +352,25 @@ int main(int argc, char** argv)
     }
     ApiServerOptions apiOptions = config->tls;
     apiOptions.address = config->grpcAddress;
+    if (config->fleet && !apiOptions.tlsCertFile.empty()) {
+        // The fleet's servers share one CA: a server reaches its peers' APIs (FindPlayer's
+        // fan-out, a kick carried to the player's server) over TLS with its own certificate.
+        grpc::SslCredentialsOptions ssl;
+        bool readAll = true, read = true;
+        ssl.pem_cert_chain = readText(apiOptions.tlsCertFile, read);
+        readAll = readAll && read;
+        ssl.pem_private_key = readText(apiOptions.tlsKeyFile, read);
+        readAll = readAll && read;
+        if (!apiOptions.tlsClientCaFile.empty()) {
+            ssl.pem_root_certs = readText(apiOptions.tlsClientCaFile, read);
+            readAll = readAll && read;
+        }
+        if (!readAll) {
+            log("cannot read the API's TLS files for reaching the fleet's other servers");
+            return 1;
+        }
+        apiOptions.peerCredentials = grpc::SslCredentials(ssl);
+    }
     auto api = ApiServer::start(*cluster, std::move(*tokens), apiOptions, error);
     if (!api) {
         log("cannot start the API: " + error);
@@ -372,15 +392,11 @@ int main(int argc, char** argv)
         memberConfig.serverId = config->fleet->serverId;
         member = FleetMember::join(etcd, memberConfig,
                                    [&cluster, &shuttingDown, apiEndpoint] {
-                                       ServerInfo self;
+                                       ServerInfo self = cluster->describeSelf();
                                        self.apiEndpoint = apiEndpoint;
                                        self.version = LV_VERSION;
-                                       self.state = shuttingDown ? ServerState::ShuttingDown : ServerState::Serving;
-                                       self.regions = cluster->regions();
-                                       for (const RegionInfo& r : self.regions) {
-                                           self.players += r.players;
-                                           self.capacity += r.capacity;
-                                       }
+                                       if (shuttingDown)
+                                           self.state = ServerState::ShuttingDown;
                                        return self;
                                    },
                                    error);

@@ -160,7 +160,9 @@ std::vector<std::uint8_t> encodeControl(const ControlMessage& m)
         w.writeBytes(m.target.ip);
     w.writeBits(m.target.port, 16);
     w.writeBits(m.seconds, 32);
-    const std::size_t len = std::min(m.text.size(), kMaxControlText);
+    std::size_t len = std::min(m.text.size(), kMaxControlText);
+    while (len < m.text.size() && len > 0 && (static_cast<unsigned char>(m.text[len]) & 0xC0) == 0x80)
+        --len;  // never cut a UTF-8 character in two: the player's screen shows the text
     w.writeRanged(static_cast<std::int64_t>(len), 0, kMaxControlText);
     w.writeBytes({reinterpret_cast<const std::uint8_t*>(m.text.data()), len});
     w.writeBool(m.token.has_value());

@@ -166,7 +166,7 @@ void Server::sendKick(int client, ClientSlot& slot, const std::string& reason)
 {
     ControlMessage m;
     m.kind = ControlMessage::Kind::Kick;
-    m.text = reason.substr(0, 160);
+    m.text = reason;  // encodeControl keeps what fits
     (void)m_transport.sendReliable(client, encodeControl(m));
     slot.kickedAt = m_lastNow;
 }

@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t* body = data + 1;
     const std::size_t n = size - 1;
     using H = RequestHandlers;
-    switch (data[0] % 15) {
+    switch (data[0] % 18) {
     case 0: unary(body, n, &H::listRegions); break;
     case 1: unary(body, n, &H::listToggles); break;
     case 2: unary(body, n, &H::setToggle); break;
@@ -98,6 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 12: unary(body, n, &H::undrainRegion); break;
     case 13: unary(body, n, &H::clearToggle); break;
     case 14: unary(body, n, &H::listServers); break;
+    case 15: unary(body, n, &H::findPlayer); break;
+    case 16: unary(body, n, &H::kickPlayer); break;
+    case 17: unary(body, n, &H::movePlayer); break;
     }
     return 0;
 }

@@ -10,6 +10,7 @@
 
 namespace grpc {
 class Channel;
+class ChannelCredentials;
 }
 
 namespace lv::liveops {
@@ -26,6 +27,9 @@ struct ApiServerOptions {
     /// Messages a watch may fall behind before syncd ends it (RESOURCE_EXHAUSTED; the client
     /// resumes where it was). Bounds the memory a slow or stalled watcher can hold.
     std::size_t streamQueueLimit = 256;
+    /// How this server reaches its fleet's other servers' APIs (FindPlayer asks them all; a kick
+    /// or move is carried to the player's server); null = plaintext.
+    std::shared_ptr<grpc::ChannelCredentials> peerCredentials;
 };
 
 /// The liveops.v1 gRPC service over a Cluster, with grpc.health.v1 (overall and one entry per

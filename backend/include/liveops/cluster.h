@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace lv::liveops {
@@ -88,6 +89,12 @@ struct ServerInfo {
     ServerState state = ServerState::Starting;
     std::int64_t startedMs = 0;
     std::int64_t updatedMs = 0;
+};
+
+/// Where a player is on this server (FindPlayer).
+struct PlayerFound {
+    std::string region;
+    PlayerLocation location;
 };
 
 /// Who is in the fleet (FleetMember, over etcd). nullopt with `error` when it cannot be read.
@@ -162,6 +169,23 @@ public:
     OperationResult clearToggle(const Identity& who, const std::string& key, const std::string& scope, std::uint64_t expectedVersion,
                                 const std::string& reason);
 
+    /// The player with token client id `clientId` on this server, in whichever region.
+    std::optional<PlayerFound> findPlayer(std::uint64_t clientId) const;
+    /// Kicks a player of this server (operator role, a reason), audited as kick_player. NotFound
+    /// when it is not connected here.
+    OperationResult kickPlayer(const Identity& who, std::uint64_t clientId, const std::string& reason);
+    /// Sends a player of this server elsewhere, audited as move_player: to `toServer` (a fleet
+    /// server's id: its region named `toRegion`, else the one named like the player's, else its
+    /// first), or to region `toRegion` (this server's when it hosts it, else the fleet's serving
+    /// server of that region with the most room). The player gets a fresh token for the target.
+    OperationResult movePlayer(const Identity& who, std::uint64_t clientId, const std::string& toRegion, const std::string& toServer,
+                               const std::string& reason);
+    /// This server as its fleet record shows it (id, state, regions, players, capacity; the
+    /// caller adds its API endpoint and version).
+    ServerInfo describeSelf() const;
+    /// This server's id as ListServers shows it.
+    std::string serverId() const { return m_config.serverId.empty() ? std::string("syncd") : m_config.serverId; }
+
     /// Entries with id > afterId, oldest first (the store's read connection: never waits for a write).
     std::vector<AuditEntry> audit(std::uint64_t afterId, std::size_t limit, const std::string& target) const;
 
@@ -196,6 +220,10 @@ private:
     explicit Cluster(ClusterConfig config) : m_config(std::move(config)) {}
     Region* findRegion(const std::string& name);
     const Region* findRegion(const std::string& name) const;
+    /// Where MovePlayer sends a player now in `fromRegion`: a region endpoint and its
+    /// "<region>@<server>" label, or an OperationResult saying why there is none.
+    std::variant<std::pair<Address, std::string>, OperationResult> moveTarget(const std::string& fromRegion, const std::string& toRegion,
+                                                                               const std::string& toServer) const;
     /// `target` (a region name or endpoint) is `region` itself.
     bool failsOverToItself(const std::string& region, const std::string& target) const;
     ToggleState stateOf(const ToggleDefinition& definition, const std::string& scope) const;
@@ -223,6 +251,9 @@ private:
     OperationResult operation(const Identity& who, const std::string& action, const std::string& target,
                               std::vector<std::pair<std::string, ToggleChange>> changes, const std::string& oldValue,
                               const std::string& newValue, const std::string& reason);
+    /// Appends `entry` to the audit and publishes it; Unavailable/Internal (saying `nothingDone`)
+    /// when the store cannot take it. The caller holds m_writeMutex, not m_mutex.
+    OperationResult audited(const AuditEntry& entry, const std::string& nothingDone);
     std::optional<AuditEntry> endDrill(Region& region, const Identity& who, const std::string& action, const std::string& reason);
     void samplerLoop();
     static std::int64_t unixMs();

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,15 @@ struct RegionSample {
 /// Sums a window of a server's metrics up into a sample.
 RegionSample summarize(const std::string& region, const RegionMetrics& metrics, std::size_t players, double windowSeconds);
 
+/// A connected player as support sees it (FindPlayer).
+struct PlayerLocation {
+    std::uint64_t clientId = 0;
+    std::string address;   ///< the player's ip:port as the region sees it
+    double rttMs = 0.0;    ///< smoothed, as the server measures it
+    double lossPercent = 0.0;
+    std::int64_t connectedUnixMs = 0;
+};
+
 /// What the cluster needs of a region, wherever its players are: a RegionHost behind real UDP,
 /// or a region of the sandbox's SimulatedWorld. Every call is thread-safe.
 class RegionRuntime {
@@ -74,6 +84,12 @@ public:
     virtual std::size_t players() const = 0;
     /// Every player's authoritative state now (the sandbox's sync view).
     virtual std::vector<PlayerState> truth() const = 0;
+    /// The connected player with token client id `clientId`, if any.
+    virtual std::optional<PlayerLocation> findPlayer(std::uint64_t clientId) const = 0;
+    /// Kicks one player (Server::kick); false when it is not connected here.
+    virtual bool kick(std::uint64_t clientId, const std::string& reason) = 0;
+    /// Redirects one player to `target` with a fresh token; false when it is not connected here.
+    virtual bool movePlayer(std::uint64_t clientId, const Address& target, const std::string& reason) = 0;
 };
 
 /// A region of sync-core served on its own thread behind a real UDP socket. The thread owns the
@@ -101,6 +117,9 @@ public:
     RegionSample sample() override;
     std::size_t players() const override;
     std::vector<PlayerState> truth() const override;
+    std::optional<PlayerLocation> findPlayer(std::uint64_t clientId) const override;
+    bool kick(std::uint64_t clientId, const std::string& reason) override;
+    bool movePlayer(std::uint64_t clientId, const Address& target, const std::string& reason) override;
 
 private:
     explicit RegionHost(RegionConfig config) : m_config(std::move(config)) {}
@@ -108,6 +127,10 @@ private:
     static TimeUs monotonicNow();
 
     void applyMailbox();
+    /// Runs `task` on the region's thread at its next wake (within 2 ms) and waits for its
+    /// answer; nullopt if the loop did not get to it within a second (it never should).
+    template <typename T>
+    std::optional<T> onLoop(std::function<T(Server&, TimeUs)> task) const;
     void handOver();
 
     RegionConfig m_config;
@@ -122,6 +145,7 @@ private:
     RuntimeKnobs m_knobs;                       // the newest knobs posted (applied within 2 ms)
     std::optional<RuntimeKnobs> m_pendingKnobs;
     std::optional<ConditionerSettings> m_pendingFault;
+    mutable std::vector<std::function<void(Server&, TimeUs)>> m_pendingTasks;
 
     mutable std::mutex m_metricsMutex;          // brief: metrics handed over once per tick
     RegionMetrics m_handedOver;

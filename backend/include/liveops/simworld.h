@@ -29,12 +29,16 @@ struct SimulatedWorldConfig {
 
 /// One change made to a running world, at the simulated time it took effect.
 struct WorldChange {
-    enum class Kind { Knobs, Fault, Network };
+    /// Kick and Move: support acting on one player (KickPlayer, MovePlayer).
+    enum class Kind { Knobs, Fault, Network, Kick, Move };
     TimeUs at = 0;
     std::size_t region = 0;
     Kind kind = Kind::Knobs;
     RuntimeKnobs knobs;             ///< Kind::Knobs
     ConditionerSettings network;    ///< Kind::Fault (what the server sends) or Kind::Network (the bots' links)
+    std::uint64_t clientId = 0;     ///< Kind::Kick, Kind::Move
+    Address target;                 ///< Kind::Move: where the player is sent
+    std::string reason;             ///< Kind::Kick, Kind::Move: what the player is told
     bool operator==(const WorldChange&) const = default;
 };
 
@@ -73,6 +77,10 @@ public:
     void setNetwork(std::size_t region, const ConditionerSettings& network);
     void setKnobs(std::size_t region, const RuntimeKnobs& knobs);
     void setFault(std::size_t region, const ConditionerSettings& outgoing);
+    std::optional<PlayerLocation> findPlayer(std::size_t region, std::uint64_t clientId) const;
+    /// Kick and move act at the next step (and are recorded); false when the player is not there.
+    bool kick(std::size_t region, std::uint64_t clientId, const std::string& reason);
+    bool movePlayer(std::size_t region, std::uint64_t clientId, const Address& target, const std::string& reason);
 
     std::vector<GroupReport> groupReports(std::size_t region) const;
     ClientView view(std::size_t region, std::size_t bot) const;
