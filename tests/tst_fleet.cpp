@@ -4,9 +4,14 @@
 // for the quorum cases) and stopped by the tests.
 #include "etcdcluster.h"
 #include "syncdprocess.h"
+#include "liveops/apiserver.h"
 #include "liveops/cluster.h"
 #include "liveops/etcdstore.h"
 #include "liveops/fleetmember.h"
+#include "liveops/swarm.h"
+#include "liveops/v1/liveops.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
 
 #include <QtTest>
 
@@ -303,6 +308,149 @@ private slots:
         // A server that leaves is gone at once.
         b->leave();
         QCOMPARE(a->servers(error)->size(), std::size_t(1));
+    }
+
+    void supportFindsKicksAndMovesAPlayerAnywhereInTheFleet()
+    {
+        // Thirty servers, each with its API on TCP and its record in the fleet (as syncd runs
+        // them); three players on server 17. Support asks server 0.
+        namespace pb = ::liveops::v1;
+        constexpr int kServers = 30;
+        struct Member {
+            FleetServer server;
+            std::unique_ptr<ApiServer> api;
+            std::unique_ptr<FleetMember> member;
+        };
+        std::vector<std::unique_ptr<Member>> fleet;
+        const char* names[] = {"eu-west", "us-east", "ap-south"};
+        std::string error;
+        for (int i = 0; i < kServers; ++i) {
+            auto m = std::make_unique<Member>();
+            const std::string id = QStringLiteral("s%1").arg(i, 2, 10, QLatin1Char('0')).toStdString();
+            m->server = startServer(m_one.urls(), "support", names[i % 3], error, nullptr, std::chrono::milliseconds(3000), id);
+            QVERIFY2(m->server.cluster, error.c_str());
+            TokenTable tokens;
+            tokens.add("tok-support", {"sam-support", Role::Viewer});
+            tokens.add("tok-ops", {"olga-ops", Role::Operator});
+            m->api = ApiServer::start(*m->server.cluster, tokens, {}, error);
+            QVERIFY2(m->api, error.c_str());
+            const std::string endpoint = "127.0.0.1:" + std::to_string(m->api->port());
+            Cluster* cluster = m->server.cluster.get();
+            m->member = FleetMember::join(m->server.etcd, {"support", id, 5}, [cluster, endpoint] {
+                ServerInfo self = cluster->describeSelf();
+                self.apiEndpoint = endpoint;
+                return self;
+            }, error);
+            QVERIFY2(m->member, error.c_str());
+            cluster->setFleetDirectory(m->member.get());
+            fleet.push_back(std::move(m));
+        }
+        SwarmConfig swarm;
+        swarm.server = fleet[17]->server.cluster->regions()[0].endpoint.empty() ? Address{}
+                                                                                 : *Address::parse(fleet[17]->server.cluster->regions()[0].endpoint);
+        swarm.count = 3;
+        swarm.firstClientId = 5001;
+        auto players = BotSwarm::start(swarm, error);
+        QVERIFY2(players, error.c_str());
+        QVERIFY(QTest::qWaitFor([&] { return players->report().connected == 3; }, 5000));
+        QTest::qWait(1500);  // the servers' records now carry their players (refreshed each second or so)
+
+        auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(fleet[0]->api->port()), grpc::InsecureChannelCredentials());
+        auto stub = pb::LiveOps::NewStub(channel);
+        auto context = [](const char* token) {
+            auto c = std::make_unique<grpc::ClientContext>();
+            c->AddMetadata("authorization", std::string("Bearer ") + token);
+            c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+            return c;
+        };
+        auto find = [&](std::uint64_t clientId, pb::FindPlayerResponse& where, bool thisServerOnly = false) {
+            pb::FindPlayerRequest request;
+            request.set_client_id(clientId);
+            request.set_this_server_only(thisServerOnly);
+            where.Clear();
+            return stub->FindPlayer(context("tok-support").get(), request, &where);
+        };
+
+        // Found on server 17, with its link and how long it has been there; every server asked.
+        pb::FindPlayerResponse where;
+        grpc::Status status = find(5002, where);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+        QCOMPARE(where.player().server_id(), std::string("s17"));
+        QCOMPARE(where.player().region(), std::string(names[17 % 3]));
+        QCOMPARE(where.player().api_endpoint(), "127.0.0.1:" + std::to_string(fleet[17]->api->port()));
+        QVERIFY(where.player().rtt_ms() >= 0.0 && where.player().rtt_ms() < 100.0);
+        QVERIFY(where.player().connected_since().seconds() > 0);
+        QCOMPARE(where.servers_asked(), std::uint32_t(kServers));
+        QCOMPARE(find(5002, where, true).error_code(), grpc::StatusCode::NOT_FOUND);  // not on server 0 itself
+
+        // Unknown: NOT_FOUND, saying how many servers were asked.
+        status = find(999, where);
+        QCOMPARE(status.error_code(), grpc::StatusCode::NOT_FOUND);
+        QCOMPARE(status.error_message(), std::string("client 999 is not connected to any of the fleet's 30 servers"));
+
+        // How long support waits for an answer (printed, never asserted).
+        std::vector<double> answers;
+        for (int i = 0; i < 20; ++i) {
+            QElapsedTimer timer;
+            timer.start();
+            QVERIFY(find(5001 + i % 3, where).ok());
+            answers.push_back(double(timer.nsecsElapsed()) / 1e6);
+        }
+        // Baseline in the same run: the player's own server asked directly (no fan-out).
+        auto direct = pb::LiveOps::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(fleet[17]->api->port()), grpc::InsecureChannelCredentials()));
+        std::vector<double> directAnswers;
+        for (int i = 0; i < 20; ++i) {
+            pb::FindPlayerRequest request;
+            request.set_client_id(5001 + i % 3);
+            request.set_this_server_only(true);
+            QElapsedTimer timer;
+            timer.start();
+            QVERIFY(direct->FindPlayer(context("tok-support").get(), request, &where).ok());
+            directAnswers.push_back(double(timer.nsecsElapsed()) / 1e6);
+        }
+        std::sort(answers.begin(), answers.end());
+        std::sort(directAnswers.begin(), directAnswers.end());
+        qInfo("FindPlayer over %d servers: p50 %.1f ms, max %.1f ms (20 lookups through one server); the player's own server asked "
+              "directly: p50 %.1f ms, max %.1f ms",
+              kServers, answers[answers.size() / 2], answers.back(), directAnswers[directAnswers.size() / 2], directAnswers.back());
+
+        // Kick: a viewer may not (the player's server says so); an operator may, audited once.
+        pb::KickPlayerRequest kick;
+        kick.set_client_id(5001);
+        kick.set_reason("speed hack, ticket 4411");
+        pb::OperationResponse op;
+        QCOMPARE(stub->KickPlayer(context("tok-support").get(), kick, &op).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+        status = stub->KickPlayer(context("tok-ops").get(), kick, &op);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+        QCOMPARE(op.audit().action(), std::string("kick_player"));
+        QCOMPARE(op.audit().actor(), std::string("olga-ops"));
+        QCOMPARE(op.audit().old_value(), std::string(names[17 % 3]) + "@s17");
+        QVERIFY(QTest::qWaitFor([&] { return find(5001, where).error_code() == grpc::StatusCode::NOT_FOUND; }, 2000));
+
+        // Move: to server 4, through server 0; the player lands there and plays on.
+        pb::MovePlayerRequest move;
+        move.set_client_id(5003);
+        move.set_to_server("s04");
+        move.set_reason("support: stuck in a wall");
+        status = stub->MovePlayer(context("tok-ops").get(), move, &op);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+        QCOMPARE(op.audit().action(), std::string("move_player"));
+        QVERIFY(QTest::qWaitFor([&] { return find(5003, where).ok() && where.player().server_id() == "s04"; }, 3000));
+        // The fleet's audit has both operations, whichever server is asked.
+        const auto audit = fleet[29]->server.cluster->audit(0, 100, "");
+        const auto count = [&](const char* action) {
+            return std::count_if(audit.begin(), audit.end(), [&](const AuditEntry& e) { return e.action == action; });
+        };
+        QCOMPARE(count("kick_player"), 1L);
+        QCOMPARE(count("move_player"), 1L);
+        // A region nobody serves is refused with the reason.
+        move.set_client_id(5002);
+        move.clear_to_server();
+        move.set_to_region("mars-north");
+        status = stub->MovePlayer(context("tok-ops").get(), move, &op);
+        QCOMPARE(status.error_code(), grpc::StatusCode::NOT_FOUND);
+        QCOMPARE(status.error_message(), std::string("no serving server of the fleet serves region 'mars-north'"));
+        players.reset();
     }
 
     void realServersFormAFleetAndAKilledOneLeavesIt()

@@ -2,6 +2,10 @@
 
 #include <future>
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -114,6 +118,11 @@ std::unique_ptr<RegionHost> RegionHost::start(RegionConfig config, std::string& 
     host->m_server = std::make_unique<Server>(serverConfig, *host->m_socket);
     host->m_knobs = host->m_server->knobs();
     host->m_lastSampleAt = monotonicNow();
+    host->m_wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (host->m_wake < 0) {
+        error = "cannot create the region's wake-up eventfd";
+        return nullptr;
+    }
     host->m_thread = std::thread([h = host.get()] { h->run(); });
     return host;
 }
@@ -121,8 +130,11 @@ std::unique_ptr<RegionHost> RegionHost::start(RegionConfig config, std::string& 
 RegionHost::~RegionHost()
 {
     m_running = false;
+    wake();
     if (m_thread.joinable())
         m_thread.join();
+    if (m_wake >= 0)
+        ::close(m_wake);
     m_server->disconnectAll(monotonicNow());  // tell clients, rather than let them time out
 }
 
@@ -155,6 +167,7 @@ std::optional<T> RegionHost::onLoop(std::function<T(Server&, TimeUs)> task) cons
         std::lock_guard lock(m_mailboxMutex);
         m_pendingTasks.push_back([answer, task = std::move(task)](Server& server, TimeUs now) { answer->set_value(task(server, now)); });
     }
+    wake();
     if (future.wait_for(std::chrono::seconds(1)) != std::future_status::ready)
         return std::nullopt;
     return future.get();
@@ -218,16 +231,29 @@ void RegionHost::run()
         handOver();
         // Sleep until a packet arrives or the next tick is due; short enough to deliver delayed
         // (drilled) datagrams on time, to apply posted changes promptly and to notice shutdown.
-        const TimeUs wait = m_server->nextTickAt() - monotonicNow();
-        m_udp->waitReadable(std::clamp<TimeUs>(wait, 0, millis(2)));
+        const TimeUs wait = std::clamp<TimeUs>(m_server->nextTickAt() - monotonicNow(), 0, millis(2));
+        pollfd fds[2] = {{m_udp->nativeHandle(), POLLIN, 0}, {m_wake, POLLIN, 0}};
+        if (::poll(fds, 2, static_cast<int>((wait + 999) / 1000)) > 0 && (fds[1].revents & POLLIN)) {
+            std::uint64_t posted = 0;
+            (void)!::read(m_wake, &posted, sizeof posted);
+        }
     }
 }
 
 void RegionHost::setKnobs(const RuntimeKnobs& knobs)
 {
-    std::lock_guard lock(m_mailboxMutex);
-    m_knobs = knobs;
-    m_pendingKnobs = knobs;
+    {
+        std::lock_guard lock(m_mailboxMutex);
+        m_knobs = knobs;
+        m_pendingKnobs = knobs;
+    }
+    wake();
+}
+
+void RegionHost::wake() const
+{
+    const std::uint64_t one = 1;
+    (void)!::write(m_wake, &one, sizeof one);
 }
 
 RuntimeKnobs RegionHost::knobs() const
@@ -238,8 +264,11 @@ RuntimeKnobs RegionHost::knobs() const
 
 void RegionHost::setFault(const ConditionerSettings& outgoing)
 {
-    std::lock_guard lock(m_mailboxMutex);
-    m_pendingFault = outgoing;
+    {
+        std::lock_guard lock(m_mailboxMutex);
+        m_pendingFault = outgoing;
+    }
+    wake();
 }
 
 std::size_t RegionHost::players() const { return m_players.load(std::memory_order_relaxed); }

@@ -94,7 +94,7 @@ public:
 
 /// A region of sync-core served on its own thread behind a real UDP socket. The thread owns the
 /// loop (advance, wait for packets or the next tick) and the engine: no lock is held across a
-/// tick. Other threads post knob and drill changes to a mailbox the loop applies within 2 ms (what
+/// tick. Other threads post knob and drill changes to a mailbox the loop applies at once (what
 /// knobs() reports is the newest posted), take samples from metrics the loop hands over once per
 /// tick, and read the player count from an atomic: none of them ever waits for a tick.
 class RegionHost final : public RegionRuntime {
@@ -127,7 +127,9 @@ private:
     static TimeUs monotonicNow();
 
     void applyMailbox();
-    /// Runs `task` on the region's thread at its next wake (within 2 ms) and waits for its
+    /// Ends the loop's wait now: something was posted (a task, knobs, a drill) or it must stop.
+    void wake() const;
+    /// Runs `task` on the region's thread (woken at once) and waits for its
     /// answer; nullopt if the loop did not get to it within a second (it never should).
     template <typename T>
     std::optional<T> onLoop(std::function<T(Server&, TimeUs)> task) const;
@@ -142,10 +144,11 @@ private:
     std::unique_ptr<Server> m_server;           // the region thread's alone (after start)
 
     mutable std::mutex m_mailboxMutex;          // brief: posted changes, what knobs() reports
-    RuntimeKnobs m_knobs;                       // the newest knobs posted (applied within 2 ms)
+    RuntimeKnobs m_knobs;                       // the newest knobs posted (applied at the loop's wake)
     std::optional<RuntimeKnobs> m_pendingKnobs;
     std::optional<ConditionerSettings> m_pendingFault;
     mutable std::vector<std::function<void(Server&, TimeUs)>> m_pendingTasks;
+    int m_wake = -1;                            // eventfd: the loop waits on it with the socket
 
     mutable std::mutex m_metricsMutex;          // brief: metrics handed over once per tick
     RegionMetrics m_handedOver;
