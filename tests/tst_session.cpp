@@ -500,6 +500,75 @@ private slots:
         QCOMPARE(session.server().playerCount(), std::size_t{1});
     }
 
+    void playersOfADeadServerMoveToTheTokensNextServer()
+    {
+        LocalSession session(test::crowd(6, 23));
+        session.runFor(seconds(1));
+        // Two more servers of the cluster: C, which will die, and B, the fallback.
+        auto socketC = session.network().createSocket();
+        auto socketB = session.network().createSocket();
+        ServerConfig config;
+        config.tokenKey = session.tokenKey();
+        Server serverC(config, *socketC);
+        Server serverB(config, *socketB);
+        bool cAlive = true;
+        auto run = [&](TimeUs duration) {
+            const TimeUs end = session.now() + duration;
+            while (session.now() < end) {
+                session.runFor(millis(2));
+                if (cAlive)
+                    serverC.advance(session.now());
+                serverB.advance(session.now());
+            }
+        };
+        for (std::size_t i = 0; i < session.clientCount(); ++i) {
+            ConnectToken token = session.issueToken(100 + i, Platform::Pc, std::nullopt);
+            token.servers = {socketC->localAddress(), socketB->localAddress()};
+            session.client(i).disconnect(session.now());
+            session.client(i).connect(token, session.now());
+        }
+        run(seconds(2));
+        QCOMPARE(serverC.playerCount(), std::size_t{6});
+        QCOMPARE(serverB.playerCount(), std::size_t{0});
+
+        // kill -9 of C: no goodbye, it just stops answering.
+        cAlive = false;
+        const TimeUs killedAt = session.now();
+        TimeUs allBackAt = 0;
+        while (session.now() - killedAt < seconds(6) && !allBackAt) {
+            run(millis(10));
+            bool all = true;
+            for (std::size_t i = 0; i < session.clientCount(); ++i)
+                all = all && session.client(i).connected() && session.client(i).serverAddress() == socketB->localAddress()
+                      && session.client(i).latestSnapshot();
+            if (all)
+                allBackAt = session.now();
+        }
+        QVERIFY2(allBackAt, "not every player reached the token's next server within 6 s");
+        QCOMPARE(serverB.playerCount(), std::size_t{6});
+        for (std::size_t i = 0; i < session.clientCount(); ++i)
+            QCOMPARE(session.client(i).stats().failovers, std::uint64_t{1});
+        qInfo("players of a dead server playing on the next one after %.2f s (failover silence %.1f s)", double(allBackAt - killedAt) / 1e6,
+              double(ClientConfig{}.failoverSilence) / 1e6);
+
+        // A token whose first server never answers: the client moves on after the connect timeout.
+        auto nowhere = session.network().createSocket();  // bound, but no server reads it
+        ConnectToken token = session.issueToken(200, Platform::Pc, std::nullopt);
+        token.servers = {nowhere->localAddress(), socketB->localAddress()};
+        session.client(0).disconnect(session.now());
+        session.client(0).connect(token, session.now());
+        run(TransportConfig{}.connectTimeout + seconds(1));
+        QVERIFY(session.client(0).connected());
+        QCOMPARE(session.client(0).serverAddress(), socketB->localAddress());
+
+        // Every server of the token failed: the client stays disconnected, saying why.
+        token.servers = {nowhere->localAddress()};
+        session.client(0).connect(token, session.now());
+        run(TransportConfig{}.connectTimeout + seconds(1));
+        QCOMPARE(session.client(0).state(), ClientState::Disconnected);
+        QCOMPARE(session.client(0).lastDisconnect(), DisconnectReason::ConnectTimeout);
+    }
+
     void tickRateChangesKeepRemotePlayersMoving()
     {
         // 30 -> 60 -> 20 Hz during a session: server time stays continuous, so what clients draw of

@@ -25,11 +25,34 @@ void Client::resetSession()
 
 void Client::connect(const ConnectToken& token, const Address& server, TimeUs now)
 {
+    ConnectToken one = token;
+    one.servers = {server};
+    connect(one, now);
+}
+
+void Client::connect(const ConnectToken& token, TimeUs now)
+{
     m_token = token;
+    if (m_token.servers.size() > kMaxTokenServers)
+        m_token.servers.resize(kMaxTokenServers);
+    m_serverIndex = 0;
+    m_failedInRound = 0;
     resetSession();
     m_lastDisconnect = DisconnectReason::None;
     m_lastDeny = DenyReason::None;
-    m_transport.connect(token, server, now);
+    if (!m_token.servers.empty())
+        m_transport.connect(m_token, m_token.servers[0], now);
+}
+
+bool Client::failOver(TimeUs now)
+{
+    if (m_token.servers.size() < 2 || ++m_failedInRound >= m_token.servers.size())
+        return false;
+    m_serverIndex = (m_serverIndex + 1) % m_token.servers.size();
+    ++m_stats.failovers;
+    resetSession();
+    m_transport.connect(m_token, m_token.servers[m_serverIndex], now);
+    return true;
 }
 
 void Client::disconnect(TimeUs now)
@@ -81,11 +104,20 @@ void Client::handleControl(std::span<const std::uint8_t> data, TimeUs now)
         // A fresh session at the target, with the token the server gave for it (our own may have
         // expired by now); the handshake gives the session keys of its own either way. Leave
         // politely so the old region frees the slot at once, not after a timeout.
+        // The target goes first in the list; the token's other servers stay behind it as
+        // fallbacks.
+        std::vector<Address> servers{message->target};
+        for (const Address& a : m_token.servers)
+            if (a != message->target && a != m_transport.serverAddress() && servers.size() < kMaxTokenServers)
+                servers.push_back(a);
         if (message->token)
             m_token = *message->token;
+        m_token.servers = std::move(servers);
+        m_serverIndex = 0;
+        m_failedInRound = 0;
         m_transport.disconnect(now);
         resetSession();
-        m_transport.connect(m_token, message->target, now);
+            m_transport.connect(m_token, message->target, now);
     } else if (message->kind == ControlMessage::Kind::Kick) {
         m_transport.disconnect(now);
         resetSession();
@@ -206,14 +238,28 @@ void Client::advance(TimeUs now)
         case TransportEvent::Kind::Reliable:
             handleControl(event->data, now);
             break;
-        case TransportEvent::Kind::Disconnected:
+        case TransportEvent::Kind::Disconnected: {
             m_lastDisconnect = event->reason;
             m_lastDeny = event->denyReason;
-            resetSession();
-            break;
-        case TransportEvent::Kind::Connected:
+            // The server is gone, unreachable or will not take us now: another may. A deny for
+            // a protocol mismatch would be the same everywhere.
+            const bool serverSide = event->reason == DisconnectReason::Timeout || event->reason == DisconnectReason::ConnectTimeout
+                                    || event->reason == DisconnectReason::ClosedByPeer || event->reason == DisconnectReason::ServerReset
+                                    || (event->reason == DisconnectReason::Denied && event->denyReason != DenyReason::VersionMismatch);
+            if (!serverSide || !failOver(now))
+                resetSession();
             break;
         }
+        case TransportEvent::Kind::Connected:
+            m_failedInRound = 0;
+            break;
+        }
+    }
+    if (connected() && now - m_transport.lastReceive() > m_config.failoverSilence && m_token.servers.size() > 1) {
+        m_transport.disconnect(now);  // leave politely, in case it is only slow
+        m_lastDisconnect = DisconnectReason::Timeout;
+        if (!failOver(now))
+            resetSession();
     }
     if (m_ticking && connected()) {
         const TimeUs interval = kMicrosPerSecond / std::max(1, m_tickHz);

@@ -924,4 +924,9 @@ const LinkStats& ClientTransport::linkStats() const
     return m_link ? m_link->stats() : none;
 }
 
+TimeUs ClientTransport::lastReceive() const
+{
+    return m_state == ClientState::Connected && m_link ? m_link->lastReceive() : 0;
+}
+
 } // namespace lv

@@ -18,6 +18,11 @@ struct ClientConfig {
     MovementTuning tuning;
     std::size_t inputRedundancy = 6;  ///< input commands per packet (the newest unacknowledged ones)
     std::size_t snapshotHistory = 128;
+    /// Connected, and nothing heard from the server for this long while the token lists another
+    /// server: that one is tried (a server that died is left in about this time, not after the
+    /// transport's timeout). Snapshots arrive many times a second, so a live server is never
+    /// this quiet.
+    TimeUs failoverSilence = seconds(2);
 };
 
 struct ClientStats {
@@ -27,6 +32,7 @@ struct ClientStats {
     std::uint64_t decodeErrors = 0;
     std::uint64_t inputsSent = 0;
     std::uint64_t redirects = 0;
+    std::uint64_t failovers = 0;         ///< moved on to the token's next server (the last one lost or unreachable)
     std::uint64_t corrections = 0;
     double largestCorrectionMetres = 0.0;
 };
@@ -42,6 +48,11 @@ public:
     Client& operator=(const Client&) = delete;
 
     void connect(const ConnectToken& token, const Address& server, TimeUs now);
+    /// Connects to the token's servers in order: when one cannot be reached, refuses (full,
+    /// admissions closed, maintenance), closes or falls silent, the next is tried with the same
+    /// token; after every server failed once since the last connection, the client stays
+    /// disconnected (lastDisconnect() says why). Needs at least one server in the token.
+    void connect(const ConnectToken& token, TimeUs now);
     void disconnect(TimeUs now);
     /// The input sampled at each client tick until changed.
     void setInput(std::int8_t forward, std::int8_t right, std::uint16_t yaw, std::int16_t pitch, std::uint16_t buttons);
@@ -77,10 +88,14 @@ private:
     void handleControl(std::span<const std::uint8_t> data, TimeUs now);
     void clientTick(TimeUs now);
     void resetSession();
+    /// Moves on to the token's next untried server; false when none is left this round.
+    bool failOver(TimeUs now);
 
     ClientConfig m_config;
     ClientTransport m_transport;
     ConnectToken m_token;
+    std::size_t m_serverIndex = 0;   // in m_token.servers: the one being tried or used
+    std::size_t m_failedInRound = 0; // servers that failed since the last successful connection
     std::deque<SnapshotRecord> m_records;
     std::map<std::uint16_t, InterpolationBuffer> m_remotes;
     PredictionBuffer m_prediction;

@@ -39,7 +39,13 @@ struct ConnectToken {
     Key clientToServerKey{};
     Key serverToClientKey{};
     std::array<std::uint8_t, kTokenUserDataSize> userData{};
+    /// The servers to try, in order (as netcode.io tokens list them): a client that cannot reach
+    /// one, or loses it, moves on to the next (Client::connect). Public, for the client: any
+    /// server holding the cluster's key admits the token (a redirect relies on that too).
+    std::vector<Address> servers;
 };
+/// Servers a token lists at most.
+constexpr std::size_t kMaxTokenServers = 8;
 
 /// Issues a token. With `seed` the keys and nonce are derived from it (deterministic tests and
 /// replays); without, they come from the CSPRNG.
@@ -236,6 +242,8 @@ public:
 
     ClientState state() const { return m_state; }
     Address serverAddress() const { return m_server; }
+    /// When the server was last heard from (any authenticated packet); 0 when not connected.
+    TimeUs lastReceive() const;
     const LinkStats& linkStats() const;
     const TransportCounters& counters() const { return m_counters; }
 
