@@ -13,6 +13,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 #include <algorithm>
@@ -507,6 +509,79 @@ private slots:
         QVERIFY(servers[1]->process().waitForFinished(10'000));
         QCOMPARE(list(0).servers_size(), 1);
         QCOMPARE(list(0).servers(0).id(), std::string("s0"));
+    }
+
+    void playersOfAKilledServerPlayOnAnotherOfTheirRegion()
+    {
+        // Three syncd servers of one fleet sharing the cluster key (as a fleet's pods do), 300
+        // syncbot players on the first, their tokens listing all three servers' eu-west.
+        const QString fleet = QStringLiteral("[fleet]\netcd = [\"%1\"]\nname = \"heal\"\nlease_ttl_s = 2\n")
+                                  .arg(QString::fromStdString(m_one.url(0)));
+        std::vector<std::unique_ptr<lv::test::State>> states;
+        std::vector<std::unique_ptr<lv::test::Syncd>> servers;
+        const QString key = lv::test::randomKeyHex();
+        QStringList endpoints;
+        for (int i = 0; i < 3; ++i) {
+            states.push_back(std::make_unique<lv::test::State>(fleet));
+            states.back()->write(QStringLiteral("cluster.key"), key);
+            servers.push_back(std::make_unique<lv::test::Syncd>(states.back()->path()));
+            QVERIFY2(servers.back()->start({QStringLiteral("--config"), states.back()->path() + QStringLiteral("/syncd.toml"),
+                                            QStringLiteral("--server-id"), QStringLiteral("h%1").arg(i)}),
+                     qPrintable(servers.back()->log()));
+            endpoints << QString::fromStdString(servers.back()->regions()[0].endpoint());
+        }
+        QProcess syncbot;
+        syncbot.start(QStringLiteral(SYNCBOT_PATH), {QStringLiteral("--server"), endpoints.join(QLatin1Char(',')), QStringLiteral("--key-file"),
+                                                     states[0]->dir.filePath(QStringLiteral("cluster.key")), QStringLiteral("--clients"),
+                                                     QStringLiteral("300"), QStringLiteral("--every"), QStringLiteral("0.1"), QStringLiteral("--json")});
+        QVERIFY(syncbot.waitForStarted(5000));
+        QVERIFY2(QTest::qWaitFor([&] { return servers[0]->regions()[0].players() == 300; }, 20000), qPrintable(servers[0]->log()));
+
+        // The latest report syncbot printed: how many play, and where.
+        QByteArray pending;
+        QJsonObject latest;
+        auto readReports = [&] {
+            pending += syncbot.readAllStandardOutput();
+            qsizetype newline;
+            while ((newline = pending.indexOf('\n')) >= 0) {
+                const QJsonDocument line = QJsonDocument::fromJson(pending.left(newline));
+                pending.remove(0, newline + 1);
+                if (line.isObject())
+                    latest = line.object();
+            }
+        };
+        auto playingElsewhere = [&] {
+            readReports();
+            const QJsonObject where = latest.value(QStringLiteral("servers")).toObject();
+            return latest.value(QStringLiteral("connected")).toInt() == 300 && where.value(endpoints[0]).toInt() == 0;
+        };
+        auto listed = [&] {
+            lv::test::pb::ListServersResponse response;
+            return servers[1]->stub->ListServers(lv::test::Syncd::context().get(), {}, &response).ok() ? response.servers_size() : -1;
+        };
+        QCOMPARE(listed(), 3);
+
+        // kill -9: no goodbye to the players, none to the fleet.
+        QElapsedTimer sinceKill;
+        servers[0]->process().kill();
+        sinceKill.start();
+        qint64 playingAfter = -1, goneAfter = -1;
+        while (sinceKill.elapsed() < 10000 && (playingAfter < 0 || goneAfter < 0)) {
+            QTest::qWait(20);
+            if (playingAfter < 0 && playingElsewhere())
+                playingAfter = sinceKill.elapsed();
+            if (goneAfter < 0 && listed() == 2)
+                goneAfter = sinceKill.elapsed();
+        }
+        QVERIFY2(playingAfter >= 0, qPrintable(QStringLiteral("after 10 s: %1").arg(QString::fromUtf8(QJsonDocument(latest).toJson(QJsonDocument::Compact)))));
+        QVERIFY2(goneAfter >= 0, "the killed server is still listed 10 s later");
+        QCOMPARE(servers[1]->regions()[0].players() + servers[2]->regions()[0].players(), 300u);
+        QCOMPARE(latest.value(QStringLiteral("failovers")).toInt(), 300);
+        qInfo("kill -9 of one of three servers with 300 syncbot players: all playing on another server of eu-west after %lld ms "
+              "(syncbot reports every 100 ms); the server left ListServers after %lld ms (lease TTL 2 s)",
+              playingAfter, goneAfter);
+        syncbot.terminate();
+        QVERIFY(syncbot.waitForFinished(10000));
     }
 
     // Three members from here on: quorum and a member going away under a watch.

@@ -80,14 +80,25 @@ std::unique_ptr<BotSwarm> BotSwarm::start(const SwarmConfig& config, std::string
         const double angle = static_cast<double>(i) * 2.399963;  // golden angle: an even disc
         const double radius = std::sqrt(static_cast<double>(i) + 0.5) * 3.0 * kPositionUnitsPerMetre;
         const Vec3i spawn{static_cast<std::int32_t>(radius * std::cos(angle)), static_cast<std::int32_t>(radius * std::sin(angle)), 0};
-        const Platform platform = swarm->m_config.groups[swarm->m_bots[i].group].platform;
-        const auto token = issueConnectToken(config.tokenKey, TransportConfig{}.protocolId, config.firstClientId + i,
-                                             unixNowUs() + config.tokenLifetime, makeUserData(platform, spawn));
-        swarm->m_bots[i].client->connect(token, config.server, now);
+        swarm->m_bots[i].client->connect(swarm->tokenFor(i, spawn, config.server), now);
         swarm->m_bots[i].lastState = ClientState::Connecting;
     }
     swarm->m_thread = std::thread([s = swarm.get()] { s->run(); });
     return swarm;
+}
+
+ConnectToken BotSwarm::tokenFor(std::size_t i, std::optional<Vec3i> spawn, const Address& first) const
+{
+    const Platform platform = m_config.groups[m_bots[i].group].platform;
+    ConnectToken token = issueConnectToken(m_config.tokenKey, TransportConfig{}.protocolId, m_config.firstClientId + i,
+                                           unixNowUs() + m_config.tokenLifetime, makeUserData(platform, spawn));
+    token.servers.push_back(first);
+    for (const Address& a : m_config.fallbacks)
+        if (a != first && token.servers.size() < kMaxTokenServers)
+            token.servers.push_back(a);
+    if (first != m_config.server && token.servers.size() < kMaxTokenServers)
+        token.servers.push_back(m_config.server);
+    return token;
 }
 
 BotSwarm::~BotSwarm()
@@ -142,10 +153,7 @@ void BotSwarm::run()
                     disconnectedSince[i] = now;
                 } else if (now - disconnectedSince[i] >= kReconnectAfter) {
                     // A load generator keeps its load: come back with a fresh token.
-                    const auto token = issueConnectToken(m_config.tokenKey, TransportConfig{}.protocolId, m_config.firstClientId + i,
-                                                         unixNowUs() + m_config.tokenLifetime,
-                                                         makeUserData(m_config.groups[bot.group].platform, std::nullopt));
-                    client.connect(token, client.serverAddress().port ? client.serverAddress() : m_config.server, now);
+                    client.connect(tokenFor(i, std::nullopt, client.serverAddress().port ? client.serverAddress() : m_config.server), now);
                 }
             }
             bot.lastState = client.state();
@@ -253,6 +261,7 @@ SwarmReport BotSwarm::report() const
         const LinkStats& link = c.linkStats();
         r.corrections += stats.corrections;
         r.redirects += stats.redirects;
+        r.failovers += stats.failovers;
         r.snapshots += stats.snapshotsDecoded;
         r.disconnects += bot.disconnects;
         r.bytesReceived += link.bytesReceived;

@@ -1,5 +1,5 @@
 // syncbot: a load generator of real UDP game clients running bot movement against a syncd region.
-// Usage: syncbot --server HOST:PORT --key-file FILE [--clients N] [--duration S] [--every S] [--json]
+// Usage: syncbot --server HOST:PORT[,HOST:PORT...] --key-file FILE [--clients N] [--duration S] [--every S] [--json]
 #include "liveops/config.h"
 #include "liveops/swarm.h"
 
@@ -23,8 +23,9 @@ std::atomic<bool> g_stop{false};
 
 int usage(int code)
 {
-    std::cerr << "usage: syncbot --server HOST:PORT --key-file FILE [options]\n"
-                 "  --server HOST:PORT  a region's UDP endpoint (ListRegions shows it)\n"
+    std::cerr << "usage: syncbot --server HOST:PORT[,...] --key-file FILE [options]\n"
+                 "  --server HOST:PORT[,HOST:PORT...]  a region's UDP endpoint (ListRegions shows it); more are\n"
+                 "                      fallbacks in order: the bots' tokens list them all\n"
                  "  --key-file FILE     the cluster's connect-token key (syncd's token_key_file)\n"
                  "  --clients N         bot clients, each with its own socket (default 100)\n"
                  "  --version           print the version and git revision\n"
@@ -42,7 +43,7 @@ std::string json(const SwarmReport& r, double elapsed, double kbpsInPerClient, d
     out << "{\"elapsed_s\":" << elapsed << ",\"clients\":" << r.clients << ",\"connected\":" << r.connected
         << ",\"rtt_p50_ms\":" << r.rttP50Ms << ",\"rtt_p95_ms\":" << r.rttP95Ms << ",\"rtt_p99_ms\":" << r.rttP99Ms
         << ",\"loss_percent\":" << r.lossPercent << ",\"corrections\":" << r.corrections << ",\"redirects\":" << r.redirects
-        << ",\"disconnects\":" << r.disconnects << ",\"snapshots\":" << r.snapshots << ",\"kbps_in_per_client\":" << kbpsInPerClient
+        << ",\"failovers\":" << r.failovers << ",\"disconnects\":" << r.disconnects << ",\"snapshots\":" << r.snapshots << ",\"kbps_in_per_client\":" << kbpsInPerClient
         << ",\"kbps_out_per_client\":" << kbpsOutPerClient << ",\"servers\":{";
     bool first = true;
     for (const auto& [server, n] : r.byServer) {
@@ -115,12 +116,24 @@ int main(int argc, char** argv)
             return usage(2);
         }
     }
-    auto address = Address::parse(server);
-    if (!address) {
-        std::cerr << "syncbot: --server must be ip:port, e.g. 127.0.0.1:7777\n";
+    // --server A[,B,...]: the first is where the bots go; the rest are the token's fallbacks.
+    std::vector<Address> servers;
+    for (std::size_t from = 0; from <= server.size();) {
+        const std::size_t comma = std::min(server.find(',', from), server.size());
+        auto address = Address::parse(server.substr(from, comma - from));
+        if (!address) {
+            std::cerr << "syncbot: --server must be ip:port[,ip:port...], e.g. 127.0.0.1:7777\n";
+            return usage(2);
+        }
+        servers.push_back(*address);
+        from = comma + 1;
+    }
+    if (servers.size() > kMaxTokenServers) {
+        std::cerr << "syncbot: --server lists at most " << kMaxTokenServers << " servers\n";
         return usage(2);
     }
-    config.server = *address;
+    config.server = servers.front();
+    config.fallbacks.assign(servers.begin() + 1, servers.end());
     std::ifstream keyIn(keyFile);
     std::ostringstream keyText;
     keyText << keyIn.rdbuf();
@@ -162,10 +175,10 @@ int main(int argc, char** argv)
             std::cout << json(r, elapsed, in, out, final) << std::endl;
         } else {
             std::printf("%7.1fs  connected %zu/%zu  rtt p50 %.2f p95 %.2f p99 %.2f ms  loss %.2f%%  corrections %llu  redirects %llu  "
-                        "disconnects %llu  per client in %.1f kbps out %.1f kbps",
+                        "failovers %llu  disconnects %llu  per client in %.1f kbps out %.1f kbps",
                         elapsed, r.connected, r.clients, r.rttP50Ms, r.rttP95Ms, r.rttP99Ms, r.lossPercent,
                         static_cast<unsigned long long>(r.corrections), static_cast<unsigned long long>(r.redirects),
-                        static_cast<unsigned long long>(r.disconnects), in, out);
+                        static_cast<unsigned long long>(r.failovers), static_cast<unsigned long long>(r.disconnects), in, out);
             for (const auto& [s, n] : r.byServer)
                 std::printf("  [%s: %zu]", s.c_str(), n);
             std::printf("%s\n", final ? "  (final)" : "");

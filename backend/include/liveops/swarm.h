@@ -28,6 +28,9 @@ struct SwarmGroup {
 
 struct SwarmConfig {
     Address server;                 ///< region to connect to
+    /// Servers of the same region to fall back on, in order: every bot's token lists `server`
+    /// then these, so players of a server that dies play on at the next (syncbot --server A,B,C).
+    std::vector<Address> fallbacks;
     int count = 10;                 ///< bot clients, each with its own UDP socket
     Key tokenKey{};                 ///< the cluster's connect-token key (the swarm acts as its own matchmaker)
     ConditionerSettings network;    ///< applied both ways on every bot's socket (demo regions differ here)
@@ -60,6 +63,7 @@ struct SwarmReport {
     double lossPercent = 0.0;                    ///< mean over connected clients
     std::uint64_t corrections = 0;
     std::uint64_t redirects = 0;
+    std::uint64_t failovers = 0;                 ///< moved on to their token's next server
     std::uint64_t snapshots = 0;
     std::uint64_t bytesReceived = 0;             ///< all clients, since start
     std::uint64_t bytesSent = 0;
@@ -130,6 +134,9 @@ private:
     };
     explicit BotSwarm(SwarmConfig config) : m_config(std::move(config)) {}
     void run();
+    /// Bot `i`'s token: its client id, lifetime and platform, listing the swarm's servers with
+    /// `first` in front (where it is now, after a redirect) and the others after it in order.
+    ConnectToken tokenFor(std::size_t i, std::optional<Vec3i> spawn, const Address& first) const;
 
     SwarmConfig m_config;
     std::vector<Bot> m_bots;
