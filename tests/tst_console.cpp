@@ -2072,9 +2072,9 @@ private slots:
         QVERIFY(waitFor([&] { return session.cluster(QStringLiteral("rogue")) && session.cluster(QStringLiteral("hung")); }));
         ClusterConnection* c = session.cluster(QStringLiteral("rogue"));
         ClusterConnection* quiet = session.cluster(QStringLiteral("hung"));
-        // 2 regions (each time the regions are listed), 5 telemetry samples, 1 toggle and 1 audit
+        // 2 regions (each time the regions are listed), 6 telemetry samples, 1 toggle and 1 audit
         // entry that cannot be true.
-        QVERIFY(waitFor([&] { return c->nonsenseCount() >= 9; }));
+        QVERIFY(waitFor([&] { return c->nonsenseCount() >= 10; }));
         QCOMPARE(c->state(), ClusterConnection::State::Connected);
         QVERIFY2(c->stateText().contains(QStringLiteral("malformed messages from syncd, the latest:")), qPrintable(c->stateText()));
         qInfo("nonsense cluster: \"%s\"", qPrintable(c->stateText()));

@@ -68,6 +68,48 @@ private slots:
         QCOMPARE(a.mean(), both.mean());
     }
 
+    void bucketsTravelAndMergeExactly()
+    {
+        // Three servers' RTTs, sent as buckets and merged on the other side: the same histogram,
+        // quantile for quantile, as recording every sample in one.
+        LatencyHistogram servers[3], all;
+        lv::Rng rng(7);
+        for (int s = 0; s < 3; ++s)
+            for (int i = 0; i < 5000; ++i) {
+                const auto v = static_cast<std::uint64_t>(20'000 * (s + 1) + rng.range(0, 40'000));
+                servers[s].record(v);
+                all.record(v);
+            }
+        LatencyHistogram merged;
+        std::string error;
+        for (const LatencyHistogram& h : servers) {
+            auto received = LatencyHistogram::fromBuckets(h.buckets(), error);
+            QVERIFY2(received, error.c_str());
+            QCOMPARE(received->buckets(), h.buckets());
+            merged.merge(*received);
+        }
+        QCOMPARE(merged.buckets(), all.buckets());
+        for (double q : {0.5, 0.9, 0.99, 0.999})
+            QCOMPARE(merged.quantile(q), all.quantile(q));
+        // Averaging the servers' p99s is not the fleet's p99.
+        const double averaged = double(servers[0].p99() + servers[1].p99() + servers[2].p99()) / 3.0;
+        QVERIFY(std::abs(averaged - double(all.p99())) > 0.05 * double(all.p99()));
+
+        // Nonsense is refused with the reason.
+        HistogramBuckets bad = servers[0].buckets();
+        std::swap(bad.buckets[0], bad.buckets[1]);
+        QVERIFY(!LatencyHistogram::fromBuckets(bad, error));
+        QVERIFY2(error.find("out of order") != std::string::npos, error.c_str());
+        bad = servers[0].buckets();
+        bad.buckets.back().first = LatencyHistogram::kBucketCount;
+        QVERIFY(!LatencyHistogram::fromBuckets(bad, error));
+        bad = servers[0].buckets();
+        bad.buckets[0].second = ~std::uint64_t{0};
+        QVERIFY(!LatencyHistogram::fromBuckets(bad, error));
+        QCOMPARE(error, std::string("bucket counts overflow"));
+        QVERIFY(LatencyHistogram::fromBuckets({}, error));  // empty is fine
+    }
+
     void emptyAndReset()
     {
         LatencyHistogram h;

@@ -83,6 +83,10 @@ Telemetry fromProto(const pb::TelemetrySample& s)
     t.shotsClamped = s.shots_clamped();
     t.errors = s.errors();
     t.status = static_cast<RegionStatus>(s.status());
+    std::string unused;  // problemWith() has checked them
+    t.rttUs = convert::fromProto(s.rtt_us(), unused).value_or(HistogramBuckets{});
+    t.tickUs = convert::fromProto(s.tick_time_us(), unused).value_or(HistogramBuckets{});
+    t.serverId = s.server_id();
     return t;
 }
 
@@ -124,6 +128,14 @@ std::optional<std::string> problemWith(const pb::TelemetrySample& s)
         return where + ": " + std::to_string(s.players()) + " players";
     if (!pb::RegionStatus_IsValid(s.status()))
         return where + ": status " + std::to_string(s.status());
+    for (auto [name, h] : {std::pair{"rtt_us", &s.rtt_us()}, {"tick_time_us", &s.tick_time_us()}}) {
+        std::string error;
+        auto buckets = convert::fromProto(*h, error);
+        if (!buckets || !LatencyHistogram::fromBuckets(*buckets, error))
+            return where + ": " + name + " histogram: " + error;
+    }
+    if (s.server_id().size() > 256)
+        return where + ": a server id of " + std::to_string(s.server_id().size()) + " bytes";
     const std::int64_t t = convert::unixMs(s.time());
     const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (t < now - 7LL * 24 * 3600 * 1000 || t > now + 3600LL * 1000)

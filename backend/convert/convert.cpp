@@ -110,4 +110,33 @@ ServerInfo fromProto(const pb::Server& s)
     return out;
 }
 
+void toProto(const HistogramBuckets& h, ::liveops::v1::Histogram& out)
+{
+    out.mutable_bucket()->Reserve(static_cast<int>(h.buckets.size()));
+    out.mutable_count()->Reserve(static_cast<int>(h.buckets.size()));
+    for (const auto& [index, count] : h.buckets) {
+        out.add_bucket(index);
+        out.add_count(count);
+    }
+    out.set_sum(h.sum);
+    out.set_min(h.min);
+    out.set_max(h.max);
+}
+
+std::optional<HistogramBuckets> fromProto(const ::liveops::v1::Histogram& h, std::string& error)
+{
+    if (h.bucket_size() != h.count_size()) {
+        error = std::to_string(h.bucket_size()) + " bucket indices but " + std::to_string(h.count_size()) + " counts";
+        return std::nullopt;
+    }
+    HistogramBuckets out;
+    out.buckets.reserve(static_cast<std::size_t>(h.bucket_size()));
+    for (int i = 0; i < h.bucket_size(); ++i)
+        out.buckets.emplace_back(h.bucket(i), h.count(i));
+    out.sum = h.sum();
+    out.min = h.min();
+    out.max = h.max();
+    return out;
+}
+
 } // namespace lv::liveops::convert

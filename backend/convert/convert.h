@@ -26,6 +26,11 @@ void toProto(const RegionInfo& r, ::liveops::v1::Region& out);
 void toProto(const ServerInfo& s, ::liveops::v1::Server& out);
 ServerInfo fromProto(const ::liveops::v1::Server& s);
 
+void toProto(const HistogramBuckets& h, ::liveops::v1::Histogram& out);
+/// Nullopt with `error` when the lists differ in length (the buckets themselves are checked by
+/// LatencyHistogram::fromBuckets).
+std::optional<HistogramBuckets> fromProto(const ::liveops::v1::Histogram& h, std::string& error);
+
 /// Out-of-range enum numbers from a newer peer become the nearest known meaning.
 Role roleOf(int value);
 

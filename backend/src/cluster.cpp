@@ -869,7 +869,7 @@ void Cluster::sampleNow()
         std::lock_guard lock(m_mutex);
         const std::int64_t time = unixMs();
         for (Region& r : m_regions)
-            records.push_back(TelemetryRecord{0, time, stateOf(r), r.host->sample()});
+            records.push_back(TelemetryRecord{0, time, stateOf(r), r.host->sample(), serverId()});
     }
     for (TelemetryRecord& record : records)
         m_telemetry.publish(std::move(record), [this](TelemetryRecord& r) {

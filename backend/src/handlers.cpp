@@ -86,6 +86,9 @@ void toProto(const TelemetryRecord& r, pb::TelemetrySample& out)
     out.set_shots_clamped(s.shotsClamped);
     out.set_errors(s.errors);
     out.set_status(static_cast<pb::RegionStatus>(r.state));
+    convert::toProto(s.rttUs, *out.mutable_rtt_us());
+    convert::toProto(s.tickUs, *out.mutable_tick_time_us());
+    out.set_server_id(r.serverId);
 }
 
 grpc::Status RequestHandlers::whoAmI(const Identity& who, const pb::WhoAmIRequest&, pb::WhoAmIResponse& response)

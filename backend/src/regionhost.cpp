@@ -303,6 +303,8 @@ RegionSample summarize(const std::string& region, const RegionMetrics& m, std::s
     s.shotsClamped = m.shotsClamped;
     s.errors = m.malformedPackets + m.rejectedTokens;
     s.ticks = m.ticks;
+    s.rttUs = m.rttUs.buckets();
+    s.tickUs = m.tickTimeUs.buckets();
     return s;
 }
 

@@ -62,6 +62,47 @@ void LatencyHistogram::merge(const LatencyHistogram& other)
 
 void LatencyHistogram::reset() { *this = LatencyHistogram{}; }
 
+HistogramBuckets LatencyHistogram::buckets() const
+{
+    HistogramBuckets out;
+    for (std::size_t i = 0; i < m_buckets.size(); ++i)
+        if (m_buckets[i])
+            out.buckets.emplace_back(static_cast<std::uint32_t>(i), m_buckets[i]);
+    out.sum = m_sum;
+    out.min = min();
+    out.max = m_max;
+    return out;
+}
+
+std::optional<LatencyHistogram> LatencyHistogram::fromBuckets(const HistogramBuckets& in, std::string& error)
+{
+    LatencyHistogram h;
+    std::int64_t previous = -1;
+    for (const auto& [index, count] : in.buckets) {
+        if (index >= static_cast<std::uint32_t>(kBucketCount) || static_cast<std::int64_t>(index) <= previous) {
+            error = "bucket index " + std::to_string(index) + (index >= static_cast<std::uint32_t>(kBucketCount) ? " is out of range" : " is out of order");
+            return std::nullopt;
+        }
+        if (count == 0 || h.m_count + count < h.m_count) {
+            error = count == 0 ? "bucket " + std::to_string(index) + " has a zero count" : std::string("bucket counts overflow");
+            return std::nullopt;
+        }
+        previous = index;
+        h.m_buckets[index] = count;
+        h.m_count += count;
+    }
+    if (h.m_count && in.min > in.max) {
+        error = "min is above max";
+        return std::nullopt;
+    }
+    if (h.m_count) {
+        h.m_min = in.min;
+        h.m_max = in.max;
+        h.m_sum = in.sum;
+    }
+    return h;
+}
+
 std::uint64_t LatencyHistogram::quantile(double q) const
 {
     if (m_count == 0)

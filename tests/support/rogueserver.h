@@ -123,6 +123,12 @@ private:
             sample([](auto& s) { s.set_rtt_p99_ms(-5); });
             sample([](auto& s) { s.set_region(std::string(4000, 'r')); });
             sample([&](auto& s) { s.mutable_time()->set_seconds(now + 400 * 24 * 3600); });
+            sample([](auto& s) {  // a histogram whose buckets go backwards
+                s.mutable_rtt_us()->add_bucket(900);
+                s.mutable_rtt_us()->add_count(3);
+                s.mutable_rtt_us()->add_bucket(800);
+                s.mutable_rtt_us()->add_count(1);
+            });
         }
         holdOpen(context);
         return grpc::Status::CANCELLED;

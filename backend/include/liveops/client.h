@@ -2,6 +2,7 @@
 
 #include "liveops/store.h"     // AuditEntry
 #include "liveops/toggles.h"   // Role, ToggleType, ToggleValue
+#include "synccore/metrics.h"  // HistogramBuckets
 
 #include <chrono>
 #include <functional>
@@ -54,6 +55,10 @@ struct Telemetry {
     std::uint64_t inputsDropped = 0;
     std::uint64_t shotsClamped = 0;
     RegionStatus status = RegionStatus::Unknown;
+    /// The interval's histograms (microseconds), validated: merge them, never average p99s.
+    HistogramBuckets rttUs;
+    HistogramBuckets tickUs;
+    std::string serverId;   ///< the server that took the sample
 };
 
 struct Toggle {

@@ -61,6 +61,7 @@ struct TelemetryRecord {
     std::int64_t timeMs = 0;     ///< Unix time
     RegionState state = RegionState::Serving;
     RegionSample sample;
+    std::string serverId;        ///< the server that took it (Cluster::serverId)
 };
 
 enum class DrillKind : std::uint8_t { Latency = 1, Loss = 2, Outage = 3 };

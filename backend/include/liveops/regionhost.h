@@ -54,6 +54,8 @@ struct RegionSample {
     std::uint64_t shotsClamped = 0;               ///< shots beyond rewind limits
     std::uint64_t errors = 0;  ///< malformed packets + rejected tokens
     std::uint64_t ticks = 0;
+    HistogramBuckets rttUs;    ///< the window's histograms, mergeable across servers
+    HistogramBuckets tickUs;
 };
 
 /// Sums a window of a server's metrics up into a sample.

@@ -2,8 +2,24 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace lv {
+
+/// A histogram in a form that travels and adds up: its non-empty buckets (index, count) in index
+/// order, and its sum, min and max. Servers send these; whoever shows a region served by many
+/// servers merges them into one histogram and reads exact fleet-wide quantiles from it (averaging
+/// per-server quantiles would be wrong).
+struct HistogramBuckets {
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;
+    std::uint64_t sum = 0;
+    std::uint64_t min = 0;
+    std::uint64_t max = 0;
+    friend bool operator==(const HistogramBuckets&, const HistogramBuckets&) = default;
+};
 
 /// Log-linear histogram of non-negative values (microseconds, bytes, ...): 2^kSubBucketBits linear
 /// sub-buckets per power of two, so any quantile is within ~1.6 % of the true sample value while
@@ -28,6 +44,12 @@ public:
     std::uint64_t p50() const { return quantile(0.50); }
     std::uint64_t p95() const { return quantile(0.95); }
     std::uint64_t p99() const { return quantile(0.99); }
+
+    /// The non-empty buckets, to send.
+    HistogramBuckets buckets() const;
+    /// A histogram from buckets received; nullopt with `error` naming the problem (an index out of
+    /// range or not increasing, a zero count, counts that overflow, min above max).
+    static std::optional<LatencyHistogram> fromBuckets(const HistogramBuckets& in, std::string& error);
 
     static int bucketIndex(std::uint64_t value);
     static std::uint64_t bucketLow(int index);
