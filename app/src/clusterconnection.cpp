@@ -111,16 +111,19 @@ void ClusterConnection::askIdentity()
 
 void ClusterConnection::start()
 {
-    askIdentity();
-    refreshRegions();
+    if (m_feeds & Identity)
+        askIdentity();
+    if (m_feeds & Regions)
+        refreshRegions();
     auto onState = [this](const lc::StreamState& s) {
         post([this, s] {
             if (s.connected) {
                 m_callProblems.clear();  // a new connection: earlier failures are history
                 setState(State::Connected, tr("connected"));
-                if (m_identity.name.empty())
+                if ((m_feeds & Identity) && m_identity.name.empty())
                     askIdentity();  // it failed while syncd was away
-                refreshRegions();  // players and endpoints may have changed while we were away
+                if (m_feeds & Regions)
+                    refreshRegions();  // players and endpoints may have changed while we were away
                 return;
             }
             setState(State::Reconnecting, tr("reconnecting in %1 s (attempt %2): %3")
@@ -129,16 +132,22 @@ void ClusterConnection::start()
                                               .arg(QString::fromStdString(s.lastError.message)));
         });
     };
-    m_client.watchTelemetry({}, 0,
-                            [this](const lc::Telemetry& t) {
-                                std::lock_guard lock(m_mutex);
-                                m_pending.push_back(t);
-                                if (m_pending.size() == 1)
-                                    post([this] { flushTelemetry(); });
-                            },
-                            onState);
-    m_client.watchToggles([this](const lc::Toggle& t) { post([this, t] { emit toggleChanged(t); }); });
-    m_client.watchAudit(0, [this](const liveops::AuditEntry& e) { post([this, e] { emit auditAppended(e); }); });
+    // The connection's state follows the first watch it has: telemetry, else toggles, else audit.
+    const unsigned watches = m_feeds & (Telemetry | Toggles | Audit);
+    const auto stateFor = [&](Feed feed) { return (watches & (unsigned(feed) - 1)) == 0 ? lc::LiveOpsClient::StateCallback(onState) : nullptr; };
+    if (m_feeds & Telemetry)
+        m_client.watchTelemetry({}, 0,
+                                [this](const lc::Telemetry& t) {
+                                    std::lock_guard lock(m_mutex);
+                                    m_pending.push_back(t);
+                                    if (m_pending.size() == 1)
+                                        post([this] { flushTelemetry(); });
+                                },
+                                stateFor(Telemetry));
+    if (m_feeds & Toggles)
+        m_client.watchToggles([this](const lc::Toggle& t) { post([this, t] { emit toggleChanged(t); }); }, stateFor(Toggles));
+    if (m_feeds & Audit)
+        m_client.watchAudit(0, [this](const liveops::AuditEntry& e) { post([this, e] { emit auditAppended(e); }); }, stateFor(Audit));
 }
 
 void ClusterConnection::flushTelemetry()
@@ -212,6 +221,15 @@ namespace lv::console {
 void ClusterConnection::listToggles(const std::string& scope, Done<std::vector<lc::Toggle>> done)
 {
     m_client.listToggles(scope, onThread<std::vector<lc::Toggle>>(std::move(done)));
+}
+
+void ClusterConnection::listServers(Done<lc::ServerList> done)
+{
+    m_client.listServers(onThread<lc::ServerList>([this, done = std::move(done)](const lc::Reply<lc::ServerList>& reply) {
+        noteCall("listing servers", reply.status);
+        if (done)
+            done(reply);
+    }));
 }
 
 } // namespace lv::console

@@ -258,6 +258,26 @@ void RegionModel::setClusterReachable(const QString& cluster, bool reachable)
         }
 }
 
+void RegionModel::setRegionReachable(const QString& cluster, const QString& region, bool reachable)
+{
+    const int row = rowOf(cluster, region);
+    if (row < 0 || m_rows[std::size_t(row)].stale == !reachable)
+        return;
+    m_rows[std::size_t(row)].stale = !reachable;
+    changed(row);
+}
+
+void RegionModel::removeRegion(const QString& cluster, const QString& region)
+{
+    const int row = rowOf(cluster, region);
+    if (row < 0)
+        return;
+    beginRemoveRows({}, row, row);
+    m_rows.erase(m_rows.begin() + row);
+    reindex();
+    endRemoveRows();
+}
+
 void RegionModel::touchStale()
 {
     for (std::size_t i = 0; i < m_rows.size(); ++i)

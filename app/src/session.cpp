@@ -15,35 +15,82 @@ ConsoleSession::ConsoleSession(QObject* parent)
 ConsoleSession::~ConsoleSession()
 {
     m_recorder.reset();
+    m_fleets.clear();
     m_clusters.clear();  // clients stop before the in-process server they talk to
     m_sandbox.reset();
 }
 
 ClusterConnection* ConsoleSession::addCluster(const QString& name, liveops::client::ClientOptions options, const QString& environment)
 {
+    return addConnection(name, std::move(options), environment, ClusterConnection::AllFeeds);
+}
+
+ClusterConnection* ConsoleSession::addFleet(const QString& name, liveops::client::ClientOptions options, const QString& environment)
+{
+    ClusterConnection* control =
+        addConnection(name, options, environment, ClusterConnection::Identity | ClusterConnection::Toggles | ClusterConnection::Audit);
+    auto fleet = std::make_unique<Fleet>(name, std::move(options), *control);
+    Fleet* f = fleet.get();
+    connect(f, &Fleet::regionsMerged, this, [this, name](const std::vector<liveops::client::Region>& regions) {
+        m_regions.updateRegions(name, regions);
+    });
+    connect(f, &Fleet::telemetryMerged, this, [this, name](const std::vector<liveops::client::Telemetry>& samples) {
+        m_regions.applyTelemetry(name, samples);
+        m_history.append(name, samples);
+    });
+    connect(f, &Fleet::regionReachable, this, [this, name](const QString& region, bool reachable) {
+        m_regions.setRegionReachable(name, region, reachable);
+    });
+    connect(f, &Fleet::regionsGone, this, [this, name](const QStringList& regions) {
+        for (const QString& region : regions)
+            m_regions.removeRegion(name, region);
+    });
+    connect(f, &Fleet::storeProblemChanged, this, [this, name](const QString& problem) { m_toggles.setStale(name, problem); });
+    connect(f, &Fleet::serversChanged, this, &ConsoleSession::clustersChanged);
+    m_fleets[name] = std::move(fleet);
+    f->start();
+    return control;
+}
+
+Fleet* ConsoleSession::fleet(const QString& name) const
+{
+    auto it = m_fleets.find(name);
+    return it == m_fleets.end() ? nullptr : it->second.get();
+}
+
+ClusterConnection* ConsoleSession::addConnection(const QString& name, liveops::client::ClientOptions options, const QString& environment,
+                                                 unsigned feeds)
+{
     removeCluster(name);
     auto connection = std::make_unique<ClusterConnection>(name, std::move(options));
     ClusterConnection* c = connection.get();
     c->setEnvironment(environment);
-    connect(c, &ClusterConnection::stateChanged, this, [this, c, name] {
-        if (c->state() != ClusterConnection::State::Connecting)
-            m_regions.setClusterReachable(name, c->state() == ClusterConnection::State::Connected);
-    });
+    c->setFeeds(feeds);
+    if (feeds & ClusterConnection::Telemetry) {
+        connect(c, &ClusterConnection::stateChanged, this, [this, c, name] {
+            if (c->state() != ClusterConnection::State::Connecting)
+                m_regions.setClusterReachable(name, c->state() == ClusterConnection::State::Connected);
+        });
+        connect(c, &ClusterConnection::telemetryBatch, this, [this, name](const std::vector<liveops::client::Telemetry>& samples) {
+            m_regions.applyTelemetry(name, samples);
+            m_history.append(name, samples);
+        });
+    }
     connect(c, &ClusterConnection::regionsListed, this, [this, name](const std::vector<liveops::client::Region>& regions) {
         m_regions.updateRegions(name, regions);
-    });
-    connect(c, &ClusterConnection::telemetryBatch, this, [this, name](const std::vector<liveops::client::Telemetry>& samples) {
-        m_regions.applyTelemetry(name, samples);
-        m_history.append(name, samples);
     });
     connect(c, &ClusterConnection::toggleChanged, this, [this, name](const liveops::client::Toggle& t) { m_toggles.apply(name, t); });
     connect(c, &ClusterConnection::identityChanged, this, [this, c, name] { m_toggles.setRole(name, c->identity().role); });
     // Drills, drains and failovers change what ListRegions says (status, active drill).
     connect(c, &ClusterConnection::auditAppended, this, [this, name](const liveops::AuditEntry& e) { m_changes.add(name, e); });
-    connect(c, &ClusterConnection::auditAppended, this, [c](const liveops::AuditEntry& e) {
+    connect(c, &ClusterConnection::auditAppended, this, [this, c, name](const liveops::AuditEntry& e) {
         if (e.action != "set_toggle" || e.target.rfind("admissions_open@", 0) == 0 || e.target.rfind("failover_target@", 0) == 0
-            || e.target.rfind("maintenance_mode@", 0) == 0)
-            c->refreshRegions();
+            || e.target.rfind("maintenance_mode@", 0) == 0) {
+            if (Fleet* f = fleet(name))
+                f->refreshRegions();
+            else
+                c->refreshRegions();
+        }
     });
     m_clusters.push_back(std::move(connection));
     emit clusterAdded(c);
@@ -56,6 +103,7 @@ void ConsoleSession::removeCluster(const QString& name)
 {
     for (auto it = m_clusters.begin(); it != m_clusters.end(); ++it)
         if ((*it)->name() == name) {
+            m_fleets.erase(name);  // its server connections first: it uses the control connection
             m_clusters.erase(it);
             m_regions.removeCluster(name);
             m_toggles.removeCluster(name);

@@ -55,7 +55,7 @@ bool ToggleModel::editable(int row) const
 {
     const Row& r = m_rows.at(static_cast<std::size_t>(row));
     auto it = m_roles.find(r.cluster);
-    return it != m_roles.end() && it->second >= r.toggle.requiredRole;
+    return it != m_roles.end() && it->second >= r.toggle.requiredRole && !m_stale.contains(r.cluster);
 }
 
 Qt::ItemFlags ToggleModel::flags(const QModelIndex& index) const
@@ -84,6 +84,11 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
         bold.setBold(true);
         return bold;
     }
+    const QString stale = m_stale.value(r.cluster);
+    if (role == Qt::ToolTipRole && !stale.isEmpty() && (index.column() == Key || index.column() == Value))
+        return tr("Read-only and possibly stale: %1. The servers keep what they last applied; nothing can change until the fleet "
+                  "store is back.")
+            .arg(stale);
     if (role == Qt::ToolTipRole) {
         if (index.column() == Key)
             return tr("%1\nNeeds the %2 role%3")
@@ -108,6 +113,8 @@ QVariant ToggleModel::data(const QModelIndex& index, int role) const
     case Key: return QString::fromStdString(t.key);
     case Scope: return t.scope == "*" ? tr("%1 (all regions)").arg(r.cluster) : QString::fromStdString(t.scope);
     case Value:
+        if (!stale.isEmpty())
+            return tr("%1 (last known)").arg(formatToggleValue(t.effective));
         if (t.source == lc::Toggle::Source::Server)
             return tr("%1 (server value)").arg(formatToggleValue(t.effective));
         if (inherited)
@@ -160,8 +167,21 @@ void ToggleModel::setRole(const QString& cluster, liveops::Role role)
         emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1), {Qt::ToolTipRole});
 }
 
+void ToggleModel::setStale(const QString& cluster, const QString& why)
+{
+    if (m_stale.value(cluster) == why)
+        return;
+    if (why.isEmpty())
+        m_stale.remove(cluster);
+    else
+        m_stale.insert(cluster, why);
+    if (rowCount() > 0)
+        emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
+}
+
 void ToggleModel::removeCluster(const QString& cluster)
 {
+    m_stale.remove(cluster);
     for (int row = rowCount() - 1; row >= 0; --row)
         if (m_rows[static_cast<std::size_t>(row)].cluster == cluster) {
             beginRemoveRows({}, row, row);

@@ -64,6 +64,22 @@ Region fromProto(const pb::Region& r)
     return {r.name(), r.endpoint(), static_cast<RegionStatus>(r.status()), r.players(), r.capacity(), r.active_drill()};
 }
 
+Server serverFromProto(const pb::Server& s)
+{
+    Server out;
+    out.id = s.id();
+    out.apiEndpoint = s.api_endpoint();
+    for (const pb::Region& r : s.regions())
+        out.regions.push_back(fromProto(r));
+    out.players = s.players();
+    out.capacity = s.capacity();
+    out.version = s.version();
+    out.state = static_cast<ServerState>(s.state());
+    out.startedMs = convert::unixMs(s.started());
+    out.updatedMs = convert::unixMs(s.updated());
+    return out;
+}
+
 Telemetry fromProto(const pb::TelemetrySample& s)
 {
     Telemetry t;
@@ -106,6 +122,22 @@ std::optional<std::string> problemWith(const pb::Region& r)
         return "region " + r.name() + " has status " + std::to_string(r.status());
     if (r.capacity() > 10'000'000 || r.players() > 10'000'000)
         return "region " + r.name() + " claims " + std::to_string(r.players()) + " players of " + std::to_string(r.capacity());
+    return std::nullopt;
+}
+
+std::optional<std::string> problemWith(const pb::Server& s)
+{
+    if (!sensibleName(s.id()))
+        return "a server with " + std::string(s.id().empty() ? "no id" : "an id of " + std::to_string(s.id().size()) + " bytes");
+    if (s.api_endpoint().empty() || s.api_endpoint().size() > 256)
+        return "server " + s.id() + " has no usable API endpoint";
+    if (!pb::ServerState_IsValid(s.state()) || s.state() == pb::SERVER_STATE_UNSPECIFIED)
+        return "server " + s.id() + " has state " + std::to_string(s.state());
+    if (s.regions_size() > 1024)
+        return "server " + s.id() + " claims " + std::to_string(s.regions_size()) + " regions";
+    for (const pb::Region& r : s.regions())
+        if (auto problem = problemWith(r))
+            return "server " + s.id() + ": " + *problem;
     return std::nullopt;
 }
 
@@ -494,6 +526,25 @@ void LiveOpsClient::listRegions(std::function<void(Reply<std::vector<Region>>)> 
                     reportNonsense(options, *problem);
                 else
                     out.push_back(fromProto(region));
+            }
+            return out;
+        },
+        std::move(done));
+}
+
+void LiveOpsClient::listServers(std::function<void(Reply<ServerList>)> done)
+{
+    m_impl->call<pb::ListServersRequest, pb::ListServersResponse, ServerList>(
+        &pb::LiveOps::StubInterface::async_interface::ListServers, {},
+        [options = m_impl->options](const pb::ListServersResponse& r) {
+            ServerList out;
+            out.fleet = r.fleet().substr(0, 128);
+            out.storeProblem = r.store_problem().substr(0, 1024);
+            for (const auto& server : r.servers()) {
+                if (auto problem = problemWith(server))
+                    reportNonsense(options, *problem);
+                else
+                    out.servers.push_back(serverFromProto(server));
             }
             return out;
         },

@@ -108,6 +108,7 @@ void FleetMember::loop()
         grpc::Status status = m_client->leaseKeepAlive(m_lease, ttlLeft);
         if (status.ok() && ttlLeft <= 0)
             status = grant();  // it expired while the store was away: a new lease, the record again
+        noteStore(status);
         if (status.ok()) {
             // The record says what the server is: put it when that changed (and every few
             // periods, so `updated` tells a reader how fresh it is).
@@ -136,6 +137,18 @@ void FleetMember::leave()
         m_client->leaseRevoke(m_lease);  // best effort: otherwise the TTL takes it
 }
 
+void FleetMember::noteStore(const grpc::Status& status) const
+{
+    std::lock_guard lock(m_problemMutex);
+    m_storeProblem = status.ok() ? std::string() : describeEtcdStatus(status);
+}
+
+std::string FleetMember::storeProblem() const
+{
+    std::lock_guard lock(m_problemMutex);
+    return m_storeProblem;
+}
+
 std::optional<std::vector<ServerInfo>> FleetMember::servers(std::string& error) const
 {
     const std::string prefix = "/" + m_config.fleet + "/servers/";
@@ -147,6 +160,7 @@ std::optional<std::vector<ServerInfo>> FleetMember::servers(std::string& error) 
     etcdserverpb::RangeResponse response;
     grpc::Status status = m_client->range(request, response);
     if (!status.ok() && etcdUnavailable(status)) {
+        noteStore(status);
         request.set_serializable(true);  // no quorum: what this member last knew is better than nothing
         response.Clear();
         status = m_client->range(request, response);

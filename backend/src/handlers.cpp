@@ -104,8 +104,10 @@ grpc::Status RequestHandlers::listServers(const Identity&, const pb::ListServers
     const auto servers = m_cluster.servers(error);
     if (!servers)
         return {grpc::StatusCode::UNAVAILABLE, "the fleet's servers cannot be listed: " + error};
-    if (const FleetDirectory* fleet = m_cluster.fleetDirectory())
+    if (const FleetDirectory* fleet = m_cluster.fleetDirectory()) {
         response.set_fleet(fleet->fleetName());
+        response.set_store_problem(fleet->storeProblem());
+    }
     for (const ServerInfo& s : *servers)
         convert::toProto(s, *response.add_servers());
     return grpc::Status::OK;

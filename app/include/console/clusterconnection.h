@@ -46,7 +46,14 @@ public:
     /// The caller's identity once WhoAmI answered (role Viewer until then: read-only by default).
     const lc::Identity& identity() const { return m_identity; }
 
-    /// Asks who we are, lists regions, and starts the telemetry, toggle and audit watches.
+    /// What start() asks for and watches. A fleet's control connection takes identity, toggles
+    /// and audit (the fleet's, once); each of its servers' connections only regions and telemetry.
+    enum Feed : unsigned { Identity = 1, Regions = 2, Telemetry = 4, Toggles = 8, Audit = 16, AllFeeds = 31 };
+    void setFeeds(unsigned feeds) { m_feeds = feeds; }
+    unsigned feeds() const { return m_feeds; }
+
+    /// Asks who we are, lists regions, and starts the telemetry, toggle and audit watches (those
+    /// of feeds() only).
     void start();
     void refreshRegions();
 
@@ -65,6 +72,7 @@ public:
     void cancelDrill(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done);
     void listAudit(const std::string& target, Done<std::vector<liveops::AuditEntry>> done);
     void listToggles(const std::string& scope, Done<std::vector<lc::Toggle>> done);
+    void listServers(Done<lc::ServerList> done);
 
 signals:
     void stateChanged();
@@ -95,6 +103,7 @@ private:
     int m_nonsense = 0;
     QString m_lastNonsense;
     lc::Identity m_identity;
+    unsigned m_feeds = AllFeeds;
     std::mutex m_mutex;                     // guards the pending telemetry
     std::vector<lc::Telemetry> m_pending;
 };

@@ -37,6 +37,10 @@ public:
     void applyTelemetry(const QString& cluster, const std::vector<liveops::client::Telemetry>& samples);
     /// Rows of a cluster that went away.
     void removeCluster(const QString& cluster);
+    /// A fleet's region that no server serves any more.
+    void removeRegion(const QString& cluster, const QString& region);
+    /// One region's figures are old (a fleet's region whose servers are all unreachable).
+    void setRegionReachable(const QString& cluster, const QString& region, bool reachable);
     /// While a cluster's connection is down its figures are old: its rows are marked stale
     /// (greyed, "last sample N s ago"), not shown as if current.
     void setClusterReachable(const QString& cluster, bool reachable);

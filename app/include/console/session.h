@@ -3,6 +3,7 @@
 #include "console/alertmodel.h"
 #include "console/changemarks.h"
 #include "console/clusterconnection.h"
+#include "console/fleet.h"
 #include "console/incidentdesk.h"
 #include "console/incidentrecorder.h"
 #include "console/latencyhistory.h"
@@ -15,6 +16,7 @@
 #include <QThreadPool>
 
 #include <functional>
+#include <map>
 
 #include <memory>
 #include <vector>
@@ -34,6 +36,13 @@ public:
     /// the sandbox is "sandbox".
     ClusterConnection* addCluster(const QString& name, liveops::client::ClientOptions options,
                                   const QString& environment = QStringLiteral("production"));
+    /// A fleet through one address (a server's API or the fleet's Service): its servers are listed
+    /// and connected to, their regions merged into one row each under `name`, its toggles and
+    /// audit shown once. cluster(name) is the control connection every change goes through.
+    ClusterConnection* addFleet(const QString& name, liveops::client::ClientOptions options,
+                                const QString& environment = QStringLiteral("production"));
+    /// The fleet under that name, or null (a single server, or nothing).
+    Fleet* fleet(const QString& name) const;
     void removeCluster(const QString& name);
     /// Starts syncd's service in-process with bots and connects to it as cluster "sandbox".
     bool startSandbox(const SandboxConfig& config, QString& error);
@@ -74,6 +83,7 @@ signals:
     void sandboxStarted(bool ok, const QString& error);
 
 private:
+    ClusterConnection* addConnection(const QString& name, liveops::client::ClientOptions options, const QString& environment, unsigned feeds);
     bool adoptSandbox(std::unique_ptr<Sandbox> sandbox);  // connects to it as "sandbox"; false if null
     void buildSandboxInBackground(std::function<std::unique_ptr<Sandbox>(QString& error)> build);
     QThreadPool m_sandboxWorker;  // one thread: builds and winds down sandboxes; waited for last
@@ -86,6 +96,7 @@ private:
     ChangeMarks m_changes;
     TimeFormat m_time;
     std::vector<std::unique_ptr<ClusterConnection>> m_clusters;
+    std::map<QString, std::unique_ptr<Fleet>> m_fleets;  // by cluster name; each uses its control connection above
     std::unique_ptr<Sandbox> m_sandbox;  // after the clusters: destroyed first is the connection, then the server
     std::unique_ptr<IncidentDesk> m_incidents;
     std::unique_ptr<IncidentRecorder> m_recorder;  // needs the models above and the desk

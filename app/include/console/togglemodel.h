@@ -5,6 +5,7 @@
 #include "console/timeformat.h"
 
 #include <QAbstractTableModel>
+#include <QMap>
 
 #include <vector>
 
@@ -30,6 +31,10 @@ public:
 
     void apply(const QString& cluster, const liveops::client::Toggle& toggle);
     void setRole(const QString& cluster, liveops::Role role);
+    /// A fleet whose store takes no writes: its toggles are shown as last known and read-only,
+    /// with `why` in their tooltips; empty `why` makes them current again.
+    void setStale(const QString& cluster, const QString& why);
+    QString staleReason(const QString& cluster) const { return m_stale.value(cluster); }
     void removeCluster(const QString& cluster);
 
     int rowOf(const QString& cluster, const std::string& key, const std::string& scope) const;
@@ -43,7 +48,8 @@ private:
         liveops::client::Toggle toggle;
     };
     std::vector<Row> m_rows;
-    std::map<QString, liveops::Role> m_roles;  // per cluster; viewer until WhoAmI answers
+    std::map<QString, liveops::Role> m_roles;
+    QMap<QString, QString> m_stale;  // cluster -> why its toggles cannot change now  // per cluster; viewer until WhoAmI answers
     const TimeFormat* m_time = nullptr;
 };
 

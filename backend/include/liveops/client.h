@@ -81,6 +81,30 @@ struct Toggle {
     enum class Source : std::uint8_t { Here = 1, Cluster = 2, Default = 3, Server = 4 } source = Source::Default;
 };
 
+enum class ServerState : std::uint8_t { Starting = 1, Serving = 2, ShuttingDown = 3 };
+
+/// One syncd server of a fleet, as ListServers tells it.
+struct Server {
+    std::string id;
+    std::string apiEndpoint;
+    std::vector<Region> regions;
+    std::uint32_t players = 0;
+    std::uint32_t capacity = 0;
+    std::string version;
+    ServerState state = ServerState::Starting;
+    std::int64_t startedMs = 0;
+    std::int64_t updatedMs = 0;  ///< when the server last refreshed its record
+};
+
+/// A fleet's servers. `fleet` is empty for a syncd that is not in one (and `servers` then empty).
+struct ServerList {
+    std::string fleet;
+    std::vector<Server> servers;
+    /// Empty while the fleet store takes writes; else why it does not (no quorum): toggles are
+    /// read-only and what the servers apply is what they last knew.
+    std::string storeProblem;
+};
+
 struct Identity {
     std::string name;
     Role role = Role::Viewer;
@@ -132,6 +156,7 @@ public:
 
     void whoAmI(std::function<void(Reply<Identity>)> done);
     void listRegions(std::function<void(Reply<std::vector<Region>>)> done);
+    void listServers(std::function<void(Reply<ServerList>)> done);
     void listToggles(const std::string& scope, std::function<void(Reply<std::vector<Toggle>>)> done);
     void setToggle(const std::string& key, const std::string& scope, const ToggleValue& value, std::uint64_t expectedVersion,
                    const std::string& reason, std::function<void(Reply<Toggle>)> done);

@@ -104,6 +104,9 @@ public:
     virtual ~FleetDirectory() = default;
     virtual const std::string& fleetName() const = 0;
     virtual std::optional<std::vector<ServerInfo>> servers(std::string& error) const = 0;
+    /// Empty while the store takes writes; else why not, as this server last found (it renews its
+    /// lease at least once a second, so this is never older than that).
+    virtual std::string storeProblem() const = 0;
 };
 
 struct ClusterConfig {

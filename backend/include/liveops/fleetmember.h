@@ -42,6 +42,7 @@ public:
 
     const std::string& fleetName() const override { return m_config.fleet; }
     std::optional<std::vector<ServerInfo>> servers(std::string& error) const override;
+    std::string storeProblem() const override;
     const std::string& serverId() const { return m_config.serverId; }
 
 private:
@@ -65,6 +66,9 @@ private:
     bool m_refreshNow = false;    // guarded by m_mutex
     std::int64_t m_lease = 0;     // the member thread's (and join's, before it starts)
     std::string m_lastRecord;     // the record as last put, without its time
+    mutable std::mutex m_problemMutex;
+    mutable std::string m_storeProblem;  // guarded by m_problemMutex; empty = the last call worked
+    void noteStore(const grpc::Status& status) const;
     std::thread m_thread;
 };
 
