@@ -1,6 +1,7 @@
 // The console's models without a server: SLO burn rates, bounded latency history, the region and
 // toggle tables (checked by QAbstractItemModelTester), the headless report, recording files.
 #include "console/clusterdirectory.h"
+#include "console/fleetmerge.h"
 #include "console/alertmodel.h"
 #include "console/headless.h"
 #include "console/latencyhistory.h"
@@ -102,6 +103,118 @@ private slots:
             late.record(h, 400);
         QVERIFY(late.covered(60 * kMinute));
         QVERIFY(late.burnRate(60 * kMinute) > 90);
+    }
+
+    // A region served by three servers of a fleet is one row. Its percentiles are those of the
+    // servers' histograms merged; the average of their p99s (what a naive merge shows) is not a
+    // percentile of anything and here would hide the far server's players entirely.
+    void aRegionOfManyServersIsMergedByItsHistograms()
+    {
+        // Three servers on different networks: 600 players' pongs at ~20 ms, 300 at ~60 ms, 40 at ~180 ms.
+        const auto server = [](std::uint64_t rttUs, std::uint64_t count, std::uint32_t players, double loss) {
+            LatencyHistogram h, tick;
+            for (std::uint64_t i = 0; i < count; ++i)
+                h.record(rttUs + (i % 97) * 50);
+            tick.record(players * 10);
+            lc::Telemetry t = sample("eu-west", 10'000, double(h.p99()) / 1000.0, players);
+            t.rttP50Ms = double(h.p50()) / 1000.0;
+            t.rttP95Ms = double(h.p95()) / 1000.0;
+            t.rttUs = h.buckets();
+            t.tickUs = tick.buckets();
+            t.tickP99Ms = double(tick.p99()) / 1000.0;
+            t.lossPercent = loss;
+            t.kbpsOut = players * 2.0;
+            t.errors = 1;
+            return std::pair{t, h};
+        };
+        auto [a, ha] = server(20'000, 6000, 600, 0.5);
+        auto [b, hb] = server(60'000, 3000, 300, 1.0);
+        auto [c, hc] = server(180'000, 400, 40, 4.0);
+        a.sequence = 7;
+        b.sequence = 3;
+        c.sequence = 9;
+
+        RegionMerge merge;
+        lc::Region listed;  // each server's ListRegions comes first: the merge knows whom to wait for
+        listed.name = "eu-west";
+        listed.status = lc::RegionStatus::Serving;
+        for (const char* id : {"a", "b", "c"})
+            merge.setRegions(QString::fromLatin1(id), {listed});
+        QVERIFY(!merge.add(QStringLiteral("a"), a));
+        QVERIFY(!merge.add(QStringLiteral("b"), b));
+        const auto merged = merge.add(QStringLiteral("c"), c);  // the last of the three: the row moves once, not three times
+        QVERIFY(merged);
+
+        LatencyHistogram independent;
+        independent.merge(ha);
+        independent.merge(hb);
+        independent.merge(hc);
+        QCOMPARE(merged->rttP99Ms, double(independent.p99()) / 1000.0);
+        QCOMPARE(merged->rttP50Ms, double(independent.p50()) / 1000.0);
+        const double averageOfP99s = (a.rttP99Ms + b.rttP99Ms + c.rttP99Ms) / 3;
+        QVERIFY2(std::abs(merged->rttP99Ms - averageOfP99s) > 10,
+                 qPrintable(QStringLiteral("merged p99 %1 ms vs average of p99s %2 ms").arg(merged->rttP99Ms).arg(averageOfP99s)));
+        QCOMPARE(merged->players, 940u);
+        QCOMPARE(merged->kbpsOut, 1880.0);
+        QCOMPARE(merged->errors, 3u);
+        QCOMPARE(merged->lossPercent, (0.5 * 600 + 1.0 * 300 + 4.0 * 40) / 940);
+        LatencyHistogram ticks;  // each server's one tick, merged
+        for (std::uint64_t us : {6000u, 3000u, 400u})
+            ticks.record(us);
+        QCOMPARE(merged->tickP99Ms, double(ticks.p99()) / 1000.0);
+        QCOMPARE(merge.mergedFrom(QStringLiteral("eu-west")), (std::vector<std::pair<QString, std::uint64_t>>{{QStringLiteral("a"), 7}, {QStringLiteral("b"), 3}, {QStringLiteral("c"), 9}}));
+
+        // The same three merged again by a second console from their buckets alone: equal.
+        LatencyHistogram fromWire;
+        std::string error;
+        fromWire.merge(*LatencyHistogram::fromBuckets(merged->rttUs, error));
+        QCOMPARE(fromWire.p99(), independent.p99());
+
+        // A server that stops reporting does not hold the row: the others' second report merges.
+        a.sequence = 8;
+        QVERIFY(!merge.add(QStringLiteral("a"), a));
+        QVERIFY(merge.add(QStringLiteral("a"), a));
+        // Unreachable: its figures leave the row at once; back, they return.
+        auto without = merge.setReachable(QStringLiteral("c"), false);
+        QCOMPARE(without.size(), std::size_t{1});
+        QCOMPARE(without[0].players, 900u);
+        QVERIFY(without[0].rttP99Ms < merged->rttP99Ms);
+        QVERIFY(merge.regionReachable(QStringLiteral("eu-west")));
+        // Leaving: the region goes with its last server.
+        QStringList gone;
+        merge.removeServer(QStringLiteral("a"), gone);
+        merge.removeServer(QStringLiteral("b"), gone);
+        QVERIFY(gone.isEmpty());
+        QVERIFY(!merge.regionReachable(QStringLiteral("eu-west")));  // only c is left, and it is unreachable
+        merge.removeServer(QStringLiteral("c"), gone);
+        QCOMPARE(gone, QStringList{QStringLiteral("eu-west")});
+        QVERIFY(merge.servers(QStringLiteral("eu-west")).empty());
+    }
+
+    void aRegionsListingAddsUpItsServers()
+    {
+        RegionMerge merge;
+        lc::Region r;
+        r.name = "eu-west";
+        r.endpoint = "10.0.0.1:7777";
+        r.status = lc::RegionStatus::Serving;
+        r.players = 10;
+        r.capacity = 100;
+        merge.setRegions(QStringLiteral("a"), {r});
+        r.endpoint = "10.0.0.2:7777";
+        r.status = lc::RegionStatus::Draining;
+        r.players = 5;
+        const auto both = merge.setRegions(QStringLiteral("b"), {r});
+        QCOMPARE(both.size(), std::size_t{1});
+        QCOMPARE(both[0].players, 15u);
+        QCOMPARE(both[0].capacity, 200u);
+        QCOMPARE(both[0].status, lc::RegionStatus::Serving);  // players can still play there
+        QCOMPARE(both[0].endpoint, std::string("10.0.0.1:7777, 10.0.0.2:7777"));
+        // a drains too: the region is draining
+        r.endpoint = "10.0.0.1:7777";
+        const auto draining = merge.setRegions(QStringLiteral("a"), {r});
+        QCOMPARE(draining[0].status, lc::RegionStatus::Draining);
+        QCOMPARE(RegionMerge::mergeStatus({lc::RegionStatus::Draining, lc::RegionStatus::Outage}), lc::RegionStatus::Outage);
     }
 
     void historyIsBoundedAndKeepsSpikes()
