@@ -3,6 +3,7 @@
 // syncd processes with --fleet-etcd and kills one. etcd members are started here (one, or three
 // for the quorum cases) and stopped by the tests.
 #include "etcdcluster.h"
+#include "fleetservers.h"
 #include "syncdprocess.h"
 #include "liveops/apiserver.h"
 #include "liveops/cluster.h"
@@ -27,45 +28,6 @@ using namespace lv::liveops;
 
 namespace {
 const Identity kProducer{"producer-ana", Role::Admin};
-
-struct FleetServer {
-    std::shared_ptr<EtcdClient> etcd;
-    EtcdStore* store = nullptr;  // owned by the cluster
-    std::unique_ptr<Cluster> cluster;
-};
-
-/// A server of fleet `fleet` on the etcd members `urls`, hosting `region`. `firstKnobs` receives
-/// the knobs each region's engine is created with: what its first tick runs on.
-FleetServer startServer(const std::vector<std::string>& urls, const std::string& fleet, const std::string& region, std::string& error,
-                        std::vector<RuntimeKnobs>* firstKnobs = nullptr, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000),
-                        const std::string& serverId = {})
-{
-    FleetServer s;
-    EtcdOptions options;
-    options.endpoints = urls;
-    options.timeout = timeout;
-    s.etcd = EtcdClient::create(options, error);
-    if (!s.etcd)
-        return s;
-    ClusterConfig config;
-    RegionConfig rc;
-    rc.name = region;
-    config.regions.push_back(rc);
-    config.telemetryInterval = std::chrono::milliseconds(200);
-    config.serverId = serverId;
-    config.openStore = [&s, fleet](std::string& why) -> std::unique_ptr<Store> {
-        auto store = EtcdStore::open(s.etcd, fleet, why);
-        s.store = store.get();
-        return store;
-    };
-    config.startRegion = [firstKnobs](const RegionConfig& c, std::string& why) -> std::unique_ptr<RegionRuntime> {
-        if (firstKnobs)
-            firstKnobs->push_back(c.knobs);
-        return RegionHost::start(c, why);
-    };
-    s.cluster = Cluster::start(std::move(config), error);
-    return s;
-}
 
 std::optional<ToggleState> toggleAt(const Cluster& cluster, const std::string& key, const std::string& scope)
 {
@@ -318,33 +280,13 @@ private slots:
         // them); three players on server 17. Support asks server 0.
         namespace pb = ::liveops::v1;
         constexpr int kServers = 30;
-        struct Member {
-            FleetServer server;
-            std::unique_ptr<ApiServer> api;
-            std::unique_ptr<FleetMember> member;
-        };
-        std::vector<std::unique_ptr<Member>> fleet;
+        std::vector<std::unique_ptr<FleetMemberWithApi>> fleet;
         const char* names[] = {"eu-west", "us-east", "ap-south"};
         std::string error;
         for (int i = 0; i < kServers; ++i) {
-            auto m = std::make_unique<Member>();
             const std::string id = QStringLiteral("s%1").arg(i, 2, 10, QLatin1Char('0')).toStdString();
-            m->server = startServer(m_one.urls(), "support", names[i % 3], error, nullptr, std::chrono::milliseconds(3000), id);
-            QVERIFY2(m->server.cluster, error.c_str());
-            TokenTable tokens;
-            tokens.add("tok-support", {"sam-support", Role::Viewer});
-            tokens.add("tok-ops", {"olga-ops", Role::Operator});
-            m->api = ApiServer::start(*m->server.cluster, tokens, {}, error);
-            QVERIFY2(m->api, error.c_str());
-            const std::string endpoint = "127.0.0.1:" + std::to_string(m->api->port());
-            Cluster* cluster = m->server.cluster.get();
-            m->member = FleetMember::join(m->server.etcd, {"support", id, 5}, [cluster, endpoint] {
-                ServerInfo self = cluster->describeSelf();
-                self.apiEndpoint = endpoint;
-                return self;
-            }, error);
-            QVERIFY2(m->member, error.c_str());
-            cluster->setFleetDirectory(m->member.get());
+            auto m = FleetMemberWithApi::start(m_one.urls(), "support", names[i % 3], id, error);
+            QVERIFY2(m, error.c_str());
             fleet.push_back(std::move(m));
         }
         SwarmConfig swarm;

@@ -13,7 +13,7 @@
 namespace lv::console {
 
 /// A fleet of syncd servers seen through one address (a server's API, or the fleet's Service):
-/// its servers are listed there every second (ListServers), each gets a connection of its own
+/// its servers are listed there twice a second (ListServers), each gets a connection of its own
 /// for its regions and telemetry, and their samples are merged region by region (RegionMerge).
 /// Servers that join are connected to, servers that leave are let go. Toggles and audit are the
 /// fleet's and come once, through the control connection (owned by the session like any
@@ -21,7 +21,7 @@ namespace lv::console {
 class Fleet : public QObject {
     Q_OBJECT
 public:
-    static constexpr int kListIntervalMs = 1000;
+    static constexpr int kListIntervalMs = 500;
 
     /// `options`: how to reach the servers (token, TLS); their targets come from ListServers.
     Fleet(QString name, lc::ClientOptions options, ClusterConnection& control, QObject* parent = nullptr);
