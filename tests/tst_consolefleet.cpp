@@ -208,6 +208,65 @@ private slots:
               "(lease TTL 2 s, listed every %d ms)",
               static_cast<long long>(unreachableAfter), static_cast<long long>(goneAfter), lv::console::Fleet::kListIntervalMs);
     }
+    // Two of three etcd members stopped: the servers serve on with what they last applied, the
+    // console shows the fleet's toggles read-only and as last known, and a change is refused with
+    // the reason. Members back: the toggles are current and changeable again.
+    void withoutQuorumTheFleetsTogglesAreReadOnlyAndStale()
+    {
+        lvtest::EtcdCluster three;
+        QString why;
+        QVERIFY2(three.start(3, why), qPrintable(why));
+        std::string error;
+        auto server = FleetMemberWithApi::start(three.urls(), "outage", "eu-west", "o-0", error, 2, std::chrono::milliseconds(1000));
+        QVERIFY2(server, error.c_str());
+        ConsoleSession session;
+        session.addFleet(QStringLiteral("prod"), through(*server), QStringLiteral("staging"));
+        lv::console::ToggleModel& toggles = session.toggles();
+        int row = -1;
+        QVERIFY(QTest::qWaitFor([&] {
+            row = toggles.rowOf(QStringLiteral("prod"), "maintenance_mode", "*");
+            return row >= 0 && toggles.editable(row);
+        }, 5000));
+        QVERIFY(toggles.staleReason(QStringLiteral("prod")).isEmpty());
+
+        three.stop(2);  // one member down: nothing changes
+        QTest::qWait(1500);
+        QVERIFY(toggles.staleReason(QStringLiteral("prod")).isEmpty());
+        QVERIFY(toggles.editable(row));
+
+        three.stop(1);
+        QElapsedTimer sinceLost;
+        sinceLost.start();
+        QVERIFY(QTest::qWaitFor([&] { return !toggles.staleReason(QStringLiteral("prod")).isEmpty(); }, 10'000));
+        qInfo("quorum lost: the console showed the fleet's toggles read-only after %lld ms: %s", static_cast<long long>(sinceLost.elapsed()),
+              qPrintable(toggles.staleReason(QStringLiteral("prod"))));
+        QVERIFY2(toggles.staleReason(QStringLiteral("prod")).contains(QStringLiteral("no quorum")), qPrintable(toggles.staleReason(QStringLiteral("prod"))));
+        QVERIFY(!toggles.editable(row));
+        QVERIFY(toggles.data(toggles.index(row, lv::console::ToggleModel::Value)).toString().contains(QStringLiteral("last known")));
+        // The region is still served and its figures current.
+        const int region = session.regions().rowOf(QStringLiteral("prod"), QStringLiteral("eu-west"));
+        QVERIFY(region >= 0);
+        QVERIFY(session.regions().data(session.regions().index(region, RegionModel::Region), lv::console::RegionModel::ToneRole).toInt()
+                != RegionModel::ToneStale);
+        // A change tried anyway (say, from a board opened before) is refused with the reason.
+        std::optional<lc::CallStatus> refused;
+        session.cluster(QStringLiteral("prod"))->setToggle("maintenance_mode", "*", true, toggles.toggleAt(row).version, "during the outage",
+                                                           [&](const lc::Reply<lc::Toggle>& r) { refused = r.status; });
+        QVERIFY(QTest::qWaitFor([&] { return refused.has_value(); }, 10'000));
+        QCOMPARE(refused->code, int(grpc::StatusCode::UNAVAILABLE));
+        QVERIFY2(refused->message.find("no quorum") != std::string::npos, refused->message.c_str());
+
+        QVERIFY2(three.restart(1, why), qPrintable(why));
+        QVERIFY2(three.restart(2, why), qPrintable(why));
+        QVERIFY(QTest::qWaitFor([&] { return toggles.staleReason(QStringLiteral("prod")).isEmpty(); }, 20'000));
+        QVERIFY(toggles.editable(row));
+        std::optional<lc::Reply<lc::Toggle>> set;
+        session.cluster(QStringLiteral("prod"))->setToggle("maintenance_mode", "*", true, toggles.toggleAt(row).version, "store back",
+                                                           [&](const lc::Reply<lc::Toggle>& r) { set = r; });
+        QVERIFY(QTest::qWaitFor([&] { return set.has_value(); }, 10'000));
+        QVERIFY2(set->status.ok(), set->status.message.c_str());
+        QVERIFY(QTest::qWaitFor([&] { return std::get<bool>(toggles.toggleAt(row).effective); }, 5000));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestConsoleFleet)
