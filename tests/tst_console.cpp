@@ -1,6 +1,8 @@
 // The console against in-process syncd services, offscreen: what on-call staff, producers and QA
 // see and do. Saves a screenshot of each main screen (docs/user-guide.md uses them).
 #include "apifixture.h"
+#include "etcdcluster.h"
+#include "fleetservers.h"
 #include "rogueserver.h"
 #include "console/session.h"
 #include "clusterspage.h"
@@ -1434,6 +1436,94 @@ private slots:
 
     // A 1366x768 laptop: the window fits, on every page, with a sandbox and a live cluster
     // connected (long state texts included). Screenshots of each page at that size.
+    // A fleet added on the Clusters page by one server's address: its servers listed there, each
+    // region one row, the drill-down to a region's servers; light and dark, at 1366x768.
+    void aFleetIsAddedByOneAddressAndDrilledInto()
+    {
+        lvtest::EtcdCluster etcd;
+        QString why;
+        QVERIFY2(etcd.start(1, why), qPrintable(why));
+        std::string error;
+        std::vector<std::unique_ptr<FleetMemberWithApi>> servers;
+        std::vector<std::unique_ptr<lv::liveops::BotSwarm>> players;
+        const char* regions[] = {"eu-west", "eu-west", "eu-west", "us-east"};
+        const double delays[] = {10, 30, 75, 5};
+        for (int i = 0; i < 4; ++i) {
+            servers.push_back(FleetMemberWithApi::start(etcd.urls(), "prod-fleet", regions[i], "pod-" + std::to_string(i), error, 2));
+            QVERIFY2(servers.back(), error.c_str());
+            lv::liveops::SwarmConfig swarm;
+            swarm.server = *Address::parse(servers.back()->server.cluster->regions()[0].endpoint);
+            swarm.count = 5 + i;
+            swarm.firstClientId = 100 * (i + 1);
+            swarm.network.latencyMs = delays[i];
+            swarm.network.jitterMs = delays[i] / 5;
+            players.push_back(lv::liveops::BotSwarm::start(swarm, error));
+            QVERIFY2(players.back(), error.c_str());
+        }
+        const QPalette before = QApplication::palette();
+        const QString styleBefore = QApplication::style()->name();
+        ConsoleSession session;
+        MainWindow window(session);
+        window.resize(1366, 768);
+        window.show();
+        window.tabs()->setCurrentWidget(window.clustersPage());
+        ClusterEntry entry;
+        entry.name = QStringLiteral("prod");
+        entry.target = QString::fromStdString(servers[0]->apiEndpoint());
+        entry.environment = QStringLiteral("staging");
+        entry.fleet = true;
+        window.clustersPage()->addCluster(entry, QString::fromLatin1(kFleetAdmin));
+        QVERIFY(waitFor([&] { return session.fleet(QStringLiteral("prod")) != nullptr; }));
+        ClusterListModel& clusters = window.clustersPage()->model();
+        QVERIFY(waitFor([&] {
+            return clusters.rowCount() == 1
+                   && clusters.index(0, ClusterListModel::Connection).data().toString().contains(QStringLiteral("4 servers, 4 connected"));
+        }));
+        QVERIFY2(clusters.index(0, ClusterListModel::Endpoint).data().toString().contains(QStringLiteral("fleet")),
+                 qPrintable(clusters.index(0, ClusterListModel::Endpoint).data().toString()));
+        QVERIFY(waitFor([&] {
+            const int row = session.regions().rowOf(QStringLiteral("prod"), QStringLiteral("eu-west"));
+            return session.regions().rowCount() == 2 && row >= 0
+                   && session.regions().data(session.regions().index(row, RegionModel::Players), RegionModel::SortRole).toInt() == 18;
+        }));
+        // Selected, the fleet shows its servers as listed.
+        QTableView* list = nullptr;
+        for (QTableView* v : window.clustersPage()->findChildren<QTableView*>())
+            if (v->model() == &clusters)
+                list = v;
+        QVERIFY(list);
+        list->selectRow(0);
+        QVERIFY(waitFor([&] { return window.clustersPage()->fleetServers()->isVisible(); }));
+        QCOMPARE(window.clustersPage()->fleetServersModel().rowCount(), 4);
+        QCOMPARE(window.clustersPage()->fleetServersModel().index(3, FleetServersModel::Server).data().toString(), QStringLiteral("pod-3"));
+        QTest::qWait(1500);
+        screenshot(&window, QStringLiteral("fleet-clusters"));
+
+        // Select eu-west: its three servers appear under the table, each with its own figures.
+        window.tabs()->setCurrentWidget(window.regionsPage());
+        QTableView* table = window.regionsPage()->table();
+        for (int row = 0; row < table->model()->rowCount(); ++row)
+            if (table->model()->index(row, RegionModel::Region).data().toString() == QStringLiteral("eu-west"))
+                table->selectRow(row);
+        QVERIFY(waitFor([&] { return window.regionsPage()->servers()->isVisible(); }));
+        const FleetServersModel& drill = window.regionsPage()->serversModel();
+        QCOMPARE(drill.rowCount(), 3);
+        QVERIFY(waitFor([&] { return drill.index(2, FleetServersModel::RttP99).data(FleetServersModel::SortRole).toDouble() > 100; }));
+        QCOMPARE(drill.index(0, FleetServersModel::State).data().toString(), QStringLiteral("Serving"));
+        QCOMPARE(drill.index(1, FleetServersModel::Players).data().toString(), QStringLiteral("6"));
+        for (const char* scheme : {"light", "dark"}) {
+            QVERIFY(widgets::applyScheme(QString::fromLatin1(scheme)));
+            QTest::qWait(1200);
+            screenshot(&window, QStringLiteral("%1-fleet-regions").arg(QString::fromLatin1(scheme)));
+        }
+        QApplication::setStyle(styleBefore);
+        QApplication::setPalette(before);
+        // Another row selected (a single region of its own server's): the drill-down goes.
+        table->clearSelection();
+        QVERIFY(waitFor([&] { return !window.regionsPage()->servers()->isVisible(); }));
+        window.clustersPage()->removeCluster(QStringLiteral("prod"));
+    }
+
     void theWindowFitsA1366x768Screen()
     {
         ApiFixture api;

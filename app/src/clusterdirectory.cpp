@@ -15,9 +15,13 @@ std::vector<ClusterEntry> ClusterDirectory::load() const
     for (int i = 0; i < n; ++i) {
         settings.setArrayIndex(i);
         // Saved before environments existed: production, the one that asks before destroying.
-        out.push_back({settings.value(QStringLiteral("name")).toString(), settings.value(QStringLiteral("target")).toString(),
-                       settings.value(QStringLiteral("tlsCaFile")).toString(),
-                       settings.value(QStringLiteral("environment"), QStringLiteral("production")).toString()});
+        ClusterEntry e;
+        e.name = settings.value(QStringLiteral("name")).toString();
+        e.target = settings.value(QStringLiteral("target")).toString();
+        e.tlsCaFile = settings.value(QStringLiteral("tlsCaFile")).toString();
+        e.environment = settings.value(QStringLiteral("environment"), QStringLiteral("production")).toString();
+        e.fleet = settings.value(QStringLiteral("fleet"), false).toBool();
+        out.push_back(std::move(e));
     }
     settings.endArray();
     return out;
@@ -34,6 +38,7 @@ void ClusterDirectory::save(const std::vector<ClusterEntry>& entries) const
         settings.setValue(QStringLiteral("target"), entries[static_cast<std::size_t>(i)].target);
         settings.setValue(QStringLiteral("tlsCaFile"), entries[static_cast<std::size_t>(i)].tlsCaFile);
         settings.setValue(QStringLiteral("environment"), entries[static_cast<std::size_t>(i)].environment);
+        settings.setValue(QStringLiteral("fleet"), entries[static_cast<std::size_t>(i)].fleet);
     }
     settings.endArray();
 }

@@ -2,6 +2,7 @@
 
 #include <QPointer>
 
+#include <algorithm>
 #include <set>
 
 namespace lv::console {
@@ -54,10 +55,14 @@ void Fleet::listed(const lc::Reply<lc::ServerList>& reply)
     m_listing = false;
     if (!reply.status.ok()) {
         // The servers are still watched through their own connections; the list just is not new.
-        m_listProblem = QString::fromStdString(reply.status.message);
-        emit serversChanged();
+        const QString problem = QString::fromStdString(reply.status.message);
+        if (problem != m_listProblem) {
+            m_listProblem = problem;
+            emit serversChanged();
+        }
         return;
     }
+    const bool wasFailing = !m_listProblem.isEmpty();
     m_listProblem.clear();
     m_fleetName = QString::fromStdString(reply.value.fleet);
     const QString problem = QString::fromStdString(reply.value.storeProblem);
@@ -81,8 +86,15 @@ void Fleet::listed(const lc::Reply<lc::ServerList>& reply)
         if (!now.count(id))
             disconnectFrom(id);
     }
+    // Told when who is in the fleet or what state they are in changes, not at every listing.
+    const auto same = [](const lc::Server& a, const lc::Server& b) {
+        return a.id == b.id && a.apiEndpoint == b.apiEndpoint && a.state == b.state && a.version == b.version;
+    };
+    const bool changed = wasFailing || reply.value.servers.size() != m_servers.size()
+                         || !std::equal(m_servers.begin(), m_servers.end(), reply.value.servers.begin(), same);
     m_servers = reply.value.servers;
-    emit serversChanged();
+    if (changed)
+        emit serversChanged();
 }
 
 void Fleet::connectTo(const lc::Server& server)

@@ -46,7 +46,6 @@ ClusterConnection* ConsoleSession::addFleet(const QString& name, liveops::client
             m_regions.removeRegion(name, region);
     });
     connect(f, &Fleet::storeProblemChanged, this, [this, name](const QString& problem) { m_toggles.setStale(name, problem); });
-    connect(f, &Fleet::serversChanged, this, &ConsoleSession::clustersChanged);
     m_fleets[name] = std::move(fleet);
     f->start();
     return control;

@@ -2,6 +2,7 @@
 
 #include "widgets/tones.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -28,8 +29,19 @@ void ClusterListModel::reload()
     m_clusters = m_session.clusters();
     m_entries = m_directory.load();
     endResetModel();
-    for (ClusterConnection* c : m_clusters)
+    for (ClusterConnection* c : m_clusters) {
         connect(c, &ClusterConnection::stateChanged, this, &ClusterListModel::connectionChanged, Qt::UniqueConnection);
+        if (Fleet* f = m_session.fleet(c->name())) {
+            connect(f, &Fleet::serversChanged, this, &ClusterListModel::fleetChanged, Qt::UniqueConnection);
+            connect(f, &Fleet::storeProblemChanged, this, &ClusterListModel::fleetChanged, Qt::UniqueConnection);
+        }
+    }
+}
+
+void ClusterListModel::fleetChanged()
+{
+    if (rowCount() > 0)
+        emit dataChanged(index(0, Endpoint), index(rowCount() - 1, Connection));
 }
 
 void ClusterListModel::connectionChanged()
@@ -77,11 +89,28 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
     case Endpoint:
         for (const ClusterEntry& e : m_entries)
             if (e.name == c->name())
+            {
+                const QString target = e.fleet ? tr("%1 (fleet, through this address)").arg(e.target) : e.target;
                 return c->plaintextOverNetwork() ? tr("%1 — plaintext over the network: the token and every change can be read on the way")
-                                                       .arg(e.target)
-                                                 : e.target;
+                                                       .arg(target)
+                                                 : target;
+            }
         return sandbox ? tr("in-process sandbox") : QString();
-    case Connection: return c->stateText();
+    case Connection: {
+        const Fleet* f = m_session.fleet(c->name());
+        if (!f)
+            return c->stateText();
+        int connected = 0;
+        for (const auto& server : f->servers())
+            if (const ClusterConnection* sc = f->connectionTo(QString::fromStdString(server.id)); sc && sc->state() == ClusterConnection::State::Connected)
+                ++connected;
+        QString text = tr("%1 · fleet %2: %3 servers, %4 connected").arg(c->stateText(), f->fleetName()).arg(f->servers().size()).arg(connected);
+        if (!f->listProblem().isEmpty())
+            text += tr(" · listing failed: %1").arg(f->listProblem());
+        if (!f->storeProblem().isEmpty())
+            text += tr(" · toggles read-only: %1").arg(f->storeProblem());
+        return text;
+    }
     case TokenKeptIn: {
         auto it = m_storage.find(c->name());
         return it != m_storage.end() ? it->second : sandbox ? tr("generated for the sandbox") : tr("—");
@@ -92,8 +121,24 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
 
 ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* parent)
     : QWidget(parent), m_session(session), m_vault(vault), m_model(session, m_directory), m_table(new QTableView), m_notice(new QLabel),
-      m_name(new QLineEdit), m_target(new QLineEdit), m_token(new QLineEdit), m_ca(new QLineEdit), m_environment(new QComboBox)
+      m_name(new QLineEdit), m_target(new QLineEdit), m_token(new QLineEdit), m_ca(new QLineEdit), m_environment(new QComboBox),
+      m_fleet(new QCheckBox(tr("A &fleet: list its servers through this address and connect to each"))), m_serversTitle(new QLabel),
+      m_servers(new QTableView)
 {
+    m_servers->setModel(&m_serversModel);
+    m_servers->horizontalHeader()->setStretchLastSection(true);
+    m_servers->verticalHeader()->hide();
+    m_servers->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_servers->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_servers->setAccessibleName(tr("Servers of the selected fleet"));
+    for (int column : {FleetServersModel::RttP99, FleetServersModel::TickP99, FleetServersModel::Loss})
+        m_servers->hideColumn(column);  // per region, on the Regions page; here the fleet as listed
+    connect(&m_serversModel, &QAbstractItemModel::modelReset, m_servers, &QTableView::resizeColumnsToContents);
+    m_serversTitle->setVisible(false);
+    m_servers->setVisible(false);
+    m_fleet->setAccessibleName(tr("The endpoint is one server of a fleet"));
+    m_fleet->setToolTip(tr("Give one server's API (or the fleet's Service). The console follows servers joining and leaving, "
+                           "shows each region once with percentiles merged over its servers, and the fleet's toggles once."));
     // What it is decides how much the console asks before changing it: production asks most.
     m_environment->addItem(tr("Production"), QStringLiteral("production"));
     m_environment->addItem(tr("Staging"), QStringLiteral("staging"));
@@ -131,10 +176,17 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
             emit message(tr("A cluster needs a name, an endpoint and a token."));
             return;
         }
-        addCluster({m_name->text().trimmed(), m_target->text().trimmed(), m_ca->text().trimmed(), m_environment->currentData().toString()},
-                   m_token->text());
+        ClusterEntry entry;
+        entry.name = m_name->text().trimmed();
+        entry.target = m_target->text().trimmed();
+        entry.tlsCaFile = m_ca->text().trimmed();
+        entry.environment = m_environment->currentData().toString();
+        entry.fleet = m_fleet->isChecked();
+        addCluster(entry, m_token->text());
         m_token->clear();
     });
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &ClustersPage::showFleetServers);
+    connect(&m_model, &QAbstractItemModel::modelReset, this, &ClustersPage::showFleetServers);
     connect(remove, &QPushButton::clicked, this, [this] {
         const QModelIndex current = m_table->currentIndex();
         if (current.isValid())
@@ -147,15 +199,32 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     form->addRow(tr("To&ken:"), m_token);
     form->addRow(tr("C&A file:"), m_ca);
     form->addRow(tr("Environ&ment:"), m_environment);
+    form->addRow(QString(), m_fleet);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(remove);
     buttons->addWidget(add);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_table, 1);
+    layout->addWidget(m_serversTitle);
+    layout->addWidget(m_servers, 1);
     layout->addWidget(m_notice);
     layout->addLayout(form);
     layout->addLayout(buttons);
+}
+
+void ClustersPage::showFleetServers()
+{
+    const QModelIndexList rows = m_table->selectionModel()->selectedRows();
+    Fleet* fleet = rows.size() == 1 ? m_session.fleet(m_model.nameAt(rows.front().row())) : nullptr;
+    m_serversModel.show(fleet, {});
+    if (fleet)
+        m_serversTitle->setText(tr("Servers of fleet %1 as its store lists them (asked every %2 ms); a server that stops renewing "
+                                   "its lease leaves this list")
+                                    .arg(fleet->fleetName().isEmpty() ? fleet->name() : fleet->fleetName())
+                                    .arg(Fleet::kListIntervalMs));
+    m_serversTitle->setVisible(fleet != nullptr);
+    m_servers->setVisible(fleet != nullptr);
 }
 
 QString ClustersPage::notice() const { return m_notice->isVisible() ? m_notice->text() : QString(); }
@@ -172,7 +241,10 @@ void ClustersPage::connectCluster(const ClusterEntry& entry, const QString& toke
     options.target = entry.target.toStdString();
     options.token = token.toStdString();
     options.tlsRootCertFile = entry.tlsCaFile.toStdString();
-    m_session.addCluster(entry.name, options, entry.environment);
+    if (entry.fleet)
+        m_session.addFleet(entry.name, options, entry.environment);
+    else
+        m_session.addCluster(entry.name, options, entry.environment);
 }
 
 void ClustersPage::addCluster(const ClusterEntry& entry, const QString& token)

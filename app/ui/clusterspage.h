@@ -1,11 +1,13 @@
 #pragma once
 
 #include "console/clusterdirectory.h"
+#include "console/fleetserversmodel.h"
 #include "console/session.h"
 
 #include <QAbstractTableModel>
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -29,6 +31,7 @@ public:
 private:
     void reload();
     void connectionChanged();  // a slot: Qt::UniqueConnection needs a member function
+    void fleetChanged();
     ConsoleSession& m_session;
     const ClusterDirectory& m_directory;
     std::vector<ClusterConnection*> m_clusters;
@@ -50,6 +53,9 @@ public:
     void reconnectSaved();
     QString notice() const;
     ClusterListModel& model() { return m_model; }
+    /// The servers of the fleet selected in the table (hidden when the selection is no fleet).
+    QTableView* fleetServers() const { return m_servers; }
+    const FleetServersModel& fleetServersModel() const { return m_serversModel; }
 
 signals:
     void message(const QString& text);
@@ -57,6 +63,7 @@ signals:
 private:
     void connectCluster(const ClusterEntry& entry, const QString& token);
     void setNotice(const QString& text);
+    void showFleetServers();
 
     ConsoleSession& m_session;
     TokenVault& m_vault;
@@ -69,6 +76,10 @@ private:
     QLineEdit* m_token;
     QLineEdit* m_ca;
     QComboBox* m_environment;
+    QCheckBox* m_fleet;
+    FleetServersModel m_serversModel;
+    QLabel* m_serversTitle;
+    QTableView* m_servers;
 };
 
 } // namespace lv::console

@@ -22,7 +22,7 @@ namespace lv::console {
 
 RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     : QWidget(parent), m_session(session), m_hint(new QLabel), m_table(new QTableView), m_window(new QComboBox),
-      m_chart(new widgets::LatencyChart)
+      m_chart(new widgets::LatencyChart), m_serversPanel(new QWidget), m_serversTitle(new QLabel), m_servers(new QTableView)
 {
     m_rebuild.setSingleShot(true);
     m_rebuild.setInterval(200);
@@ -71,6 +71,8 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     staleTick->start();
     auto rebuildSoon = [this] { m_rebuild.start(); };
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, rebuildSoon);
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RegionsPage::showServers);
+    connect(&session.regions(), &QAbstractItemModel::rowsRemoved, this, &RegionsPage::showServers);
     connect(&session.history(), &LatencyHistory::seriesAdded, this, rebuildSoon);
     connect(&session.regions(), &QAbstractItemModel::rowsRemoved, this, rebuildSoon);
     connect(&session.regions(), &QAbstractItemModel::rowsInserted, this, rebuildSoon);
@@ -107,14 +109,47 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     lowerLayout->setContentsMargins(0, 0, 0, 0);
     lowerLayout->addLayout(controls);
     lowerLayout->addWidget(m_chart, 1);
+    // The drill-down from a fleet's region to its servers.
+    m_serversProxy.setSourceModel(&m_serversModel);
+    m_serversProxy.setSortRole(FleetServersModel::SortRole);
+    m_servers->setModel(&m_serversProxy);
+    m_servers->setSortingEnabled(true);
+    m_servers->sortByColumn(FleetServersModel::Server, Qt::AscendingOrder);
+    m_servers->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_servers->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_servers->horizontalHeader()->setStretchLastSection(true);
+    m_servers->verticalHeader()->hide();
+    m_servers->setAccessibleName(tr("Servers of the selected region"));
+    connect(&m_serversModel, &QAbstractItemModel::modelReset, m_servers, &QTableView::resizeColumnsToContents);
+    auto* serversLayout = new QVBoxLayout(m_serversPanel);
+    serversLayout->setContentsMargins(0, 0, 0, 0);
+    serversLayout->addWidget(m_serversTitle);
+    serversLayout->addWidget(m_servers, 1);
+    m_serversPanel->setVisible(false);
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_table);
+    split->addWidget(m_serversPanel);
     split->addWidget(lower);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(2, 2);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(split);
     rebuildChart();  // regions known before this page existed
     m_table->resizeColumnsToContents();
+}
+
+void RegionsPage::showServers()
+{
+    const auto selected = selectedRegions();
+    Fleet* fleet = selected.size() == 1 ? m_session.fleet(selected.front().first) : nullptr;
+    if (!fleet) {
+        m_serversModel.show(nullptr, {});
+        m_serversPanel->setVisible(false);
+        return;
+    }
+    m_serversModel.show(fleet, selected.front().second);
+    m_serversTitle->setText(tr("Servers of %1 in fleet %2 — the row above merges their histograms")
+                                .arg(selected.front().second, fleet->fleetName().isEmpty() ? fleet->name() : fleet->fleetName()));
+    m_serversPanel->setVisible(true);
 }
 
 std::vector<std::pair<QString, QString>> RegionsPage::selectedRegions() const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "console/fleetserversmodel.h"
 #include "console/session.h"
 #include "widgets/latencychart.h"
 
@@ -32,6 +33,9 @@ public:
     explicit RegionsPage(ConsoleSession& session, QWidget* parent = nullptr);
     QTableView* table() const { return m_table; }
     widgets::LatencyChart* chart() const { return m_chart; }
+    /// The drill-down: the servers of the one fleet region selected (hidden otherwise).
+    QTableView* servers() const { return m_servers; }
+    const FleetServersModel& serversModel() const { return m_serversModel; }
     /// Selected rows as (cluster, region), in the model's terms.
     std::vector<std::pair<QString, QString>> selectedRegions() const;
     /// The operations that apply to the region in `row` (of the region model) as it is now:
@@ -51,6 +55,7 @@ private:
     std::vector<std::pair<QString, QString>> chartRegions() const;
     void updateMarks();
     void applyWindow();
+    void showServers();  // of the selected fleet region, if one is
 
     static constexpr int kMaxOverlaid = 8;  // more lines than this is noise, and costs a frame
     ConsoleSession& m_session;
@@ -64,6 +69,11 @@ private:
     QTableView* m_table;
     QComboBox* m_window;
     widgets::LatencyChart* m_chart;
+    FleetServersModel m_serversModel;
+    RegionTableProxy m_serversProxy;
+    QWidget* m_serversPanel;
+    QLabel* m_serversTitle;
+    QTableView* m_servers;
 };
 
 } // namespace lv::console

@@ -15,6 +15,9 @@ struct ClusterEntry {
     QString target;      ///< host:port of syncd's API
     QString tlsCaFile;   ///< PEM of the CA to trust; empty = plaintext
     QString environment = QStringLiteral("production");  ///< production, staging or development
+    /// A fleet: `target` is one of its servers (or its Service), through which the console lists
+    /// and connects to all of them.
+    bool fleet = false;
 };
 
 /// The clusters the user added, persisted in QSettings (group "clusters"): names and endpoints
