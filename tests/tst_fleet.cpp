@@ -397,6 +397,109 @@ private slots:
         players.reset();
     }
 
+    // Drains and failovers name servers and regions anywhere in the fleet, asked of any server;
+    // players go to the advertised endpoints of the servers named (or the roomiest serving one).
+    void drainsAndFailoversNameServersAnywhereInTheFleet()
+    {
+        namespace pb = ::liveops::v1;
+        std::string error;
+        auto a = FleetMemberWithApi::start(m_one.urls(), "ops", "eu-west", "a", error, 2);
+        QVERIFY2(a, error.c_str());
+        auto b = FleetMemberWithApi::start(m_one.urls(), "ops", "eu-west", "b", error, 2);
+        QVERIFY2(b, error.c_str());
+        auto c = FleetMemberWithApi::start(m_one.urls(), "ops", "us-east", "c", error, 2);
+        QVERIFY2(c, error.c_str());
+        const auto endpointOf = [](const FleetMemberWithApi& m) { return m.server.cluster->regions()[0].endpoint; };
+        SwarmConfig swarm;
+        swarm.server = *Address::parse(endpointOf(*a));
+        swarm.count = 4;
+        swarm.firstClientId = 7001;
+        auto players = BotSwarm::start(swarm, error);
+        QVERIFY2(players, error.c_str());
+        QVERIFY(QTest::qWaitFor([&] { return players->report().connected == 4; }, 5000));
+        // Every server has read the others' records (each re-reads them every third of the TTL).
+        QVERIFY(QTest::qWaitFor([&] { return a->member->known().size() == 3 && b->member->known().size() == 3 && c->member->known().size() == 3; }, 5000));
+
+        // Asked of c (which serves neither): drain server a, its players to the fleet's eu-west.
+        auto stub = pb::LiveOps::NewStub(grpc::CreateChannel(c->apiEndpoint(), grpc::InsecureChannelCredentials()));
+        auto context = [] {
+            auto ctx = std::make_unique<grpc::ClientContext>();
+            ctx->AddMetadata("authorization", "Bearer tok-ops");
+            ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+            return ctx;
+        };
+        const auto onlyOn = [&](const std::string& endpoint) {
+            const SwarmReport r = players->report();
+            return r.connected == 4 && r.byServer.count(endpoint) && r.byServer.at(endpoint) == 4;
+        };
+        pb::DrainRegionRequest drain;
+        drain.set_server_id("a");
+        drain.set_failover_region("eu-west");
+        drain.set_reason("kernel update on a");
+        pb::OperationResponse op;
+        grpc::Status status = stub->DrainRegion(context().get(), drain, &op);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+        QCOMPARE(op.audit().target(), std::string("server/a"));
+        QCOMPARE(op.audit().action(), std::string("drain"));
+        QVERIFY2(QTest::qWaitFor([&] { return onlyOn(endpointOf(*b)); }, 8000), "a's players did not reach b");
+        QCOMPARE(int(a->server.cluster->regions()[0].state), int(RegionState::Draining));
+        QCOMPARE(int(b->server.cluster->regions()[0].state), int(RegionState::Serving));  // the region's other server is untouched
+
+        // b fails over to us-east on c, named exactly.
+        pb::FailoverRequest failover;
+        failover.set_from_server_id("b");
+        failover.set_to_region("us-east@c");
+        failover.set_reason("b's rack loses power at 14:00");
+        status = stub->Failover(context().get(), failover, &op);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+        QVERIFY2(QTest::qWaitFor([&] { return onlyOn(endpointOf(*c)); }, 8000), "b's players did not reach c");
+
+        // Undrained: each server's own values are cleared, and it runs what its region says again.
+        pb::UndrainRegionRequest undrain;
+        undrain.set_reason("done");
+        for (const char* id : {"a", "b"}) {
+            undrain.set_server_id(id);
+            status = stub->UndrainRegion(context().get(), undrain, &op);
+            QVERIFY2(status.ok(), status.error_message().c_str());
+        }
+        QVERIFY(QTest::qWaitFor([&] {
+            return a->server.cluster->regions()[0].state == RegionState::Serving && b->server.cluster->regions()[0].state == RegionState::Serving;
+        }, 5000));
+        const auto own = toggleAt(*a->server.cluster, "admissions_open", "server/a");  // cleared: inherited again, not set there
+        QVERIFY(own && own->source != ToggleSource::Here && std::get<bool>(own->effective));
+
+        // A region is the fleet's: c drains eu-west, which it does not serve, on both its servers.
+        pb::DrainRegionRequest region;
+        region.set_region("eu-west");
+        region.set_reason("eu-west maintenance window");
+        status = stub->DrainRegion(context().get(), region, &op);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+        QVERIFY(QTest::qWaitFor([&] {
+            return a->server.cluster->regions()[0].state == RegionState::Draining && b->server.cluster->regions()[0].state == RegionState::Draining;
+        }, 5000));
+        undrain.clear_server_id();
+        undrain.set_region("eu-west");
+        status = stub->UndrainRegion(context().get(), undrain, &op);
+        QVERIFY2(status.ok(), status.error_message().c_str());
+
+        // Refused with the reason: a server not in the fleet, both names, a server onto itself,
+        // and a server drain outside a fleet.
+        drain.set_server_id("zz");
+        status = stub->DrainRegion(context().get(), drain, &op);
+        QCOMPARE(status.error_code(), grpc::StatusCode::NOT_FOUND);
+        QCOMPARE(status.error_message(), std::string("no server 'zz' in this fleet"));
+        drain.set_server_id("a");
+        drain.set_region("eu-west");
+        QCOMPARE(stub->DrainRegion(context().get(), drain, &op).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        failover.set_from_server_id("c");
+        failover.set_to_region("us-east@c");
+        QCOMPARE(stub->Failover(context().get(), failover, &op).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+        FleetServer alone = startServer(m_one.urls(), "ops", "ap-south", error);
+        QVERIFY2(alone.cluster, error.c_str());
+        QCOMPARE(int(alone.cluster->drainServer(kProducer, "a", {}, "no directory").outcome), int(Outcome::FailedPrecondition));
+        players.reset();
+    }
+
     void realServersFormAFleetAndAKilledOneLeavesIt()
     {
         // Three syncd processes started with the fleet flags, as a Deployment would run them.

@@ -125,11 +125,88 @@ bool Cluster::failsOverToItself(const std::string& region, const std::string& ta
 {
     if (target.empty())
         return false;
-    if (target == region)
-        return true;
+    if (target == region || target == region + "@" + m_config.serverId) {
+        // In a fleet, the region's own name sends its players to its other servers.
+        if (target != region || !m_fleet.load())
+            return true;
+        const auto known = m_fleet.load()->known();
+        return !std::any_of(known.begin(), known.end(), [&](const ServerInfo& s) {
+            return s.id != m_config.serverId && std::any_of(s.regions.begin(), s.regions.end(), [&](const RegionInfo& r) { return r.name == region; });
+        });
+    }
     const Region* r = findRegion(region);
     auto endpoint = Address::parse(target);
     return r && endpoint && *endpoint == r->host->endpoint();
+}
+
+std::string Cluster::resolveFailover(const std::string& target, const std::string& fromRegion, const RegionRuntime* host) const
+{
+    if (target.empty())
+        return {};
+    const auto at = target.rfind('@');
+    const std::string region = at == std::string::npos ? target : target.substr(0, at);
+    const std::string server = at == std::string::npos ? std::string() : target.substr(at + 1);
+    if (server.empty() || server == m_config.serverId)
+        if (const Region* local = findRegion(region); local && local->config.name != fromRegion)
+            return local->host->endpoint().toString();
+    if (at == std::string::npos)
+        if (auto endpoint = Address::parse(target); endpoint && (!host || *endpoint != host->endpoint()))
+            return endpoint->toString();  // a region of another syncd
+    const FleetDirectory* fleet = m_fleet.load();
+    if (!fleet)
+        return {};
+    // The fleet's: the serving region of that name with the most room, on a serving server.
+    const RegionInfo* best = nullptr;
+    for (const ServerInfo& s : fleet->known()) {
+        if (s.id == m_config.serverId || (!server.empty() && s.id != server) || s.state != ServerState::Serving)
+            continue;
+        for (const RegionInfo& r : s.regions)
+            if (r.name == region && r.state == RegionState::Serving
+                && (!best || r.capacity - std::min(r.capacity, r.players) > best->capacity - std::min(best->capacity, best->players)))
+                best = &r;
+    }
+    std::string out = best ? best->endpoint : std::string();
+    return out;
+}
+
+std::vector<std::string> Cluster::failoverNames() const
+{
+    std::vector<std::string> names = regionNames();
+    for (const std::string& r : regionNames())
+        names.push_back(r + "@" + m_config.serverId);
+    if (const FleetDirectory* fleet = m_fleet.load())
+        for (const ServerInfo& s : fleet->known())
+            for (const RegionInfo& r : s.regions) {
+                names.push_back(r.name);
+                names.push_back(r.name + "@" + s.id);
+            }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
+bool Cluster::fleetHasRegion(const std::string& name) const
+{
+    if (findRegion(name))
+        return true;
+    const FleetDirectory* fleet = m_fleet.load();
+    if (!fleet)
+        return false;
+    const auto known = fleet->known();
+    return std::any_of(known.begin(), known.end(), [&](const ServerInfo& s) {
+        return std::any_of(s.regions.begin(), s.regions.end(), [&](const RegionInfo& r) { return r.name == name; });
+    });
+}
+
+bool Cluster::fleetHasServer(const std::string& id) const
+{
+    if (!m_serverScope.empty() && id == m_config.serverId)
+        return true;
+    const FleetDirectory* fleet = m_fleet.load();
+    if (!fleet)
+        return false;
+    const auto known = fleet->known();
+    return std::any_of(known.begin(), known.end(), [&](const ServerInfo& s) { return s.id == id; });
 }
 
 std::vector<std::string> Cluster::regionNames() const
@@ -190,7 +267,7 @@ std::optional<OperationResult> Cluster::refuseToggleChange(const Identity& who, 
                 known = std::any_of(servers->begin(), servers->end(), [&](const ServerInfo& s) { return "server/" + s.id == scope; });
         if (!known)
             return OperationResult{Outcome::NotFound, "no server '" + scope.substr(7) + "' in this fleet", {}, {}};
-    } else if (scope != "*" && !findRegion(scope)) {
+    } else if (scope != "*" && !fleetHasRegion(scope)) {
         return OperationResult{Outcome::NotFound, "no region named '" + scope + "' (use '*' for cluster-wide)", {}, {}};
     }
     if (who.role < definition->requiredRole)
@@ -223,14 +300,7 @@ RuntimeKnobs Cluster::knobsFor(const RegionConfig& config, const RegionRuntime* 
     RuntimeKnobs knobs;
     for (const ToggleDefinition& d : engineToggles()) {
         const ToggleValue value = effectiveValue(d, config.name);
-        std::string failoverAddress;
-        if (d.type == ToggleType::Region) {
-            const std::string& name = std::get<std::string>(value);
-            if (const Region* target = findRegion(name); target && target->config.name != config.name)
-                failoverAddress = target->host->endpoint().toString();
-            else if (auto endpoint = Address::parse(name); endpoint && (!host || *endpoint != host->endpoint()))
-                failoverAddress = endpoint->toString();  // a region of another syncd
-        }
+        const std::string failoverAddress = d.type == ToggleType::Region ? resolveFailover(std::get<std::string>(value), config.name, host) : std::string();
         knobs = applyToggle(knobs, d.key, value, failoverAddress).knobs;
     }
     if (m_shuttingDown) {
@@ -369,7 +439,7 @@ OperationResult Cluster::setToggle(const Identity& who, const std::string& key, 
     const ToggleDefinition* d = nullptr;
     if (auto refused = refuseToggleChange(who, key, scope, reason, d))
         return *refused;
-    if (std::string problem = validateValue(*d, value, regionNames()); !problem.empty())
+    if (std::string problem = validateValue(*d, value, failoverNames()); !problem.empty())
         return {Outcome::InvalidArgument, problem, {}, {}};
     if (d->type == ToggleType::Region && failsOverToItself(scope, std::get<std::string>(value)))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
@@ -473,10 +543,10 @@ OperationResult Cluster::drain(const Identity& who, const std::string& region, c
         return {Outcome::PermissionDenied, "draining needs the operator role", {}, {}};
     if (reason.empty())
         return {Outcome::InvalidArgument, "a reason is required", {}, {}};
-    if (!findRegion(region))
+    if (!fleetHasRegion(region))
         return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
     if (!failoverTo.empty())
-        if (std::string problem = validateValue(*findToggle("failover_target"), failoverTo, regionNames()); !problem.empty())
+        if (std::string problem = validateValue(*findToggle("failover_target"), failoverTo, failoverNames()); !problem.empty())
             return {Outcome::NotFound, problem, {}, {}};
     if (failsOverToItself(region, failoverTo))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
@@ -487,7 +557,7 @@ OperationResult Cluster::drain(const Identity& who, const std::string& region, c
     std::string before;
     {
         std::lock_guard lock(m_mutex);
-        before = regionStateName(stateOf(*findRegion(region)));
+        before = findRegion(region) ? regionStateName(stateOf(*findRegion(region))) : "as its servers run it";
     }
     return operation(who, "drain", region, std::move(changes), before, failoverTo.empty() ? "draining" : "draining to " + failoverTo, reason);
 }
@@ -498,17 +568,23 @@ OperationResult Cluster::undrain(const Identity& who, const std::string& region,
         return {Outcome::PermissionDenied, "undraining needs the operator role", {}, {}};
     if (reason.empty())
         return {Outcome::InvalidArgument, "a reason is required", {}, {}};
-    if (!findRegion(region))
+    if (!fleetHasRegion(region))
         return {Outcome::NotFound, "no region named '" + region + "'", {}, {}};
     std::lock_guard write(m_writeMutex);
     std::string before;
     bool redirecting = false;
     {
         std::lock_guard lock(m_mutex);
-        if (std::get<bool>(effectiveValue(*findToggle("admissions_open"), region)))
+        // The region's own values (a server's own drain is that server's, undone by undrainServer).
+        const auto regionValue = [&](const char* key) {
+            const StoredToggle* t = setAt(key, region);
+            t = t ? t : setAt(key, "*");
+            return t ? t->value : findToggle(key)->defaultValue;
+        };
+        if (std::get<bool>(regionValue("admissions_open")))
             return {Outcome::FailedPrecondition, region + " is not draining", {}, {}};
-        before = regionStateName(stateOf(*findRegion(region)));
-        redirecting = !std::get<std::string>(effectiveValue(*findToggle("failover_target"), region)).empty();
+        before = findRegion(region) ? regionStateName(stateOf(*findRegion(region))) : "draining";
+        redirecting = !std::get<std::string>(regionValue("failover_target")).empty();
     }
     std::vector<std::pair<std::string, ToggleChange>> changes{{region, {"admissions_open", true}}};
     if (redirecting)
@@ -522,9 +598,9 @@ OperationResult Cluster::failover(const Identity& who, const std::string& from, 
         return {Outcome::PermissionDenied, "failover needs the operator role", {}, {}};
     if (reason.empty())
         return {Outcome::InvalidArgument, "a reason is required", {}, {}};
-    if (!findRegion(from))
+    if (!fleetHasRegion(from))
         return {Outcome::NotFound, "no region named '" + from + "'", {}, {}};
-    if (std::string problem = validateValue(*findToggle("failover_target"), to, regionNames()); !problem.empty() || to.empty())
+    if (std::string problem = validateValue(*findToggle("failover_target"), to, failoverNames()); !problem.empty() || to.empty())
         return {Outcome::NotFound, to.empty() ? std::string("a failover needs a target region or endpoint") : problem, {}, {}};
     if (failsOverToItself(from, to))
         return {Outcome::InvalidArgument, "a region cannot fail over to itself", {}, {}};
@@ -535,6 +611,66 @@ OperationResult Cluster::failover(const Identity& who, const std::string& from, 
         before = formatValue(effectiveValue(*findToggle("failover_target"), from));
     }
     return operation(who, "failover", from, {{from, {"failover_target", to}}}, before, to, reason);
+}
+
+OperationResult Cluster::serverOperation(const Identity& who, const char* action, const std::string& serverId,
+                                         std::vector<std::pair<std::string, ToggleChange>> changes, const std::string& after,
+                                         const std::string& reason)
+{
+    if (who.role < Role::Operator)
+        return {Outcome::PermissionDenied, std::string(action) + " a server needs the operator role", {}, {}};
+    if (reason.empty())
+        return {Outcome::InvalidArgument, "a reason is required", {}, {}};
+    if (!m_fleet.load())
+        return {Outcome::FailedPrecondition, "this syncd is not in a fleet: drain its regions instead", {}, {}};
+    if (!fleetHasServer(serverId))
+        return {Outcome::NotFound, "no server '" + serverId + "' in this fleet", {}, {}};
+    const std::string scope = "server/" + serverId;
+    for (auto& change : changes)
+        change.first = scope;
+    std::lock_guard write(m_writeMutex);
+    std::string before;
+    {
+        std::lock_guard lock(m_mutex);
+        const StoredToggle* open = setAt("admissions_open", scope);
+        const StoredToggle* target = setAt("failover_target", scope);
+        before = open && !std::get<bool>(open->value) ? "draining" : "serving";
+        if (target && !std::get<std::string>(target->value).empty())
+            before += " to " + std::get<std::string>(target->value);
+    }
+    return operation(who, action, scope, std::move(changes), before, after, reason);
+}
+
+OperationResult Cluster::drainServer(const Identity& who, const std::string& serverId, const std::string& failoverTo, const std::string& reason)
+{
+    if (!failoverTo.empty()) {
+        if (std::string problem = validateValue(*findToggle("failover_target"), failoverTo, failoverNames()); !problem.empty())
+            return {Outcome::NotFound, problem, {}, {}};
+        if (failoverTo.ends_with("@" + serverId))
+            return {Outcome::InvalidArgument, "a server cannot fail over to itself", {}, {}};
+    }
+    std::vector<std::pair<std::string, ToggleChange>> changes{{{}, {"admissions_open", false}}};
+    if (!failoverTo.empty())
+        changes.push_back({{}, {"failover_target", failoverTo}});
+    return serverOperation(who, "drain", serverId, std::move(changes), failoverTo.empty() ? "draining" : "draining to " + failoverTo, reason);
+}
+
+OperationResult Cluster::undrainServer(const Identity& who, const std::string& serverId, const std::string& reason)
+{
+    ToggleChange open{"admissions_open", true};
+    open.clear = true;
+    ToggleChange target{"failover_target", std::string()};
+    target.clear = true;
+    return serverOperation(who, "undrain", serverId, {{{}, open}, {{}, target}}, "as its regions say", reason);
+}
+
+OperationResult Cluster::failoverServer(const Identity& who, const std::string& serverId, const std::string& to, const std::string& reason)
+{
+    if (std::string problem = validateValue(*findToggle("failover_target"), to, failoverNames()); !problem.empty() || to.empty())
+        return {Outcome::NotFound, to.empty() ? std::string("a failover needs a target region or endpoint") : problem, {}, {}};
+    if (to.ends_with("@" + serverId))
+        return {Outcome::InvalidArgument, "a server cannot fail over to itself", {}, {}};
+    return serverOperation(who, "failover", serverId, {{{}, {"failover_target", to}}}, to, reason);
 }
 
 std::optional<PlayerFound> Cluster::findPlayer(std::uint64_t clientId) const
@@ -889,6 +1025,12 @@ void Cluster::samplerLoop()
             break;
         lock.unlock();
         sampleNow();
+        if (const FleetDirectory* fleet = m_fleet.load(); fleet && fleet->knownVersion() != m_knownVersion) {
+            // Servers came, went or changed state: failover targets by region name resolve anew.
+            m_knownVersion = fleet->knownVersion();
+            std::lock_guard state(m_mutex);
+            applyKnobs();
+        }
         lock.lock();
         next += m_config.telemetryInterval;
         const auto now = std::chrono::steady_clock::now();

@@ -341,7 +341,7 @@ std::optional<Store::OperationResult> EtcdStore::applyOperation(const std::vecto
         OperationResult result;
         std::vector<std::pair<std::string, std::string>> writes;
         for (const auto& [scope, change] : changes) {
-            result.toggles.push_back(StoredToggle{change.key, scope, change.value, 0, e.id});
+            result.toggles.push_back(StoredToggle{change.key, scope, change.value, 0, e.id, change.clear});
             writes.emplace_back(toggleKey(change.key, scope), recordOf(result.toggles.back()));
         }
         const std::int64_t revision = commit(writes, {e}, current.auditLastRevision, {}, 0, failure);

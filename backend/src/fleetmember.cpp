@@ -33,6 +33,7 @@ std::unique_ptr<FleetMember> FleetMember::join(std::shared_ptr<EtcdClient> clien
         error = describeEtcdStatus(status);
         return nullptr;
     }
+    member->refreshKnown();
     member->m_thread = std::thread([m = member.get()] { m->loop(); });
     return member;
 }
@@ -118,6 +119,7 @@ void FleetMember::loop()
                     nextRecord = now + 5 * period;
             }
         }
+        refreshKnown();
         lock.lock();
     }
 }
@@ -142,6 +144,35 @@ void FleetMember::noteStore(const grpc::Status& status) const
     std::lock_guard lock(m_problemMutex);
     m_storeProblem = status.ok() ? std::string() : describeEtcdStatus(status);
 }
+
+void FleetMember::refreshKnown()
+{
+    std::string error;
+    auto servers = this->servers(error);
+    if (!servers)
+        return;  // keep what was known
+    std::string bytes;
+    for (const ServerInfo& s : *servers) {
+        pb::Server record;
+        convert::toProto(s, record);
+        record.clear_updated();
+        bytes += record.SerializeAsString();
+    }
+    std::lock_guard lock(m_knownMutex);
+    if (bytes == m_knownBytes)
+        return;
+    m_knownBytes = std::move(bytes);
+    m_known = std::move(*servers);
+    m_knownVersion.fetch_add(1);
+}
+
+std::vector<ServerInfo> FleetMember::known() const
+{
+    std::lock_guard lock(m_knownMutex);
+    return m_known;
+}
+
+std::uint64_t FleetMember::knownVersion() const { return m_knownVersion.load(); }
 
 std::string FleetMember::storeProblem() const
 {

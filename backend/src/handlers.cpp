@@ -162,6 +162,11 @@ grpc::Status RequestHandlers::drainRegion(const Identity& who, const pb::DrainRe
 {
     if (auto status = checkReason(request.reason()); !status.ok())
         return status;
+    if (!request.server_id().empty()) {
+        if (!request.region().empty())
+            return {grpc::StatusCode::INVALID_ARGUMENT, "name a region or a server_id, not both"};
+        return finish(m_cluster.drainServer(who, request.server_id(), request.failover_region(), request.reason()), response);
+    }
     return finish(m_cluster.drain(who, request.region(), request.failover_region(), request.reason()), response);
 }
 
@@ -169,6 +174,11 @@ grpc::Status RequestHandlers::undrainRegion(const Identity& who, const pb::Undra
 {
     if (auto status = checkReason(request.reason()); !status.ok())
         return status;
+    if (!request.server_id().empty()) {
+        if (!request.region().empty())
+            return {grpc::StatusCode::INVALID_ARGUMENT, "name a region or a server_id, not both"};
+        return finish(m_cluster.undrainServer(who, request.server_id(), request.reason()), response);
+    }
     return finish(m_cluster.undrain(who, request.region(), request.reason()), response);
 }
 
@@ -176,6 +186,11 @@ grpc::Status RequestHandlers::failover(const Identity& who, const pb::FailoverRe
 {
     if (auto status = checkReason(request.reason()); !status.ok())
         return status;
+    if (!request.from_server_id().empty()) {
+        if (!request.from_region().empty())
+            return {grpc::StatusCode::INVALID_ARGUMENT, "name from_region or from_server_id, not both"};
+        return finish(m_cluster.failoverServer(who, request.from_server_id(), request.to_region(), request.reason()), response);
+    }
     return finish(m_cluster.failover(who, request.from_region(), request.to_region(), request.reason()), response);
 }
 

@@ -398,7 +398,7 @@ std::optional<Store::OperationResult> SqliteStore::applyOperation(const std::vec
         const auto current = selectToggle(m_db, change.key, scope, error);
         if (!error.empty())
             break;
-        StoredToggle next{change.key, scope, change.value, (current ? current->version : 0) + 1, written->id};
+        StoredToggle next{change.key, scope, change.value, (current ? current->version : 0) + 1, written->id, change.clear};
         ok = upsertToggle(m_db, next);
         result.toggles.push_back(std::move(next));
     }

@@ -107,6 +107,10 @@ public:
     /// Empty while the store takes writes; else why not, as this server last found (it renews its
     /// lease at least once a second, so this is never older than that).
     virtual std::string storeProblem() const = 0;
+    /// The fleet's servers as this server last read them (refreshed every third of the lease TTL,
+    /// at most every second; no call to the store), and a number that changes when they change.
+    virtual std::vector<ServerInfo> known() const = 0;
+    virtual std::uint64_t knownVersion() const = 0;
 };
 
 struct ClusterConfig {
@@ -164,6 +168,12 @@ public:
     /// Redirects every player of `from` to `to`, a region name or another syncd's region endpoint
     /// (new players to `from` are refused while it lasts).
     OperationResult failover(const Identity& who, const std::string& from, const std::string& to, const std::string& reason);
+    /// The same for one server of the fleet (any, this one included), all its regions: its
+    /// admissions close and, with `failoverTo`, its players go there (a region of the fleet by
+    /// name, "<region>@<server>", or an endpoint). Values at the server's scope; undrain clears them.
+    OperationResult drainServer(const Identity& who, const std::string& serverId, const std::string& failoverTo, const std::string& reason);
+    OperationResult undrainServer(const Identity& who, const std::string& serverId, const std::string& reason);
+    OperationResult failoverServer(const Identity& who, const std::string& serverId, const std::string& to, const std::string& reason);
     OperationResult startDrill(const Identity& who, const std::string& region, DrillKind kind, double latencyMs, double lossPercent,
                                std::chrono::seconds duration, const std::string& reason);
     OperationResult cancelDrill(const Identity& who, const std::string& region, const std::string& reason);
@@ -228,8 +238,21 @@ private:
     /// "<region>@<server>" label, or an OperationResult saying why there is none.
     std::variant<std::pair<Address, std::string>, OperationResult> moveTarget(const std::string& fromRegion, const std::string& toRegion,
                                                                                const std::string& toServer) const;
-    /// `target` (a region name or endpoint) is `region` itself.
+    /// `target` (a region name, "<region>@<server>" or endpoint) is `region` itself (in a fleet a
+    /// region's own name means its other servers).
     bool failsOverToItself(const std::string& region, const std::string& target) const;
+    /// Where a region's players go for failover target `target`: a region of this server, the
+    /// roomiest serving server of the fleet with that region ("<region>@<server>": that one),
+    /// or an endpoint. "" when nothing serves it now.
+    std::string resolveFailover(const std::string& target, const std::string& fromRegion, const RegionRuntime* host) const;
+    /// What a failover target may name: this server's regions, the fleet's, and region@server.
+    std::vector<std::string> failoverNames() const;
+    /// Served here or by a server of the fleet (as last known).
+    bool fleetHasRegion(const std::string& name) const;
+    /// A server of the fleet (this one included), as last known.
+    bool fleetHasServer(const std::string& id) const;
+    OperationResult serverOperation(const Identity& who, const char* action, const std::string& serverId,
+                                    std::vector<std::pair<std::string, ToggleChange>> changes, const std::string& after, const std::string& reason);
     ToggleState stateOf(const ToggleDefinition& definition, const std::string& scope) const;
     ToggleValue effectiveValue(const ToggleDefinition& definition, const std::string& region) const;
     /// The value set at exactly this scope, or null (never set, or cleared). m_mutex held.
@@ -274,6 +297,7 @@ private:
     std::set<std::uint64_t> m_publishedAudits;          // the newest ids published (bounded): an entry is told once
     std::atomic<const FleetDirectory*> m_fleet{nullptr};
     std::string m_serverScope;                          // fixed after start
+    std::uint64_t m_knownVersion = 0;                   // the sampler's: the fleet's list the knobs were resolved against
     /// Scopes this server shows: "*", its own server scope, each region.
     std::vector<std::string> scopes() const;
 

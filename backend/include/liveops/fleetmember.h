@@ -4,6 +4,7 @@
 #include "liveops/etcd.h"
 #include "liveops/v1/liveops.pb.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -43,6 +44,8 @@ public:
     const std::string& fleetName() const override { return m_config.fleet; }
     std::optional<std::vector<ServerInfo>> servers(std::string& error) const override;
     std::string storeProblem() const override;
+    std::vector<ServerInfo> known() const override;
+    std::uint64_t knownVersion() const override;
     const std::string& serverId() const { return m_config.serverId; }
 
 private:
@@ -66,6 +69,11 @@ private:
     bool m_refreshNow = false;    // guarded by m_mutex
     std::int64_t m_lease = 0;     // the member thread's (and join's, before it starts)
     std::string m_lastRecord;     // the record as last put, without its time
+    void refreshKnown();
+    mutable std::mutex m_knownMutex;
+    std::vector<ServerInfo> m_known;    // guarded by m_knownMutex
+    std::string m_knownBytes;           // the records as last read, to tell a change
+    std::atomic<std::uint64_t> m_knownVersion{0};
     mutable std::mutex m_problemMutex;
     mutable std::string m_storeProblem;  // guarded by m_problemMutex; empty = the last call worked
     void noteStore(const grpc::Status& status) const;

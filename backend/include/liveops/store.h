@@ -26,6 +26,7 @@ struct StoredToggle {
 struct ToggleChange {
     std::string key;
     ToggleValue value;
+    bool clear = false;  ///< clear the value at this scope instead (it inherits again)
 };
 
 /// One line of the append-only audit log.
