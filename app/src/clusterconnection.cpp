@@ -6,11 +6,20 @@
 
 namespace lv::console {
 
+void ClusterConnection::Link::post(std::function<void()> work)
+{
+    std::lock_guard lock(mutex);
+    if (self)  // queued to the object: Qt drops the event if the object is deleted before it runs
+        QMetaObject::invokeMethod(self, std::move(work), Qt::QueuedConnection);
+}
+
 ClusterConnection::ClusterConnection(QString name, lc::ClientOptions options, QObject* parent)
     : QObject(parent), m_name(std::move(name)),
       m_plaintextOverNetwork(!options.channel && options.tlsRootCertFile.empty() && !isLoopback(QString::fromStdString(options.target))),
-      m_client(withReporting(std::move(options), this)), m_stateText(tr("connecting…"))
+      m_link(std::make_shared<Link>()), m_stateText(tr("connecting…"))
 {
+    m_link->self = this;
+    m_client = std::make_unique<lc::LiveOpsClient>(withReporting(std::move(options), m_link));
 }
 
 bool ClusterConnection::isLoopback(const QString& target)
@@ -30,10 +39,10 @@ bool ClusterConnection::isLoopback(const QString& target)
     return host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0 || (!address.isNull() && address.isLoopback());
 }
 
-lc::ClientOptions ClusterConnection::withReporting(lc::ClientOptions options, ClusterConnection* self)
+lc::ClientOptions ClusterConnection::withReporting(lc::ClientOptions options, const std::shared_ptr<Link>& link)
 {
-    options.onNonsense = [self](const std::string& what) {
-        self->post([self, what = QString::fromStdString(what)] {
+    options.onNonsense = [link, self = link->self](const std::string& what) {
+        link->post([self, what = QString::fromStdString(what)] {  // runs only while self lives
             ++self->m_nonsense;
             self->m_lastNonsense = what;
             emit self->stateChanged();
@@ -69,20 +78,27 @@ void ClusterConnection::noteCall(const char* what, const lc::CallStatus& status)
 
 ClusterConnection::~ClusterConnection()
 {
-    m_client.stopWatches();  // no watch callback runs after this; calls in flight finish in ~LiveOpsClient
+    {
+        std::lock_guard lock(m_link->mutex);
+        m_link->self = nullptr;  // from here on no callback of the client reaches this object
+    }
+    if (!m_retire) {
+        m_client->stopWatches();  // no watch callback runs after this; calls in flight finish in ~LiveOpsClient
+        return;
+    }
+    // Stopping watches joins their threads and waits for calls in flight (up to their deadline
+    // when a server is gone): never on the UI thread.
+    std::shared_ptr<lc::LiveOpsClient> client(std::move(m_client));
+    m_retire([client] { client->stopWatches(); });
 }
 
-void ClusterConnection::post(std::function<void()> work)
-{
-    // Queued to this object: Qt drops the event if the object is deleted first.
-    QMetaObject::invokeMethod(this, std::move(work), Qt::QueuedConnection);
-}
+void ClusterConnection::post(std::function<void()> work) { m_link->post(std::move(work)); }
 
 template <typename T>
 std::function<void(lc::Reply<T>)> ClusterConnection::onThread(Done<T> done)
 {
-    return [this, done = std::move(done)](lc::Reply<T> reply) {
-        post([done, reply = std::move(reply)] {
+    return [link = m_link, done = std::move(done)](lc::Reply<T> reply) {
+        link->post([done, reply = std::move(reply)] {
             if (done)
                 done(reply);
         });
@@ -100,7 +116,7 @@ void ClusterConnection::setState(State state, QString text)
 
 void ClusterConnection::askIdentity()
 {
-    m_client.whoAmI(onThread<lc::Identity>([this](const lc::Reply<lc::Identity>& reply) {
+    m_client->whoAmI(onThread<lc::Identity>([this](const lc::Reply<lc::Identity>& reply) {
         noteCall("who am I", reply.status);
         if (!reply.status.ok())
             return;
@@ -115,8 +131,8 @@ void ClusterConnection::start()
         askIdentity();
     if (m_feeds & Regions)
         refreshRegions();
-    auto onState = [this](const lc::StreamState& s) {
-        post([this, s] {
+    auto onState = [this, link = m_link](const lc::StreamState& s) {
+        link->post([this, s] {
             if (s.connected) {
                 m_callProblems.clear();  // a new connection: earlier failures are history
                 setState(State::Connected, tr("connected"));
@@ -136,26 +152,29 @@ void ClusterConnection::start()
     const unsigned watches = m_feeds & (Telemetry | Toggles | Audit);
     const auto stateFor = [&](Feed feed) { return (watches & (unsigned(feed) - 1)) == 0 ? lc::LiveOpsClient::StateCallback(onState) : nullptr; };
     if (m_feeds & Telemetry)
-        m_client.watchTelemetry({}, 0,
-                                [this](const lc::Telemetry& t) {
-                                    std::lock_guard lock(m_mutex);
-                                    m_pending.push_back(t);
-                                    if (m_pending.size() == 1)
-                                        post([this] { flushTelemetry(); });
+        m_client->watchTelemetry({}, 0,
+                                [this, link = m_link](const lc::Telemetry& t) {
+                                    std::lock_guard lock(link->mutex);
+                                    if (!link->self)
+                                        return;
+                                    link->pending.push_back(t);
+                                    if (link->pending.size() == 1)
+                                        QMetaObject::invokeMethod(this, [this] { flushTelemetry(); }, Qt::QueuedConnection);
                                 },
                                 stateFor(Telemetry));
     if (m_feeds & Toggles)
-        m_client.watchToggles([this](const lc::Toggle& t) { post([this, t] { emit toggleChanged(t); }); }, stateFor(Toggles));
+        m_client->watchToggles([this, link = m_link](const lc::Toggle& t) { link->post([this, t] { emit toggleChanged(t); }); }, stateFor(Toggles));
     if (m_feeds & Audit)
-        m_client.watchAudit(0, [this](const liveops::AuditEntry& e) { post([this, e] { emit auditAppended(e); }); }, stateFor(Audit));
+        m_client->watchAudit(0, [this, link = m_link](const liveops::AuditEntry& e) { link->post([this, e] { emit auditAppended(e); }); },
+                             stateFor(Audit));
 }
 
 void ClusterConnection::flushTelemetry()
 {
     std::vector<lc::Telemetry> batch;
     {
-        std::lock_guard lock(m_mutex);
-        batch.swap(m_pending);
+        std::lock_guard lock(m_link->mutex);
+        batch.swap(m_link->pending);
     }
     if (!batch.empty())
         emit telemetryBatch(batch);
@@ -163,7 +182,7 @@ void ClusterConnection::flushTelemetry()
 
 void ClusterConnection::refreshRegions()
 {
-    m_client.listRegions(onThread<std::vector<lc::Region>>([this](const lc::Reply<std::vector<lc::Region>>& reply) {
+    m_client->listRegions(onThread<std::vector<lc::Region>>([this](const lc::Reply<std::vector<lc::Region>>& reply) {
         noteCall("listing regions", reply.status);
         if (reply.status.ok())
             emit regionsListed(reply.value);
@@ -173,45 +192,45 @@ void ClusterConnection::refreshRegions()
 void ClusterConnection::setToggle(const std::string& key, const std::string& scope, const liveops::ToggleValue& value,
                                   std::uint64_t expectedVersion, const std::string& reason, Done<lc::Toggle> done)
 {
-    m_client.setToggle(key, scope, value, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
+    m_client->setToggle(key, scope, value, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
 }
 
 void ClusterConnection::clearToggle(const std::string& key, const std::string& scope, std::uint64_t expectedVersion, const std::string& reason,
                                     Done<lc::Toggle> done)
 {
-    m_client.clearToggle(key, scope, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
+    m_client->clearToggle(key, scope, expectedVersion, reason, onThread<lc::Toggle>(std::move(done)));
 }
 
 void ClusterConnection::undrainRegion(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done)
 {
-    m_client.undrainRegion(region, reason, onThread<liveops::AuditEntry>(std::move(done)));
+    m_client->undrainRegion(region, reason, onThread<liveops::AuditEntry>(std::move(done)));
 }
 
 void ClusterConnection::drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
                                     Done<liveops::AuditEntry> done)
 {
-    m_client.drainRegion(region, failoverTo, reason, onThread<liveops::AuditEntry>(std::move(done)));
+    m_client->drainRegion(region, failoverTo, reason, onThread<liveops::AuditEntry>(std::move(done)));
 }
 
 void ClusterConnection::failover(const std::string& from, const std::string& to, const std::string& reason, Done<liveops::AuditEntry> done)
 {
-    m_client.failover(from, to, reason, onThread<liveops::AuditEntry>(std::move(done)));
+    m_client->failover(from, to, reason, onThread<liveops::AuditEntry>(std::move(done)));
 }
 
 void ClusterConnection::startDrill(const std::string& region, lc::DrillKind kind, double latencyMs, double lossPercent,
                                    std::chrono::seconds duration, const std::string& reason, Done<liveops::AuditEntry> done)
 {
-    m_client.startDrill(region, kind, latencyMs, lossPercent, duration, reason, onThread<liveops::AuditEntry>(std::move(done)));
+    m_client->startDrill(region, kind, latencyMs, lossPercent, duration, reason, onThread<liveops::AuditEntry>(std::move(done)));
 }
 
 void ClusterConnection::cancelDrill(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done)
 {
-    m_client.cancelDrill(region, reason, onThread<liveops::AuditEntry>(std::move(done)));
+    m_client->cancelDrill(region, reason, onThread<liveops::AuditEntry>(std::move(done)));
 }
 
 void ClusterConnection::listAudit(const std::string& target, Done<std::vector<liveops::AuditEntry>> done)
 {
-    m_client.listAudit(0, 1000, target, onThread<std::vector<liveops::AuditEntry>>(std::move(done)));
+    m_client->listAudit(0, 1000, target, onThread<std::vector<liveops::AuditEntry>>(std::move(done)));
 }
 
 } // namespace lv::console
@@ -220,12 +239,12 @@ namespace lv::console {
 
 void ClusterConnection::listToggles(const std::string& scope, Done<std::vector<lc::Toggle>> done)
 {
-    m_client.listToggles(scope, onThread<std::vector<lc::Toggle>>(std::move(done)));
+    m_client->listToggles(scope, onThread<std::vector<lc::Toggle>>(std::move(done)));
 }
 
 void ClusterConnection::listServers(Done<lc::ServerList> done)
 {
-    m_client.listServers(onThread<lc::ServerList>([this, done = std::move(done)](const lc::Reply<lc::ServerList>& reply) {
+    m_client->listServers(onThread<lc::ServerList>([this, done = std::move(done)](const lc::Reply<lc::ServerList>& reply) {
         noteCall("listing servers", reply.status);
         if (done)
             done(reply);

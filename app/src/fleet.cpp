@@ -40,11 +40,23 @@ ClusterConnection* Fleet::connectionTo(const QString& serverId) const
 
 void Fleet::list()
 {
-    if (m_listing)
+    // One call at a time. A reply can be lost with the connection it went through (a server that
+    // left while asked): after twice the call deadline the next listing goes ahead anyway.
+    if (m_listing && m_listingSince.elapsed() < 2 * m_options.deadline.count())
         return;
     m_listing = true;
+    m_listingSince.start();
+    // Through the address given; while it cannot be reached, through any server still connected
+    // (the list must not freeze because the server it was added by went away).
+    ClusterConnection* through = &m_control;
+    if (m_control.state() != ClusterConnection::State::Connected)
+        for (const auto& [id, c] : m_connections)
+            if (c->state() == ClusterConnection::State::Connected) {
+                through = c.get();
+                break;
+            }
     QPointer<Fleet> self(this);
-    m_control.listServers([self](const lc::Reply<lc::ServerList>& reply) {
+    through->listServers([self](const lc::Reply<lc::ServerList>& reply) {
         if (self)
             self->listed(reply);
     });
@@ -104,6 +116,7 @@ void Fleet::connectTo(const lc::Server& server)
     options.target = server.apiEndpoint;
     auto connection = std::make_unique<ClusterConnection>(m_name + QLatin1Char('/') + id, std::move(options));
     connection->setFeeds(ClusterConnection::Regions | ClusterConnection::Telemetry);
+    connection->setRetirement(m_retire);
     ClusterConnection* c = connection.get();
     connect(c, &ClusterConnection::regionsListed, this, [this, id](const std::vector<lc::Region>& regions) {
         emit regionsMerged(m_merge.setRegions(id, regions));

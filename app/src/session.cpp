@@ -10,6 +10,13 @@ ConsoleSession::ConsoleSession(QObject* parent)
     m_sandboxWorker.setMaxThreadCount(1);
     m_toggles.setTimeFormat(&m_time);
     m_sandboxWorker.setObjectName(QStringLiteral("sandbox"));
+    m_retirement.setObjectName(QStringLiteral("retirement"));
+    m_retirement.setMaxThreadCount(2);
+}
+
+ClusterConnection::Retirement ConsoleSession::retirement()
+{
+    return [this](std::function<void()> job) { m_retirement.start(std::move(job)); };
 }
 
 ConsoleSession::~ConsoleSession()
@@ -17,6 +24,7 @@ ConsoleSession::~ConsoleSession()
     m_recorder.reset();
     m_fleets.clear();
     m_clusters.clear();  // clients stop before the in-process server they talk to
+    m_retirement.waitForDone();
     m_sandbox.reset();
 }
 
@@ -31,6 +39,7 @@ ClusterConnection* ConsoleSession::addFleet(const QString& name, liveops::client
         addConnection(name, options, environment, ClusterConnection::Identity | ClusterConnection::Toggles | ClusterConnection::Audit);
     auto fleet = std::make_unique<Fleet>(name, std::move(options), *control);
     Fleet* f = fleet.get();
+    f->setRetirement(retirement());
     connect(f, &Fleet::regionsMerged, this, [this, name](const std::vector<liveops::client::Region>& regions) {
         m_regions.updateRegions(name, regions);
     });
@@ -61,10 +70,13 @@ ClusterConnection* ConsoleSession::addConnection(const QString& name, liveops::c
                                                  unsigned feeds)
 {
     removeCluster(name);
+    const bool inProcess = options.channel != nullptr;
     auto connection = std::make_unique<ClusterConnection>(name, std::move(options));
     ClusterConnection* c = connection.get();
     c->setEnvironment(environment);
     c->setFeeds(feeds);
+    if (!inProcess)  // live: wound down off the UI thread (the sandbox's in-process one goes with it, before it)
+        c->setRetirement(retirement());
     if (feeds & ClusterConnection::Telemetry) {
         connect(c, &ClusterConnection::stateChanged, this, [this, c, name] {
             if (c->state() != ClusterConnection::State::Connecting)

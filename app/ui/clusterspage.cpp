@@ -122,7 +122,7 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
 ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* parent)
     : QWidget(parent), m_session(session), m_vault(vault), m_model(session, m_directory), m_table(new QTableView), m_notice(new QLabel),
       m_name(new QLineEdit), m_target(new QLineEdit), m_token(new QLineEdit), m_ca(new QLineEdit), m_environment(new QComboBox),
-      m_fleet(new QCheckBox(tr("A &fleet: list its servers through this address and connect to each"))), m_serversTitle(new QLabel),
+      m_fleet(new QCheckBox(tr("A fleet: list its servers through this address and connect to ever&y one"))), m_serversTitle(new QLabel),
       m_servers(new QTableView)
 {
     m_servers->setModel(&m_serversModel);

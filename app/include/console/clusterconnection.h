@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -24,7 +25,13 @@ public:
     enum class State { Connecting, Connected, Reconnecting };
 
     ClusterConnection(QString name, lc::ClientOptions options, QObject* parent = nullptr);
-    ~ClusterConnection() override;  ///< stops the watches and waits for calls in flight
+    /// Nothing of the client reaches this object after it; the client's watches are stopped and
+    /// its calls in flight waited for here, or by the retirement set (off this thread).
+    ~ClusterConnection() override;
+    /// Where the client is wound down when this object goes: a worker that runs the job given
+    /// (the session's). Unset, the destructor does it and may wait for calls in flight.
+    using Retirement = std::function<void(std::function<void()> job)>;
+    void setRetirement(Retirement retire) { m_retire = std::move(retire); }
 
     const QString& name() const { return m_name; }
     /// "production", "staging", "development" or "sandbox": shown wherever a change is made, and
@@ -91,12 +98,22 @@ private:
     void flushTelemetry();
     void noteCall(const char* what, const lc::CallStatus& status);
     void askIdentity();
-    static lc::ClientOptions withReporting(lc::ClientOptions options, ClusterConnection* self);
+    /// What the client's threads reach this object through: they post while `self` is set, and
+    /// the destructor clears it (under the mutex) before the client is wound down.
+    struct Link {
+        std::mutex mutex;
+        ClusterConnection* self = nullptr;
+        std::vector<lc::Telemetry> pending;  // telemetry not yet flushed to the UI
+        void post(std::function<void()> work);
+    };
+    static lc::ClientOptions withReporting(lc::ClientOptions options, const std::shared_ptr<Link>& link);
 
     QString m_name;
     QString m_environment = QStringLiteral("production");
     bool m_plaintextOverNetwork = false;
-    lc::LiveOpsClient m_client;
+    std::shared_ptr<Link> m_link;
+    std::unique_ptr<lc::LiveOpsClient> m_client;
+    Retirement m_retire;
     State m_state = State::Connecting;
     QString m_stateText;
     QMap<QString, QString> m_callProblems;  // our own calls that failed, by call, until it succeeds
@@ -104,8 +121,6 @@ private:
     QString m_lastNonsense;
     lc::Identity m_identity;
     unsigned m_feeds = AllFeeds;
-    std::mutex m_mutex;                     // guards the pending telemetry
-    std::vector<lc::Telemetry> m_pending;
 };
 
 } // namespace lv::console

@@ -4,6 +4,7 @@
 #include "console/fleetmerge.h"
 
 #include <QObject>
+#include <QElapsedTimer>
 #include <QTimer>
 
 #include <map>
@@ -40,6 +41,8 @@ public:
     const QString& listProblem() const { return m_listProblem; }
     const RegionMerge& merge() const { return m_merge; }
 
+    /// How the servers' connections are wound down when they go (see ClusterConnection).
+    void setRetirement(ClusterConnection::Retirement retire) { m_retire = std::move(retire); }
     void start();
     /// Lists every server's regions again (a drain or failover changed them).
     void refreshRegions();
@@ -65,12 +68,14 @@ private:
     ClusterConnection& m_control;
     QTimer m_timer;
     bool m_listing = false;  // a ListServers call is in flight: never two
+    QElapsedTimer m_listingSince;
     QString m_fleetName;
     QString m_storeProblem;
     QString m_listProblem;
     std::vector<lc::Server> m_servers;
     std::map<QString, std::unique_ptr<ClusterConnection>> m_connections;  // by server id
     RegionMerge m_merge;
+    ClusterConnection::Retirement m_retire;
 };
 
 } // namespace lv::console

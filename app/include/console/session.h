@@ -87,6 +87,8 @@ private:
     bool adoptSandbox(std::unique_ptr<Sandbox> sandbox);  // connects to it as "sandbox"; false if null
     void buildSandboxInBackground(std::function<std::unique_ptr<Sandbox>(QString& error)> build);
     QThreadPool m_sandboxWorker;  // one thread: builds and winds down sandboxes; waited for last
+    QThreadPool m_retirement;     // winds down live clusters' clients (their calls in flight), off the UI thread
+    ClusterConnection::Retirement retirement();
     quint64 m_sandboxRequest = 0;
     bool m_sandboxStarting = false;
     RegionModel m_regions;
