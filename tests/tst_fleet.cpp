@@ -500,6 +500,111 @@ private slots:
         players.reset();
     }
 
+    // The fleet store over TLS, with client certificates and an etcd user whose role reaches only
+    // the fleet's keys: servers work; a wrong password or no client certificate is refused with
+    // the reason, and such a server does not start.
+    void theFleetStoreOverTlsWithAUser()
+    {
+        QTemporaryDir dir;
+        QProcess shell;
+        shell.setWorkingDirectory(dir.path());
+        shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral(
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=etcd-ca 2>/dev/null && "
+            "openssl req -newkey rsa:2048 -nodes -keyout member.key -out member.csr -subj /CN=127.0.0.1 2>/dev/null && "
+            "printf 'subjectAltName=IP:127.0.0.1' > san.ext && "
+            "openssl x509 -req -in member.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out member.crt -days 2 -extfile san.ext 2>/dev/null && "
+            "openssl req -newkey rsa:2048 -nodes -keyout syncd.key -out syncd.csr -subj /CN=syncd 2>/dev/null && "
+            "openssl x509 -req -in syncd.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out syncd.crt -days 2 2>/dev/null")});
+        QVERIFY(shell.waitForFinished(60'000) && shell.exitCode() == 0);
+        const auto file = [&](const char* name) { return dir.filePath(QLatin1String(name)); };
+        lvtest::EtcdCluster secure;
+        secure.setTls(file("ca.crt"), file("member.crt"), file("member.key"), true);
+        secure.setClientCertificate(file("syncd.crt"), file("syncd.key"));
+        QString why;
+        QVERIFY2(secure.start(1, why), qPrintable(why));
+
+        // Users and roles as an operator would set them up: root, and syncd with read-write on
+        // /secure/ only; then authentication on.
+        auto auth = etcdserverpb::Auth::NewStub(grpc::CreateChannel(secure.url(0).substr(8), secure.credentials()));
+        const auto call = [&](auto method, const auto& request, auto& response) {
+            grpc::ClientContext context;
+            context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+            return (auth.get()->*method)(&context, request, &response);
+        };
+        etcdserverpb::AuthUserAddRequest root;
+        root.set_name("root");
+        root.set_password("root-password");
+        etcdserverpb::AuthUserAddResponse added;
+        QVERIFY(call(&etcdserverpb::Auth::Stub::UserAdd, root, added).ok());
+        etcdserverpb::AuthUserGrantRoleRequest rootRole;
+        rootRole.set_user("root");
+        rootRole.set_role("root");
+        etcdserverpb::AuthUserGrantRoleResponse granted;
+        QVERIFY(call(&etcdserverpb::Auth::Stub::UserGrantRole, rootRole, granted).ok());
+        etcdserverpb::AuthRoleAddRequest role;
+        role.set_name("fleet-secure");
+        etcdserverpb::AuthRoleAddResponse roleAdded;
+        QVERIFY(call(&etcdserverpb::Auth::Stub::RoleAdd, role, roleAdded).ok());
+        etcdserverpb::AuthRoleGrantPermissionRequest permission;
+        permission.set_name("fleet-secure");
+        permission.mutable_perm()->set_permtype(authpb::Permission::READWRITE);
+        permission.mutable_perm()->set_key("/secure/");
+        permission.mutable_perm()->set_range_end("/secure0");
+        etcdserverpb::AuthRoleGrantPermissionResponse permitted;
+        QVERIFY(call(&etcdserverpb::Auth::Stub::RoleGrantPermission, permission, permitted).ok());
+        etcdserverpb::AuthUserAddRequest user;
+        user.set_name("syncd");
+        user.set_password("s3cret-fleet");
+        QVERIFY(call(&etcdserverpb::Auth::Stub::UserAdd, user, added).ok());
+        etcdserverpb::AuthUserGrantRoleRequest userRole;
+        userRole.set_user("syncd");
+        userRole.set_role("fleet-secure");
+        QVERIFY(call(&etcdserverpb::Auth::Stub::UserGrantRole, userRole, granted).ok());
+        etcdserverpb::AuthEnableRequest enable;
+        etcdserverpb::AuthEnableResponse enabled;
+        QVERIFY(call(&etcdserverpb::Auth::Stub::AuthEnable, enable, enabled).ok());
+
+        EtcdOptions options;
+        options.endpoints = secure.urls();
+        options.caFile = file("ca.crt").toStdString();
+        options.certFile = file("syncd.crt").toStdString();
+        options.keyFile = file("syncd.key").toStdString();
+        options.user = "syncd";
+        options.password = "s3cret-fleet";
+        options.timeout = std::chrono::milliseconds(3000);
+        std::string error;
+        FleetServer a = startServerWith(options, "secure", "eu-west", error, nullptr, "a");
+        QVERIFY2(a.cluster, error.c_str());
+        FleetServer b = startServerWith(options, "secure", "eu-west", error, nullptr, "b");
+        QVERIFY2(b.cluster, error.c_str());
+        auto member = FleetMember::join(a.etcd, {"secure", "a", 2}, [&a] { return a.cluster->describeSelf(); }, error);
+        QVERIFY2(member, error.c_str());
+        QCOMPARE(member->servers(error)->size(), std::size_t{1});
+        QCOMPARE(int(a.cluster->setToggle(kProducer, "max_visible", "*", std::int64_t{33}, 0, "over TLS").outcome), int(Outcome::Ok));
+        QVERIFY(QTest::qWaitFor([&] { return std::get<std::int64_t>(toggleAt(*b.cluster, "max_visible", "*")->effective) == 33; }, 5000));
+
+        // Outside its role's keys the user is refused: another fleet's name does not start.
+        FleetServer other = startServerWith(options, "someone-else", "eu-west", error, nullptr, "c");
+        QVERIFY(!other.cluster);
+        QVERIFY2(error.find("permission") != std::string::npos, error.c_str());
+        // A wrong password: refused, saying so.
+        EtcdOptions wrong = options;
+        wrong.password = "not-it";
+        FleetServer refused = startServerWith(wrong, "secure", "eu-west", error, nullptr, "d");
+        QVERIFY(!refused.cluster);
+        QVERIFY2(error.find("authentication failed") != std::string::npos || error.find("invalid") != std::string::npos, error.c_str());
+        // No client certificate: the member does not take the connection.
+        EtcdOptions anonymous = options;
+        anonymous.certFile.clear();
+        anonymous.keyFile.clear();
+        anonymous.timeout = std::chrono::milliseconds(1500);
+        FleetServer noCert = startServerWith(anonymous, "secure", "eu-west", error, nullptr, "e");
+        QVERIFY(!noCert.cluster);
+        QVERIFY2(!error.empty(), "refused without saying why");
+        qInfo("without a client certificate: %s", error.c_str());
+        member.reset();
+    }
+
     void realServersFormAFleetAndAKilledOneLeavesIt()
     {
         // Three syncd processes started with the fleet flags, as a Deployment would run them.

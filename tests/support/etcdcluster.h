@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <QFile>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -60,7 +61,23 @@ public:
             stop(static_cast<int>(i));
     }
 
-    std::string url(int i) const { return "http://127.0.0.1:" + std::to_string(m_members[i].client); }
+    /// Members serve clients over TLS with this certificate (for 127.0.0.1) and, with
+    /// `clientCertAuth`, ask every client for one signed by `caFile`. Call before start().
+    void setTls(const QString& caFile, const QString& certFile, const QString& keyFile, bool clientCertAuth)
+    {
+        m_ca = caFile;
+        m_cert = certFile;
+        m_key = keyFile;
+        m_clientCertAuth = clientCertAuth;
+    }
+    /// The client certificate the health check presents when members ask for one.
+    void setClientCertificate(const QString& certFile, const QString& keyFile)
+    {
+        m_clientCert = certFile;
+        m_clientKey = keyFile;
+    }
+
+    std::string url(int i) const { return (m_ca.isEmpty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(m_members[i].client); }
     std::vector<std::string> urls() const
     {
         std::vector<std::string> out;
@@ -94,12 +111,18 @@ private:
         Member& m = m_members[i];
         m.process = std::make_unique<QProcess>();
         m.process->setProcessChannelMode(QProcess::MergedChannels);
-        const QString clientUrl = QStringLiteral("http://127.0.0.1:%1").arg(m.client), peerUrl = QStringLiteral("http://127.0.0.1:%1").arg(m.peer);
-        m.process->start(m_binary, {QStringLiteral("--name"), m.name, QStringLiteral("--data-dir"), m_dir.filePath(m.name),
-                                    QStringLiteral("--listen-client-urls"), clientUrl, QStringLiteral("--advertise-client-urls"), clientUrl,
-                                    QStringLiteral("--listen-peer-urls"), peerUrl, QStringLiteral("--initial-advertise-peer-urls"), peerUrl,
-                                    QStringLiteral("--initial-cluster"), m_initial, QStringLiteral("--initial-cluster-state"), state,
-                                    QStringLiteral("--initial-cluster-token"), QStringLiteral("lv-test")});
+        const QString clientUrl = QString::fromStdString(url(i)), peerUrl = QStringLiteral("http://127.0.0.1:%1").arg(m.peer);
+        QStringList arguments{QStringLiteral("--name"), m.name, QStringLiteral("--data-dir"), m_dir.filePath(m.name),
+                              QStringLiteral("--listen-client-urls"), clientUrl, QStringLiteral("--advertise-client-urls"), clientUrl,
+                              QStringLiteral("--listen-peer-urls"), peerUrl, QStringLiteral("--initial-advertise-peer-urls"), peerUrl,
+                              QStringLiteral("--initial-cluster"), m_initial, QStringLiteral("--initial-cluster-state"), state,
+                              QStringLiteral("--initial-cluster-token"), QStringLiteral("lv-test")};
+        if (!m_ca.isEmpty()) {
+            arguments << QStringLiteral("--cert-file") << m_cert << QStringLiteral("--key-file") << m_key << QStringLiteral("--trusted-ca-file") << m_ca;
+            if (m_clientCertAuth)
+                arguments << QStringLiteral("--client-cert-auth");
+        }
+        m.process->start(m_binary, arguments);
         if (!m.process->waitForStarted(5000)) {
             error = m.process->errorString();
             return false;
@@ -110,8 +133,7 @@ private:
     bool waitHealthy(int i, QString& error)
     {
         // Up means a linearizable read answers through this member: it has joined and a leader exists.
-        auto kv = etcdserverpb::KV::NewStub(
-            grpc::CreateChannel("127.0.0.1:" + std::to_string(m_members[i].client), grpc::InsecureChannelCredentials()));
+        auto kv = etcdserverpb::KV::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(m_members[i].client), credentials()));
         const bool up = QTest::qWaitFor(
             [&] {
                 grpc::ClientContext c;
@@ -119,7 +141,8 @@ private:
                 etcdserverpb::RangeRequest r;
                 r.set_key("health");
                 etcdserverpb::RangeResponse rr;
-                return kv->Range(&c, r, &rr).ok();
+                const grpc::Status status = kv->Range(&c, r, &rr);
+                return status.ok() || status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;  // (auth on: answered, needs a user)
             },
             30'000);
         if (!up)
@@ -127,6 +150,28 @@ private:
         return up;
     }
 
+public:
+    /// Credentials that reach the members (TLS with the CA and client certificate when set).
+    std::shared_ptr<grpc::ChannelCredentials> credentials() const
+    {
+        if (m_ca.isEmpty())
+            return grpc::InsecureChannelCredentials();
+        const auto read = [](const QString& path) {
+            QFile f(path);
+            return f.open(QIODevice::ReadOnly) ? f.readAll().toStdString() : std::string();
+        };
+        grpc::SslCredentialsOptions ssl;
+        ssl.pem_root_certs = read(m_ca);
+        if (!m_clientCert.isEmpty()) {
+            ssl.pem_cert_chain = read(m_clientCert);
+            ssl.pem_private_key = read(m_clientKey);
+        }
+        return grpc::SslCredentials(ssl);
+    }
+
+private:
+    QString m_ca, m_cert, m_key, m_clientCert, m_clientKey;
+    bool m_clientCertAuth = false;
     QTemporaryDir m_dir;
     QString m_binary;
     QString m_initial;

@@ -26,14 +26,24 @@ struct FleetServer {
 
 /// A server of fleet `fleet` on the etcd members `urls`, hosting `region`. `firstKnobs` receives
 /// the knobs each region's engine is created with: what its first tick runs on.
+FleetServer startServerWith(const EtcdOptions& options, const std::string& fleet, const std::string& region, std::string& error,
+                            std::vector<RuntimeKnobs>* firstKnobs = nullptr, const std::string& serverId = {});
+
 FleetServer startServer(const std::vector<std::string>& urls, const std::string& fleet, const std::string& region, std::string& error,
                         std::vector<RuntimeKnobs>* firstKnobs = nullptr, std::chrono::milliseconds timeout = std::chrono::milliseconds(3000),
                         const std::string& serverId = {})
 {
-    FleetServer s;
     EtcdOptions options;
     options.endpoints = urls;
     options.timeout = timeout;
+    return startServerWith(options, fleet, region, error, firstKnobs, serverId);
+}
+
+/// The same with every etcd option (TLS, a user).
+FleetServer startServerWith(const EtcdOptions& options, const std::string& fleet, const std::string& region, std::string& error,
+                            std::vector<RuntimeKnobs>* firstKnobs, const std::string& serverId)
+{
+    FleetServer s;
     s.etcd = EtcdClient::create(options, error);
     if (!s.etcd)
         return s;
