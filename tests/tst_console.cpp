@@ -1518,6 +1518,59 @@ private slots:
         }
         QApplication::setStyle(styleBefore);
         QApplication::setPalette(before);
+
+        // Drain pod-0 from the drill-down's menu: its players go to eu-west's other servers, the
+        // region row keeps them, pod-0 reads Draining; undrained, it serves again.
+        QMenu menu;
+        int pod0 = -1;
+        for (int r = 0; r < drill.rowCount(); ++r)
+            if (drill.index(r, FleetServersModel::Server).data().toString() == QStringLiteral("pod-0"))
+                pod0 = r;
+        QVERIFY(pod0 >= 0);
+        window.regionsPage()->fillServerMenu(menu, pod0);
+        QCOMPARE(menu.actions().size(), 1);
+        QVERIFY2(menu.actions().front()->text().contains(QStringLiteral("Drain server pod-0")), qPrintable(menu.actions().front()->text()));
+        menu.actions().front()->trigger();
+        auto* drain = qobject_cast<widgets::DrainDialog*>(window.operations()->dialog());
+        QVERIFY(drain);
+        QVERIFY2(drain->windowTitle().contains(QStringLiteral("server/pod-0 on prod (staging)")), qPrintable(drain->windowTitle()));
+        QCOMPARE(drain->failoverRegion(), QStringLiteral("eu-west"));  // its region's other servers
+        drain->setReason(QStringLiteral("kernel update on pod-0"));
+        screenshot(drain, QStringLiteral("fleet-drain-server"));
+        drain->accept();
+        const auto podPlayers = [&](const char* id) {
+            for (int r = 0; r < drill.rowCount(); ++r)
+                if (drill.index(r, FleetServersModel::Server).data().toString() == QLatin1String(id))
+                    return drill.index(r, FleetServersModel::Players).data(FleetServersModel::SortRole).toInt();
+            return -1;
+        };
+        QVERIFY(waitFor([&] { return podPlayers("pod-0") == 0 && podPlayers("pod-1") + podPlayers("pod-2") == 18; }));
+        QVERIFY(waitFor([&] { return drill.drainingAt(pod0); }));
+        QCOMPARE(drill.index(pod0, FleetServersModel::State).data().toString(), QStringLiteral("Draining"));
+        QCOMPARE(session.regions().data(session.regions().index(session.regions().rowOf(QStringLiteral("prod"), QStringLiteral("eu-west")),
+                                                                RegionModel::Players),
+                                        RegionModel::SortRole)
+                     .toInt(),
+                 18);
+        QTest::qWait(1200);
+        screenshot(&window, QStringLiteral("fleet-server-drained"));
+        QMenu again;
+        window.regionsPage()->fillServerMenu(again, pod0);
+        QVERIFY2(again.actions().front()->text().contains(QStringLiteral("Undrain server pod-0")), qPrintable(again.actions().front()->text()));
+        QTimer::singleShot(200, this, [] {
+            if (auto* ask = qobject_cast<QInputDialog*>(QApplication::activeModalWidget())) {
+                ask->setTextValue(QStringLiteral("pod-0 updated"));
+                ask->accept();
+            }
+        });
+        window.operations()->undrainServer(QStringLiteral("prod"), QStringLiteral("pod-0"));
+        QVERIFY(waitFor([&] { return !drill.drainingAt(pod0) && drill.index(pod0, FleetServersModel::State).data().toString() == QStringLiteral("Serving"); }));
+        const auto audit = servers[2]->server.cluster->audit(0, 100, "server/pod-0");  // the fleet's audit, from any server
+        QCOMPARE(audit.size(), std::size_t{2});
+        QCOMPARE(audit[0].action, std::string("drain"));
+        QCOMPARE(audit[0].reason, std::string("kernel update on pod-0"));
+        QCOMPARE(audit[1].action, std::string("undrain"));
+
         // Another row selected (a single region of its own server's): the drill-down goes.
         table->clearSelection();
         QVERIFY(waitFor([&] { return !window.regionsPage()->servers()->isVisible(); }));

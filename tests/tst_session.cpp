@@ -480,6 +480,11 @@ private slots:
             told = told || (m->kind == ControlMessage::Kind::Kick && m->text == "kicked: speed hack");
         QVERIFY(told);
 
+        // What the moved and kicked clients still sent (in flight, 40 ms each way) reached a
+        // session the server had just ended: dropped, but not errors on the operator's table.
+        QVERIFY(session.server().transportCounters().afterClose > 0);
+        QCOMPARE(session.server().transportCounters().malformed, std::uint64_t{0});
+
         // Its token is still valid, but the id may not rejoin for a while.
         session.client(0).connect(session.issueToken(first, Platform::Pc, std::nullopt), session.serverAddress(), session.now());
         runBoth(seconds(2));

@@ -217,6 +217,17 @@ void ClusterConnection::failover(const std::string& from, const std::string& to,
     m_client->failover(from, to, reason, onThread<liveops::AuditEntry>(std::move(done)));
 }
 
+void ClusterConnection::drainServer(const std::string& serverId, const std::string& failoverTo, const std::string& reason,
+                                    Done<liveops::AuditEntry> done)
+{
+    m_client->drainServer(serverId, failoverTo, reason, onThread<liveops::AuditEntry>(std::move(done)));
+}
+
+void ClusterConnection::undrainServer(const std::string& serverId, const std::string& reason, Done<liveops::AuditEntry> done)
+{
+    m_client->undrainServer(serverId, reason, onThread<liveops::AuditEntry>(std::move(done)));
+}
+
 void ClusterConnection::startDrill(const std::string& region, lc::DrillKind kind, double latencyMs, double lossPercent,
                                    std::chrono::seconds duration, const std::string& reason, Done<liveops::AuditEntry> done)
 {

@@ -68,6 +68,14 @@ void FleetServersModel::refresh()
         emit dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
 }
 
+bool FleetServersModel::drainingAt(int row) const
+{
+    if (row < 0 || row >= rowCount())
+        return false;
+    const lc::RegionStatus s = m_rows[static_cast<std::size_t>(row)].sample.status;
+    return s == lc::RegionStatus::Draining || s == lc::RegionStatus::Maintenance;
+}
+
 int FleetServersModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : static_cast<int>(m_rows.size()); }
 int FleetServersModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
@@ -97,7 +105,7 @@ QVariant FleetServersModel::data(const QModelIndex& index, int role) const
     if (role == ToneRole) {
         if (!p.reachable)
             return RegionModel::ToneStale;
-        if (index.column() == State && info && info->state != lc::ServerState::Serving)
+        if (index.column() == State && info && (info->state != lc::ServerState::Serving || p.sample.status != lc::RegionStatus::Serving))
             return RegionModel::ToneWarning;
         return {};
     }
@@ -115,7 +123,12 @@ QVariant FleetServersModel::data(const QModelIndex& index, int role) const
     case State:
         if (!p.reachable)
             return tr("unreachable");
-        return info ? serverStateText(info->state) : tr("not listed");
+        if (!info)
+            return tr("not listed");
+        // A serving server whose part of the region does not serve (drained, maintenance) says so.
+        if (info->state == lc::ServerState::Serving && p.sample.status != lc::RegionStatus::Serving && p.sample.status != lc::RegionStatus::Unknown)
+            return statusText(p.sample.status);
+        return serverStateText(info->state);
     case Version: return info && !info->version.empty() ? QString::fromStdString(info->version) : QStringLiteral("—");
     case Players: return role == SortRole ? QVariant(p.sample.players) : QVariant(QString::number(p.sample.players));
     case RttP99: return number(p.sample.rttP99Ms, 1);

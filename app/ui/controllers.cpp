@@ -335,6 +335,62 @@ void OperationsController::drain(const QString& cluster, const QString& region)
     dialog->open();
 }
 
+void OperationsController::drainServer(const QString& cluster, const QString& region, const QString& server)
+{
+    // Where its players can go: the region on its other servers (the roomiest, chosen by syncd),
+    // one of them by name, or another region of the fleet.
+    Fleet* fleet = m_session.fleet(cluster);
+    if (!fleet)
+        return;
+    QStringList targets{region};
+    int players = 0;
+    for (const auto& part : fleet->merge().servers(region)) {
+        if (part.server == server)
+            players = static_cast<int>(part.sample.players);
+        else
+            targets << region + QLatin1Char('@') + part.server;
+    }
+    for (int r = 0; r < m_session.regions().rowCount(); ++r)
+        if (m_session.regions().clusterAt(r) == cluster && m_session.regions().regionAt(r) != region)
+            targets << m_session.regions().regionAt(r);
+    const QString scope = QStringLiteral("server/") + server;
+    auto* dialog = new widgets::DrainDialog(targetOf(m_session, cluster, scope, server), players, targets, m_parent);
+    dialog->setFailoverRegion(region);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_dialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog, cluster, server] {
+        if (ClusterConnection* c = m_session.cluster(cluster))
+            c->drainServer(server.toStdString(), dialog->failoverRegion().toStdString(), dialog->reason().toStdString(),
+                           [this, cluster, server](const lc::Reply<liveops::AuditEntry>& reply) {
+                               emit message(reply.status.ok() ? tr("Server %1 is draining").arg(server)
+                                                              : tr("Drain refused: %1").arg(QString::fromStdString(reply.status.message)));
+                               if (Fleet* f = m_session.fleet(cluster))
+                                   f->refreshRegions();
+                           });
+    });
+    dialog->open();
+}
+
+void OperationsController::undrainServer(const QString& cluster, const QString& server)
+{
+    bool ok = false;
+    const QString where = targetOf(m_session, cluster, QStringLiteral("server/") + server, {}).where();
+    const QString reason = QInputDialog::getText(m_parent, tr("Undrain %1").arg(where),
+                                                 tr("Server %1 admits players again and runs what its regions say.\nReason (goes to the audit log):")
+                                                     .arg(server),
+                                                 QLineEdit::Normal, QString(), &ok)
+                               .trimmed();
+    if (!ok || reason.isEmpty())
+        return;
+    if (ClusterConnection* c = m_session.cluster(cluster))
+        c->undrainServer(server.toStdString(), reason.toStdString(), [this, cluster, server](const lc::Reply<liveops::AuditEntry>& reply) {
+            emit message(reply.status.ok() ? tr("Server %1 admits players again").arg(server)
+                                           : tr("Undrain refused: %1").arg(QString::fromStdString(reply.status.message)));
+            if (Fleet* f = m_session.fleet(cluster))
+                f->refreshRegions();
+        });
+}
+
 void OperationsController::undrain(const QString& cluster, const QString& region)
 {
     bool ok = false;

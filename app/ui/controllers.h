@@ -52,6 +52,10 @@ public:
     void failover(const QString& cluster, const QString& region);
     void drill(const QString& cluster, const QString& region);
     void cancelDrill(const QString& cluster, const QString& region);
+    /// One server of a fleet (from a region's drill-down): its players to the region's other
+    /// servers (or where the dialog says); undrain clears it.
+    void drainServer(const QString& cluster, const QString& region, const QString& server);
+    void undrainServer(const QString& cluster, const QString& server);
     QDialog* dialog() const { return m_dialog; }
 
 signals:

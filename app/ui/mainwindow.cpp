@@ -61,6 +61,8 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
 
     connect(m_regions, &RegionsPage::drainRequested, m_operations, &OperationsController::drain);
     connect(m_regions, &RegionsPage::undrainRequested, m_operations, &OperationsController::undrain);
+    connect(m_regions, &RegionsPage::drainServerRequested, m_operations, &OperationsController::drainServer);
+    connect(m_regions, &RegionsPage::undrainServerRequested, m_operations, &OperationsController::undrainServer);
     connect(m_regions, &RegionsPage::failoverRequested, m_operations, &OperationsController::failover);
     connect(m_regions, &RegionsPage::drillRequested, m_operations, &OperationsController::drill);
     connect(m_regions, &RegionsPage::cancelDrillRequested, m_operations, &OperationsController::cancelDrill);

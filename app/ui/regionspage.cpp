@@ -121,6 +121,15 @@ RegionsPage::RegionsPage(ConsoleSession& session, QWidget* parent)
     m_servers->verticalHeader()->hide();
     m_servers->setAccessibleName(tr("Servers of the selected region"));
     connect(&m_serversModel, &QAbstractItemModel::modelReset, m_servers, &QTableView::resizeColumnsToContents);
+    m_servers->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_servers, &QTableView::customContextMenuRequested, this, [this](const QPoint& at) {
+        const QModelIndex index = m_servers->indexAt(at);
+        if (!index.isValid())
+            return;
+        QMenu menu(this);
+        fillServerMenu(menu, m_serversProxy.mapToSource(index).row());
+        menu.exec(m_servers->viewport()->mapToGlobal(at));
+    });
     auto* serversLayout = new QVBoxLayout(m_serversPanel);
     serversLayout->setContentsMargins(0, 0, 0, 0);
     serversLayout->addWidget(m_serversTitle);
@@ -190,6 +199,19 @@ void RegionsPage::fillOperationsMenu(QMenu& menu, int row)
     else
         menu.addAction(tr("&Cancel the drill on %1 (%2)…").arg(region, m_session.regions().drillAt(row)), this,
                        [=, this] { emit cancelDrillRequested(cluster, region); });
+}
+
+void RegionsPage::fillServerMenu(QMenu& menu, int row)
+{
+    const auto selected = selectedRegions();
+    if (selected.size() != 1)
+        return;
+    const QString cluster = selected.front().first, region = selected.front().second;
+    const QString server = m_serversModel.index(row, FleetServersModel::Server).data().toString();
+    if (m_serversModel.drainingAt(row))
+        menu.addAction(tr("&Undrain server %1…").arg(server), this, [=, this] { emit undrainServerRequested(cluster, server); });
+    else
+        menu.addAction(tr("&Drain server %1…").arg(server), this, [=, this] { emit drainServerRequested(cluster, region, server); });
 }
 
 void RegionsPage::applyWindow()

@@ -41,6 +41,8 @@ public:
     /// The operations that apply to the region in `row` (of the region model) as it is now:
     /// Drain or Undrain, Fail over, Start or Cancel a drill. The table's context menu.
     void fillOperationsMenu(QMenu& menu, int row);
+    /// The operations on the server in `row` of the drill-down: Drain it, or Undrain while it drains.
+    void fillServerMenu(QMenu& menu, int row);
 
 signals:
     void drainRequested(const QString& cluster, const QString& region);
@@ -48,6 +50,8 @@ signals:
     void failoverRequested(const QString& cluster, const QString& region);
     void drillRequested(const QString& cluster, const QString& region);
     void cancelDrillRequested(const QString& cluster, const QString& region);
+    void drainServerRequested(const QString& cluster, const QString& region, const QString& server);
+    void undrainServerRequested(const QString& cluster, const QString& server);
 
 private:
     void rebuildChart();

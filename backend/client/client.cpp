@@ -622,6 +622,26 @@ void LiveOpsClient::undrainRegion(const std::string& region, const std::string& 
                                                                              std::move(request), auditOf, std::move(done));
 }
 
+void LiveOpsClient::drainServer(const std::string& serverId, const std::string& failoverTo, const std::string& reason,
+                                std::function<void(Reply<AuditEntry>)> done)
+{
+    pb::DrainRegionRequest request;
+    request.set_server_id(serverId);
+    request.set_failover_region(failoverTo);
+    request.set_reason(reason);
+    m_impl->call<pb::DrainRegionRequest, pb::OperationResponse, AuditEntry>(&pb::LiveOps::StubInterface::async_interface::DrainRegion,
+                                                                           std::move(request), auditOf, std::move(done));
+}
+
+void LiveOpsClient::undrainServer(const std::string& serverId, const std::string& reason, std::function<void(Reply<AuditEntry>)> done)
+{
+    pb::UndrainRegionRequest request;
+    request.set_server_id(serverId);
+    request.set_reason(reason);
+    m_impl->call<pb::UndrainRegionRequest, pb::OperationResponse, AuditEntry>(&pb::LiveOps::StubInterface::async_interface::UndrainRegion,
+                                                                             std::move(request), auditOf, std::move(done));
+}
+
 void LiveOpsClient::failover(const std::string& from, const std::string& to, const std::string& reason,
                              std::function<void(Reply<AuditEntry>)> done)
 {

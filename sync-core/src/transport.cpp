@@ -362,6 +362,7 @@ void ServerTransport::sendRaw(const Address& to, std::span<const std::uint8_t> b
 
 void ServerTransport::receive(TimeUs now)
 {
+    m_lastReceive = now;
     while (auto d = m_socket.receive(now)) {
         ++m_counters.packetsIn;
         m_counters.bytesIn += d->data.size();
@@ -544,6 +545,13 @@ void ServerTransport::handleConnected(const Datagram& d, TimeUs now)
 {
     auto it = m_byAddress.find(d.from);
     if (it == m_byAddress.end()) {
+        if (auto closed = m_recentlyClosed.find(d.from); closed != m_recentlyClosed.end()) {
+            if (now < closed->second) {
+                ++m_counters.afterClose;  // a session this server just ended: expected, and it knows
+                return;
+            }
+            m_recentlyClosed.erase(closed);
+        }
         ++m_counters.malformed;  // not from anyone we know
         // Perhaps a client of this server's previous life (a restart forgets every session): say
         // so, so it reconnects now rather than after its timeout. Smaller than what came in, and
@@ -610,6 +618,10 @@ void ServerTransport::release(int client, DisconnectReason reason)
     if (!slot)
         return;
     m_byAddress.erase(slot->address);
+    if (m_recentlyClosed.size() >= kMaxRecentlyClosed)
+        std::erase_if(m_recentlyClosed, [this](const auto& e) { return e.second <= m_lastReceive; });
+    if (m_recentlyClosed.size() < kMaxRecentlyClosed)
+        m_recentlyClosed[slot->address] = m_lastReceive + kClosedGrace;
     const LinkStats finalStats = slot->link->stats();
     slot.reset();
     // A min-heap: slots are reused lowest first, as they always were (deterministic simulations

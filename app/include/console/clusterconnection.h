@@ -74,6 +74,8 @@ public:
     void undrainRegion(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done);
     void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason, Done<liveops::AuditEntry> done);
     void failover(const std::string& from, const std::string& to, const std::string& reason, Done<liveops::AuditEntry> done);
+    void drainServer(const std::string& serverId, const std::string& failoverTo, const std::string& reason, Done<liveops::AuditEntry> done);
+    void undrainServer(const std::string& serverId, const std::string& reason, Done<liveops::AuditEntry> done);
     void startDrill(const std::string& region, lc::DrillKind kind, double latencyMs, double lossPercent, std::chrono::seconds duration,
                     const std::string& reason, Done<liveops::AuditEntry> done);
     void cancelDrill(const std::string& region, const std::string& reason, Done<liveops::AuditEntry> done);

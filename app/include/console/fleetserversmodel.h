@@ -23,6 +23,8 @@ public:
     /// the players its record lists and no latency figures).
     void show(Fleet* fleet, const QString& region);
     const QString& region() const { return m_region; }
+    /// The server in `row` is in the fleet but its part of the region is drained (or in maintenance).
+    bool drainingAt(int row) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

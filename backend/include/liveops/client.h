@@ -167,6 +167,11 @@ public:
     void drainRegion(const std::string& region, const std::string& failoverTo, const std::string& reason,
                      std::function<void(Reply<AuditEntry>)> done);
     void failover(const std::string& from, const std::string& to, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
+    /// One server of a fleet (all its regions): closes its admissions, players to `failoverTo`
+    /// (a region of the fleet, "<region>@<server>", an endpoint; "" = nowhere). Undrain clears it.
+    void drainServer(const std::string& serverId, const std::string& failoverTo, const std::string& reason,
+                     std::function<void(Reply<AuditEntry>)> done);
+    void undrainServer(const std::string& serverId, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
     void startDrill(const std::string& region, DrillKind kind, double latencyMs, double lossPercent, std::chrono::seconds duration,
                     const std::string& reason, std::function<void(Reply<AuditEntry>)> done);
     void cancelDrill(const std::string& region, const std::string& reason, std::function<void(Reply<AuditEntry>)> done);

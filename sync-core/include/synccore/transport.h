@@ -137,6 +137,9 @@ struct TransportCounters {
     std::uint64_t disconnects = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t resetsSent = 0;       ///< server: "no such session" replies to Connected packets from unknown addresses
+    /// server: packets from an address whose session it ended in the last kClosedGrace (still in
+    /// flight, or sent before the client heard of a redirect or kick): dropped, and not errors.
+    std::uint64_t afterClose = 0;
     std::uint64_t resetsIgnored = 0;    ///< client: such replies while the session was alive (spoofed or stray)
 };
 
@@ -162,6 +165,10 @@ class Link;  // transport-internal: packet protection, acks, RTT/loss, reliable 
 /// handshake packet says ever ends a session: only the session's own authenticated packets, its
 /// timeout, or the host.
 class ServerTransport {
+public:
+    static constexpr TimeUs kClosedGrace = 2 * kMicrosPerSecond;
+    static constexpr std::size_t kMaxRecentlyClosed = 4096;
+
 public:
     ServerTransport(TransportConfig config, Key tokenKey, DatagramSocket& socket);
     ~ServerTransport();
@@ -212,6 +219,9 @@ private:
     std::vector<std::unique_ptr<Slot>> m_slots;
     std::vector<int> m_freeSlots;  // free slot indices, a min-heap
     std::unordered_map<Address, int, AddressHash> m_byAddress;
+    /// Sessions ended lately, by address, until when their stragglers are expected (bounded).
+    std::unordered_map<Address, TimeUs, AddressHash> m_recentlyClosed;
+    TimeUs m_lastReceive = 0;
     std::unique_ptr<Handshake> m_handshake;
     TimeUs m_resetWindow = -1;  // the second the "no such session" replies are being counted in
     int m_resetsInWindow = 0;
