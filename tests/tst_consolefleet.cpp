@@ -130,7 +130,9 @@ private slots:
         const auto parts = fleet->merge().mergedFrom(QStringLiteral("eu-west"));
         LatencyHistogram merged;
         std::vector<double> perServerP99;
-        for (const auto& [server, sequence] : parts) {
+        for (const auto& part : parts) {
+            const QString server = part.first;  // (named: clang 14 cannot capture structured bindings)
+            const std::uint64_t sequence = part.second;
             std::optional<lc::Telemetry> t;
             QVERIFY(QTest::qWaitFor([&] { return (t = independent.sample(server, sequence)).has_value(); }, 3000));
             std::string why;

@@ -217,6 +217,38 @@ private slots:
         QCOMPARE(RegionMerge::mergeStatus({lc::RegionStatus::Draining, lc::RegionStatus::Outage}), lc::RegionStatus::Outage);
     }
 
+    // The console judges by the same definition as syncd's Prometheus rules (liveops::LatencySlo):
+    // a 10x burn pages on the 6 h / 30 min pair once six hours are covered, never on the fast pair;
+    // 1.7x for three days raises a ticket once three days are covered (tests/prometheus has the
+    // same cases for the rules).
+    void theSlowPairsFollowTheSharedDefinition()
+    {
+        SloTracker slow;
+        std::int64_t t = 0;
+        std::int64_t pagedAt = -1;
+        for (int i = 0; i < 7 * 3600; ++i, t += 1000) {  // one bad minute in ten, 1 s windows
+            slow.record(t, (t / 60'000) % 10 == 9 ? 400 : 40);
+            QVERIFY2(slow.alert() == SloTracker::Alert::None || slow.firingSpanMs() == 360 * kMinute, "only the 6 h pair may fire");
+            if (pagedAt < 0 && slow.alert() == SloTracker::Alert::Page)
+                pagedAt = t;
+        }
+        QVERIFY(pagedAt >= 0);
+        QVERIFY2(std::abs(pagedAt - 6 * 3'600'000) <= kMinute, qPrintable(QString::number(pagedAt / kMinute)));
+
+        SloTracker trickle;
+        std::int64_t ticketAt = -1;
+        t = 0;
+        for (int i = 0; i < 3 * 24 * 60 + 120; ++i, t += kMinute) {  // a window a minute is enough here
+            trickle.record(t, i % 60 == 30 ? 400 : 40);
+            QVERIFY(trickle.alert() != SloTracker::Alert::Page);
+            if (ticketAt < 0 && trickle.alert() == SloTracker::Alert::Ticket)
+                ticketAt = t;
+        }
+        QVERIFY(ticketAt >= 0);
+        QVERIFY2(std::abs(ticketAt - 3 * 24 * 3'600'000LL) <= kMinute, qPrintable(QString::number(ticketAt / kMinute)));
+        QCOMPARE(trickle.firingSpanMs(), std::int64_t{3 * 24 * 60} * kMinute);
+    }
+
     void historyIsBoundedAndKeepsSpikes()
     {
         {

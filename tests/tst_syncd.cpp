@@ -436,8 +436,31 @@ private slots:
         auto metrics = http.Get("/metrics");
         QVERIFY(metrics);
         QCOMPARE(metrics->status, 200);
-        QVERIFY2(metrics->body.find("syncd_region_players{region=\"eu-west\"} 30") != std::string::npos, metrics->body.c_str());
+        QVERIFY2(metrics->body.find("syncd_region_players{region=\"eu-west\",server=\"syncd\"} 30") != std::string::npos, metrics->body.c_str());
         QVERIFY(metrics->body.find("# TYPE syncd_region_sent_bytes_total counter") != std::string::npos);
+        // Round-trip time as a real histogram: buckets in seconds (0.15, the SLO's threshold, among
+        // them), cumulative, ending in +Inf = _count, which has every pong of the 30 players.
+        QVERIFY(metrics->body.find("# TYPE syncd_rtt_seconds histogram") != std::string::npos);
+        const auto valueOf = [&](const std::string& series) {
+            const auto where = metrics->body.find(series + ' ');
+            return where == std::string::npos ? -1.0 : std::stod(metrics->body.substr(where + series.size() + 1));
+        };
+        const std::string labels = "region=\"eu-west\",server=\"syncd\"";
+        const double count = valueOf("syncd_rtt_seconds_count{" + labels + "}");
+        QVERIFY2(count > 30, metrics->body.c_str());
+        QCOMPARE(valueOf("syncd_rtt_seconds_bucket{" + labels + ",le=\"+Inf\"}"), count);
+        QVERIFY(valueOf("syncd_rtt_seconds_bucket{" + labels + ",le=\"0.15\"}") >= valueOf("syncd_rtt_seconds_bucket{" + labels + ",le=\"0.1\"}"));
+        QVERIFY(valueOf("syncd_rtt_seconds_sum{" + labels + "}") > 0);
+        QVERIFY(valueOf("syncd_tick_seconds_count{" + labels + "}") > 0);
+        // And promtool, the Prometheus project's own linter, finds nothing to say about the scrape.
+        QProcess promtool;
+        promtool.start(QStringLiteral("promtool"), {QStringLiteral("check"), QStringLiteral("metrics")});
+        QVERIFY2(promtool.waitForStarted(5000), "promtool is needed (package prometheus; scripts/setup.sh installs it)");
+        promtool.write(metrics->body.data(), static_cast<qint64>(metrics->body.size()));
+        promtool.closeWriteChannel();
+        QVERIFY(promtool.waitForFinished(10000));
+        const QByteArray lint = promtool.readAllStandardOutput() + promtool.readAllStandardError();
+        QVERIFY2(promtool.exitCode() == 0 && lint.trimmed().isEmpty(), lint.constData());
 
         // SIGTERM: admissions stop, the players are told, and syncd is gone within the drain bound.
         QElapsedTimer drain;

@@ -96,7 +96,7 @@ void AlertModel::onLevel(const QString& cluster, const QString& region, SloTrack
     a.region = region;
     a.level = level;
     a.raisedMs = slo.newestMs();
-    const std::int64_t firstBad = slo.firstBadMs(SloTracker::alertSpanMs(level));
+    const std::int64_t firstBad = slo.firstBadMs(slo.firingSpanMs());
     a.firstBadMs = firstBad >= 0 ? firstBad : a.raisedMs;
     if (row < 0) {
         const int at = rowCount();

@@ -8,7 +8,8 @@ void SloTracker::record(std::int64_t timeMs, double p99Ms)
 {
     const std::int64_t minute = timeMs / 60'000;
     const std::int64_t newest = m_minutes.empty() ? minute : std::max(minute, m_minutes.back().minute);
-    if (minute <= newest - 6 * 60)
+    constexpr std::int64_t kKept = liveops::LatencySlo::kLongestMinutes;
+    if (minute <= newest - kKept)
         return;  // older than anything kept
     // Usually the newest minute; history (a server's buffered telemetry, replayed) may come later
     // than newer samples and lands in its own minute.
@@ -28,7 +29,7 @@ void SloTracker::record(std::int64_t timeMs, double p99Ms)
         if (good)
             ++later->cumGood;
     }
-    while (!m_minutes.empty() && m_minutes.front().minute <= newest - 6 * 60) {
+    while (!m_minutes.empty() && m_minutes.front().minute <= newest - kKept) {
         m_droppedGood = m_minutes.front().cumGood;
         m_droppedTotal = m_minutes.front().cumTotal;
         m_minutes.pop_front();
@@ -62,20 +63,29 @@ double SloTracker::burnRate(std::int64_t spanMs) const
     return (double(total - good) / double(total)) / (1.0 - m_settings.objective);
 }
 
-std::int64_t SloTracker::alertSpanMs(Alert alert)
+namespace {
+/// The first alert pair of the SLO whose windows are covered and burning, or null.
+const liveops::LatencySlo::BurnAlert* firing(const SloTracker& slo)
 {
-    switch (alert) {
-    case Alert::Page: return 60 * 60'000;
-    case Alert::Ticket: return 360 * 60'000;
-    case Alert::None: break;
-    }
-    return 0;
+    constexpr std::int64_t minute = 60'000;
+    for (const auto& a : liveops::LatencySlo::kAlerts)  // pages first, in the definition's order
+        if (slo.covered(a.longMinutes * minute) && slo.burnRate(a.longMinutes * minute) >= a.burnRate
+            && slo.burnRate(a.shortMinutes * minute) >= a.burnRate)
+            return &a;
+    return nullptr;
+}
+} // namespace
+
+std::int64_t SloTracker::firingSpanMs() const
+{
+    const auto* a = firing(*this);
+    return a ? std::int64_t{a->longMinutes} * 60'000 : 0;
 }
 
 std::int64_t SloTracker::firstBadMs(std::int64_t spanMs) const
 {
     const std::int64_t from = m_lastMs - spanMs;
-    for (const Minute& m : m_minutes)  // at most 360 buckets, asked once per alert raised
+    for (const Minute& m : m_minutes)  // at most 4320 buckets, asked once per alert raised
         if (m.firstBadMs >= from)
             return m.firstBadMs;
         else if (m.lastBadMs >= from)
@@ -85,14 +95,11 @@ std::int64_t SloTracker::firstBadMs(std::int64_t spanMs) const
 
 SloTracker::Alert SloTracker::alert() const
 {
-    constexpr std::int64_t minute = 60'000;
     // Each pair fires only once its long window is covered (the short one is, then, too).
-    const std::int64_t page = alertSpanMs(Alert::Page), ticket = alertSpanMs(Alert::Ticket);
-    if (covered(page) && burnRate(page) >= 14.4 && burnRate(5 * minute) >= 14.4)
-        return Alert::Page;
-    if (covered(ticket) && burnRate(ticket) >= 6.0 && burnRate(30 * minute) >= 6.0)
-        return Alert::Ticket;
-    return Alert::None;
+    const auto* a = firing(*this);
+    if (!a)
+        return Alert::None;
+    return a->severity == liveops::LatencySlo::Severity::Page ? Alert::Page : Alert::Ticket;
 }
 
 } // namespace lv::console

@@ -157,7 +157,8 @@ std::string Cluster::resolveFailover(const std::string& target, const std::strin
         return {};
     // The fleet's: the serving region of that name with the most room, on a serving server.
     const RegionInfo* best = nullptr;
-    for (const ServerInfo& s : fleet->known()) {
+    const std::vector<ServerInfo> known = fleet->known();  // `best` points into it
+    for (const ServerInfo& s : known) {
         if (s.id == m_config.serverId || (!server.empty() && s.id != server) || s.state != ServerState::Serving)
             continue;
         for (const RegionInfo& r : s.regions)
@@ -165,8 +166,7 @@ std::string Cluster::resolveFailover(const std::string& target, const std::strin
                 && (!best || r.capacity - std::min(r.capacity, r.players) > best->capacity - std::min(best->capacity, best->players)))
                 best = &r;
     }
-    std::string out = best ? best->endpoint : std::string();
-    return out;
+    return best ? best->endpoint : std::string();
 }
 
 std::vector<std::string> Cluster::failoverNames() const

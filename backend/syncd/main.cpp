@@ -7,6 +7,7 @@
 #include "liveops/etcdstore.h"
 #include "liveops/fleetmember.h"
 #include "liveops/promexport.h"
+#include "liveops/slo.h"
 #include "liveops/swarm.h"
 
 #include <grpcpp/security/credentials.h>
@@ -156,7 +157,9 @@ int usage(int code)
                  "  --fleet-name NAME  the fleet's name ([fleet] name)\n"
                  "  --server-id ID     this server's id in the fleet ([fleet] server_id; default host:api-port)\n"
                  "  --print-port FILE  write the bound API port to FILE once serving (for scripts and tests)\n"
-                 "  --version          print the version and git revision\n";
+                 "  --version          print the version and git revision\n"
+                 "\n"
+                 "syncd slo-rules      print the Prometheus recording and alerting rules of the latency SLO (docs/slo.md)\n";
     return code;
 }
 
@@ -164,6 +167,11 @@ int usage(int code)
 
 int main(int argc, char** argv)
 {
+    if (argc == 2 && std::string_view(argv[1]) == "slo-rules") {
+        // The Prometheus rules of the latency SLO, from the one definition the console uses too.
+        std::cout << lv::liveops::prometheusSloRules(lv::liveops::LatencySlo{});
+        return 0;
+    }
     std::string configPath, stateDir, grpcOverride, metricsOverride, portFile, storeOverride, tokensOverride;
     std::string fleetEtcd, fleetName, serverId;
     bool demo = false;
