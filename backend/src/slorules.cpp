@@ -78,4 +78,33 @@ std::string prometheusSloRules(const LatencySlo& slo)
     return out.str();
 }
 
+std::string asPrometheusRule(const std::string& rules, const std::string& name)
+{
+    std::ostringstream out;
+    std::istringstream in(rules);
+    std::string line;
+    bool header = true;
+    while (std::getline(in, line)) {
+        if (header && line.rfind('#', 0) == 0) {  // the file's comment stays on top
+            out << line << "\n";
+            continue;
+        }
+        if (header) {
+            header = false;
+            out << "apiVersion: monitoring.coreos.com/v1\n"
+                   "kind: PrometheusRule\n"
+                   "metadata:\n"
+                   "  name: "
+                << name
+                << "\n"
+                   "  labels:\n"
+                   "    app.kubernetes.io/name: syncd\n"
+                   "    app.kubernetes.io/part-of: lifeverse\n"
+                   "spec:\n";
+        }
+        out << "  " << line << "\n";
+    }
+    return out.str();
+}
+
 } // namespace lv::liveops

@@ -159,7 +159,8 @@ int usage(int code)
                  "  --print-port FILE  write the bound API port to FILE once serving (for scripts and tests)\n"
                  "  --version          print the version and git revision\n"
                  "\n"
-                 "syncd slo-rules      print the Prometheus recording and alerting rules of the latency SLO (docs/slo.md)\n";
+                 "syncd slo-rules [--kubernetes]  print the Prometheus recording and alerting rules of the latency SLO\n"
+                 "                     (docs/slo.md); --kubernetes: as a Prometheus Operator PrometheusRule\n";
     return code;
 }
 
@@ -167,9 +168,14 @@ int usage(int code)
 
 int main(int argc, char** argv)
 {
-    if (argc == 2 && std::string_view(argv[1]) == "slo-rules") {
-        // The Prometheus rules of the latency SLO, from the one definition the console uses too.
-        std::cout << lv::liveops::prometheusSloRules(lv::liveops::LatencySlo{});
+    if (argc >= 2 && std::string_view(argv[1]) == "slo-rules") {
+        // The Prometheus rules of the latency SLO, from the one definition the console uses too;
+        // --kubernetes wraps them in a Prometheus Operator PrometheusRule.
+        const bool kubernetes = argc == 3 && std::string_view(argv[2]) == "--kubernetes";
+        if (argc > 3 || (argc == 3 && !kubernetes))
+            return usage(2);
+        const std::string rules = lv::liveops::prometheusSloRules(lv::liveops::LatencySlo{});
+        std::cout << (kubernetes ? lv::liveops::asPrometheusRule(rules, "syncd-latency-slo") : rules);
         return 0;
     }
     std::string configPath, stateDir, grpcOverride, metricsOverride, portFile, storeOverride, tokensOverride;

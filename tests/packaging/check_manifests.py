@@ -64,8 +64,29 @@ def main():
             if doc.get("kind") != "Kustomization":
                 has(doc, where, "metadata.name")
             docs.setdefault(doc.get("kind"), []).append((where, doc))
-    for kind in ("Fleet", "FleetAutoscaler", "Service", "ServiceMonitor", "ConfigMap", "Kustomization"):
+    for kind in ("Fleet", "FleetAutoscaler", "Service", "ServiceMonitor", "ConfigMap", "Kustomization", "PrometheusRule"):
         need(kind in docs, "packaging/k8s", f"no {kind}")
+
+    # The SLO's rules: every alert has a severity the Alertmanager example routes, and a runbook.
+    for where, d in docs.get("PrometheusRule", []):
+        need(d["apiVersion"] == "monitoring.coreos.com/v1", where, "PrometheusRule is monitoring.coreos.com/v1")
+        rules = [r for g in (dig(d, "spec.groups") or []) for r in g.get("rules", [])]
+        alerts = [r for r in rules if "alert" in r]
+        need(alerts, where, "no alerts")
+        for r in alerts:
+            need(dig(r, "labels.severity") in ("page", "ticket"), where, f"{r['alert']}: severity page or ticket")
+            need(dig(r, "annotations.runbook_url"), where, f"{r['alert']}: a runbook_url")
+    routing = root / "syncd" / "alertmanager-routing.yml"
+    try:
+        am = yaml.safe_load(routing.read_text())
+        routed = {m for r in dig(am, "route.routes") or [] for m in r.get("matchers", [])}
+        for severity in ("page", "ticket"):
+            need(f'severity="{severity}"' in routed, routing.name, f"routes severity {severity}")
+        names = {r["name"] for r in am.get("receivers", [])}
+        for r in [am["route"]] + (dig(am, "route.routes") or []):
+            need(r.get("receiver") in names, routing.name, f"receiver {r.get('receiver')} is defined")
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as e:
+        problems.append(f"{routing.name}: {e}")
 
     fleets = {d["metadata"]["name"]: d for _, d in docs.get("Fleet", [])}
     for where, d in docs.get("Fleet", []):

@@ -66,8 +66,13 @@ def main():
         print("desktop-file-validate:", "ok" if d.returncode == 0 else "FAILED", "| appstreamcli validate:", a.stdout.strip().splitlines()[-1] if a.stdout.strip() else a.returncode)
 
         server = out / "root-lifeverse-syncd"
-        for path in ("lib/systemd/system/syncd.service", "etc/syncd/syncd.toml"):
+        for path in ("lib/systemd/system/syncd.service", "etc/syncd/syncd.toml", "usr/share/lifeverse-syncd/prometheus/syncd-slo.yml",
+                     "usr/share/lifeverse-syncd/prometheus/alertmanager-routing.yml"):
             need((server / path).exists(), f"syncd: no /{path}")
+        rules = server / "usr/share/lifeverse-syncd/prometheus/syncd-slo.yml"
+        if rules.exists():
+            c = run("promtool", "check", "rules", str(rules))
+            need(c.returncode == 0, f"promtool check rules on the packaged rules: {c.stdout}{c.stderr}")
         control = out / "control-syncd"
         run("dpkg-deb", "-e", str(debs.get("lifeverse-syncd", "")), str(control))
         for script in ("postinst", "prerm", "postrm", "conffiles"):

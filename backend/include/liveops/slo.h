@@ -40,5 +40,7 @@ struct LatencySlo {
 /// p99 of each region from syncd_rtt_seconds, whether each minute was bad, the burn rates over
 /// each alert's windows, and the alerts with severity labels and runbook links.
 std::string prometheusSloRules(const LatencySlo& slo);
+/// The same rule file as a Prometheus Operator `PrometheusRule` named `name` (its groups under spec).
+std::string asPrometheusRule(const std::string& rules, const std::string& name);
 
 } // namespace lv::liveops
