@@ -61,7 +61,7 @@ void PromHistogram::render(std::ostream& out, const std::string& name, const std
 
 std::vector<double> PrometheusExporter::rttBounds()
 {
-    return {0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 2, 5};
+    return {0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.125, 0.15, 0.175, 0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.4, 0.5, 0.75, 1, 2, 5};
 }
 
 std::vector<double> PrometheusExporter::tickBounds()
