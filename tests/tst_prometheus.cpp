@@ -47,28 +47,28 @@ QJsonObject getJson(QNetworkAccessManager& http, const QUrl& url)
 class TestPrometheus : public QObject {
     Q_OBJECT
     lvtest::EtcdCluster m_etcd;
+    std::vector<std::unique_ptr<lv::test::State>> m_states;
+    std::vector<std::unique_ptr<lv::test::Syncd>> servers;
+    QTemporaryDir data;
+    QProcess server;
+    QString base;
+    QElapsedTimer m_scraping;  // since Prometheus answered ready
 
 private slots:
     void initTestCase()
     {
         QString error;
         QVERIFY2(m_etcd.start(1, error), qPrintable(error));
-    }
-
-    void prometheusAndTheConsoleAgreeOnARegionsP99()
-    {
         const QString prometheus = QStandardPaths::findExecutable(QStringLiteral("prometheus"));
         QVERIFY2(!prometheus.isEmpty(), "prometheus is needed (package prometheus; scripts/setup.sh installs it)");
 
         // Three servers of eu-west, 8 bots each at 10, 40 and 90 ms one-way.
         const QString key = lv::test::randomKeyHex();
-        std::vector<std::unique_ptr<lv::test::State>> states;
-        std::vector<std::unique_ptr<lv::test::Syncd>> servers;
         QStringList targets;
         const int delays[] = {10, 40, 90};
         for (int i = 0; i < 3; ++i) {
-            states.push_back(std::make_unique<lv::test::State>());
-            lv::test::State& state = *states.back();
+            m_states.push_back(std::make_unique<lv::test::State>());
+            lv::test::State& state = *m_states.back();
             state.write(QStringLiteral("cluster.key"), key);
             state.write(QStringLiteral("syncd.toml"),
                         QStringLiteral("[syncd]\ngrpc_address = \"127.0.0.1:0\"\nmetrics_address = \"127.0.0.1:0\"\n"
@@ -89,7 +89,6 @@ private slots:
         }
 
         // Prometheus, scraping every second.
-        QTemporaryDir data;
         const quint16 port = freePort();
         QFile config(data.filePath(QStringLiteral("prometheus.yml")));
         QVERIFY(config.open(QIODevice::WriteOnly));
@@ -98,18 +97,12 @@ private slots:
                          .arg(targets.join(QStringLiteral(", ")))
                          .toUtf8());
         config.close();
-        QProcess server;
         server.setProcessChannelMode(QProcess::MergedChannels);
         server.start(prometheus, {QStringLiteral("--config.file=") + config.fileName(), QStringLiteral("--storage.tsdb.path=") + data.filePath(QStringLiteral("tsdb")),
                                   QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(port)});
         QVERIFY(server.waitForStarted(5000));
-        auto stop = qScopeGuard([&] {
-            server.terminate();
-            if (!server.waitForFinished(10'000))
-                server.kill();
-        });
         QNetworkAccessManager http;
-        const QString base = QStringLiteral("http://127.0.0.1:%1").arg(port);
+        base = QStringLiteral("http://127.0.0.1:%1").arg(port);
         QVERIFY2(QTest::qWaitFor([&] {
             QNetworkReply* ready = http.get(QNetworkRequest(QUrl(base + QStringLiteral("/-/ready"))));
             (void)QTest::qWaitFor([&] { return ready->isFinished(); }, 2000);
@@ -118,7 +111,19 @@ private slots:
             return ok;
         }, 30'000),
                  qPrintable(QString::fromUtf8(server.readAll())));
+        m_scraping.start();
+    }
 
+    void cleanupTestCase()
+    {
+        server.terminate();
+        if (!server.waitForFinished(10'000))
+            server.kill();
+    }
+
+    void prometheusAndTheConsoleAgreeOnARegionsP99()
+    {
+        QNetworkAccessManager http;
         // The console, attached through the first server; every merged eu-west sample kept.
         lv::console::ConsoleSession session;
         lc::ClientOptions options;
@@ -181,6 +186,57 @@ private slots:
         QVERIFY2(std::abs(promP99 - consoleP99) <= tolerance, qPrintable(QStringLiteral("%1 vs %2").arg(promP99).arg(consoleP99)));
         // And both say the far server's players decide it: well above the near servers' own p99s.
         QVERIFY(consoleP99 > 0.15);
+    }
+
+    // A console opened during an incident sees what happened before it opened: the last hour and
+    // day from Prometheus in the latency views, and the SLO windows covered back as far.
+    void aConsoleOpenedLaterSeesThePastFromPrometheus()
+    {
+        // Prometheus has at least 75 s of the region (the test before takes that long anyway).
+        QTest::qWait(static_cast<int>(std::max<qint64>(0, 75'000 - m_scraping.elapsed())));
+        lv::console::ConsoleSession session;
+        lc::ClientOptions options;
+        options.target = "127.0.0.1:" + std::to_string(servers[1]->port());
+        options.token = lv::test::kAdmin;
+        const std::int64_t opened = QDateTime::currentMSecsSinceEpoch();
+        session.addFleet(QStringLiteral("prom"), options, QStringLiteral("staging"));
+        session.setPrometheus(QStringLiteral("prom"), QUrl(base));
+        QStringList said;
+        connect(&session, &lv::console::ConsoleSession::prometheusChanged, this,
+                [&](const QString& cluster) { said << session.prometheusState(cluster); });
+        QVERIFY2(QTest::qWaitFor([&] { return session.prometheusState(QStringLiteral("prom")) == QStringLiteral("history from Prometheus"); }, 30'000),
+                 qPrintable(said.join(QStringLiteral(" | "))));
+        QVERIFY2(said.first().startsWith(QStringLiteral("loading history from Prometheus…")), qPrintable(said.join(QStringLiteral(" | "))));
+
+        // The hour view has 10 s points from before the console opened, with the far server's
+        // players in its p99; the day view has its 4-minute buckets.
+        auto* series = session.history().series(QStringLiteral("prom"), QStringLiteral("eu-west"));
+        session.history().setWindow(lv::console::HistoryWindow::OneHour);
+        QVERIFY(series->rowCount() >= 6);
+        const double firstTime = series->index(0, lv::console::LatencySeriesModel::Time).data().toDouble();
+        const double firstP99 = series->index(0, lv::console::LatencySeriesModel::P99).data().toDouble();
+        qInfo("the hour view starts %.0f s before the console opened (p99 %.1f ms there, when the first server's players alone "
+              "were in); %d points", (double(opened) - firstTime) / 1000.0, firstP99, series->rowCount());
+        QVERIFY(firstTime < double(opened) - 50'000);
+        double worstBefore = 0;  // the far server's players are in the history's p99 too
+        for (int r = 0; r < series->rowCount(); ++r)
+            if (series->index(r, lv::console::LatencySeriesModel::Time).data().toDouble() < double(opened))
+                worstBefore = std::max(worstBefore, series->index(r, lv::console::LatencySeriesModel::P99).data().toDouble());
+        QVERIFY2(worstBefore > 150, qPrintable(QString::number(worstBefore)));
+        session.history().setWindow(lv::console::HistoryWindow::Day);
+        QVERIFY(series->rowCount() >= 1);
+        QVERIFY(series->index(0, lv::console::LatencySeriesModel::Time).data().toDouble() < double(opened));
+        // The SLO windows reach back before the console opened.
+        const int row = session.regions().rowOf(QStringLiteral("prom"), QStringLiteral("eu-west"));
+        QVERIFY(row >= 0);
+        QVERIFY2(session.regions().sloAt(row).coverageMs() > 50'000, qPrintable(QString::number(session.regions().sloAt(row).coverageMs())));
+
+        // A Prometheus that is not there: said so, plainly; the live views go on.
+        lv::console::ConsoleSession alone;
+        alone.addFleet(QStringLiteral("prom"), options, QStringLiteral("staging"));
+        alone.setPrometheus(QStringLiteral("prom"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(freePort())));
+        QVERIFY(QTest::qWaitFor([&] { return alone.prometheusState(QStringLiteral("prom")).contains(QStringLiteral("cannot be reached")); }, 30'000));
+        qInfo("with Prometheus down: %s", qPrintable(alone.prometheusState(QStringLiteral("prom"))));
     }
 };
 

@@ -21,6 +21,7 @@ std::vector<ClusterEntry> ClusterDirectory::load() const
         e.tlsCaFile = settings.value(QStringLiteral("tlsCaFile")).toString();
         e.environment = settings.value(QStringLiteral("environment"), QStringLiteral("production")).toString();
         e.fleet = settings.value(QStringLiteral("fleet"), false).toBool();
+        e.prometheusUrl = settings.value(QStringLiteral("prometheus")).toString();
         out.push_back(std::move(e));
     }
     settings.endArray();
@@ -39,6 +40,7 @@ void ClusterDirectory::save(const std::vector<ClusterEntry>& entries) const
         settings.setValue(QStringLiteral("tlsCaFile"), entries[static_cast<std::size_t>(i)].tlsCaFile);
         settings.setValue(QStringLiteral("environment"), entries[static_cast<std::size_t>(i)].environment);
         settings.setValue(QStringLiteral("fleet"), entries[static_cast<std::size_t>(i)].fleet);
+        settings.setValue(QStringLiteral("prometheus"), entries[static_cast<std::size_t>(i)].prometheusUrl);
     }
     settings.endArray();
 }

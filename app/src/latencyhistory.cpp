@@ -1,6 +1,7 @@
 #include "console/latencyhistory.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace lv::console {
 
@@ -95,6 +96,30 @@ void LatencySeriesModel::append(std::int64_t timeMs, double p50, double p95, dou
                 emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
         }
     }
+}
+
+void LatencySeriesModel::backfill(HistoryWindow window, const std::vector<HistoryPoint>& points)
+{
+    Tier& t = m_tiers[static_cast<int>(window)];
+    const std::int64_t oldest = !t.points.empty() ? t.points.front().timeMs - t.bucketMs / 2
+                                : t.pending.start >= 0 ? t.pending.start
+                                                       : std::numeric_limits<std::int64_t>::max();
+    std::vector<Point> older;
+    for (const HistoryPoint& p : points)
+        if (p.timeMs < oldest)
+            older.push_back({p.timeMs, p.p50, p.p95, p.p99});
+    const std::size_t room = t.cap > t.points.size() ? t.cap - t.points.size() : 0;
+    if (older.size() > room)
+        older.erase(older.begin(), older.end() - static_cast<std::ptrdiff_t>(room));  // the newest of the history fit
+    if (older.empty())
+        return;
+    const bool visible = window == m_window;
+    if (visible)
+        beginInsertRows({}, 0, static_cast<int>(older.size()) - 1);
+    t.points.insert(t.points.begin(), older.begin(), older.end());
+    if (visible)
+        endInsertRows();
+    m_newestMs = std::max(m_newestMs, older.back().timeMs);
 }
 
 void LatencySeriesModel::setWindow(HistoryWindow window)

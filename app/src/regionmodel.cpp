@@ -249,6 +249,20 @@ void RegionModel::applyTelemetry(const QString& cluster, const std::vector<lc::T
     }
 }
 
+void RegionModel::backfillSlo(const QString& cluster, const QString& region, const std::vector<std::pair<std::int64_t, double>>& p99Ms,
+                              std::uint32_t windowsPerPoint)
+{
+    Row& r = rowFor(cluster, region);
+    for (const auto& [timeMs, p99] : p99Ms)
+        r.slo.record(timeMs, p99, windowsPerPoint);
+    const auto alert = r.slo.alert();
+    if (alert != r.alert) {
+        r.alert = alert;
+        emit sloAlertChanged(r.cluster, r.region, alert);
+    }
+    changed(rowOf(cluster, region));
+}
+
 void RegionModel::setClusterReachable(const QString& cluster, bool reachable)
 {
     for (std::size_t i = 0; i < m_rows.size(); ++i)

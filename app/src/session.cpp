@@ -1,5 +1,6 @@
 #include "console/session.h"
 
+#include <QDateTime>
 #include <QPointer>
 
 namespace lv::console {
@@ -12,6 +13,53 @@ ConsoleSession::ConsoleSession(QObject* parent)
     m_sandboxWorker.setObjectName(QStringLiteral("sandbox"));
     m_retirement.setObjectName(QStringLiteral("retirement"));
     m_retirement.setMaxThreadCount(2);
+    const auto state = [this](const QString& cluster, const QString& text) {
+        m_prometheusState.insert(cluster, text);
+        emit prometheusChanged(cluster);
+    };
+    connect(&m_prometheus, &PrometheusHistory::progress, this, [state](const QString& cluster, int done, int total) {
+        state(cluster, tr("loading history from Prometheus… %1 of %2").arg(done).arg(total));
+    });
+    connect(&m_prometheus, &PrometheusHistory::history, this,
+            [this](const QString& cluster, const QString& region, HistoryWindow window, const std::vector<LatencySeriesModel::HistoryPoint>& points) {
+                m_history.series(cluster, region)->backfill(window, points);
+            });
+    connect(&m_prometheus, &PrometheusHistory::sloHistory, this,
+            [this](const QString& cluster, const QString& region, const std::vector<std::pair<std::int64_t, double>>& p99) {
+                // A Prometheus minute stands for a minute of syncd's default 1 s telemetry windows.
+                m_regions.backfillSlo(cluster, region, p99, 60);
+            });
+    connect(&m_prometheus, &PrometheusHistory::finished, this, [state](const QString& cluster, const QString& error) {
+        state(cluster, error.isEmpty() ? tr("history from Prometheus") : error);
+    });
+}
+
+void ConsoleSession::setPrometheus(const QString& cluster, const QUrl& url)
+{
+    m_prometheus.cancel(cluster);
+    m_backfillStarted.erase(cluster);
+    m_prometheusState.remove(cluster);
+    if (url.isEmpty())
+        m_prometheusUrls.erase(cluster);
+    else
+        m_prometheusUrls[cluster] = url;
+    backfillWhenKnown(cluster);
+    emit prometheusChanged(cluster);
+}
+
+void ConsoleSession::backfillWhenKnown(const QString& cluster)
+{
+    auto url = m_prometheusUrls.find(cluster);
+    if (url == m_prometheusUrls.end() || m_backfillStarted.count(cluster))
+        return;
+    QStringList regions;
+    for (int row = 0; row < m_regions.rowCount(); ++row)
+        if (m_regions.clusterAt(row) == cluster)
+            regions << m_regions.regionAt(row);
+    if (regions.isEmpty())
+        return;  // asked again when they are listed
+    m_backfillStarted.insert(cluster);
+    m_prometheus.fetch(cluster, url->second, regions, QDateTime::currentMSecsSinceEpoch());
 }
 
 ClusterConnection::Retirement ConsoleSession::retirement()
@@ -42,6 +90,7 @@ ClusterConnection* ConsoleSession::addFleet(const QString& name, liveops::client
     f->setRetirement(retirement());
     connect(f, &Fleet::regionsMerged, this, [this, name](const std::vector<liveops::client::Region>& regions) {
         m_regions.updateRegions(name, regions);
+        backfillWhenKnown(name);
     });
     connect(f, &Fleet::telemetryMerged, this, [this, name](const std::vector<liveops::client::Telemetry>& samples) {
         m_regions.applyTelemetry(name, samples);
@@ -89,6 +138,7 @@ ClusterConnection* ConsoleSession::addConnection(const QString& name, liveops::c
     }
     connect(c, &ClusterConnection::regionsListed, this, [this, name](const std::vector<liveops::client::Region>& regions) {
         m_regions.updateRegions(name, regions);
+        backfillWhenKnown(name);
     });
     connect(c, &ClusterConnection::toggleChanged, this, [this, name](const liveops::client::Toggle& t) { m_toggles.apply(name, t); });
     connect(c, &ClusterConnection::identityChanged, this, [this, c, name] { m_toggles.setRole(name, c->identity().role); });
@@ -114,6 +164,8 @@ void ConsoleSession::removeCluster(const QString& name)
 {
     for (auto it = m_clusters.begin(); it != m_clusters.end(); ++it)
         if ((*it)->name() == name) {
+            m_prometheus.cancel(name);
+            m_backfillStarted.erase(name);
             m_fleets.erase(name);  // its server connections first: it uses the control connection
             m_clusters.erase(it);
             m_regions.removeCluster(name);

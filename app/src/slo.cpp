@@ -4,7 +4,7 @@
 
 namespace lv::console {
 
-void SloTracker::record(std::int64_t timeMs, double p99Ms)
+void SloTracker::record(std::int64_t timeMs, double p99Ms, std::uint32_t windows)
 {
     const std::int64_t minute = timeMs / 60'000;
     const std::int64_t newest = m_minutes.empty() ? minute : std::max(minute, m_minutes.back().minute);
@@ -25,9 +25,9 @@ void SloTracker::record(std::int64_t timeMs, double p99Ms)
     if (!good)
         it->lastBadMs = std::max(it->lastBadMs, timeMs);
     for (auto later = it; later != m_minutes.end(); ++later) {  // cumulative counts from here on
-        ++later->cumTotal;
+        later->cumTotal += windows;
         if (good)
-            ++later->cumGood;
+            later->cumGood += windows;
     }
     while (!m_minutes.empty() && m_minutes.front().minute <= newest - kKept) {
         m_droppedGood = m_minutes.front().cumGood;

@@ -19,6 +19,7 @@ ClusterListModel::ClusterListModel(ConsoleSession& session, const ClusterDirecto
     : QAbstractTableModel(parent), m_session(session), m_directory(directory)
 {
     connect(&session, &ConsoleSession::clustersChanged, this, &ClusterListModel::reload);
+    connect(&session, &ConsoleSession::prometheusChanged, this, &ClusterListModel::fleetChanged);
     reload();
 }
 
@@ -98,8 +99,9 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
         return sandbox ? tr("in-process sandbox") : QString();
     case Connection: {
         const Fleet* f = m_session.fleet(c->name());
+        const QString history = m_session.prometheusState(c->name());
         if (!f)
-            return c->stateText();
+            return history.isEmpty() ? c->stateText() : tr("%1 · %2").arg(c->stateText(), history);
         int connected = 0;
         for (const auto& server : f->servers())
             if (const ClusterConnection* sc = f->connectionTo(QString::fromStdString(server.id)); sc && sc->state() == ClusterConnection::State::Connected)
@@ -109,6 +111,8 @@ QVariant ClusterListModel::data(const QModelIndex& index, int role) const
             text += tr(" · listing failed: %1").arg(f->listProblem());
         if (!f->storeProblem().isEmpty())
             text += tr(" · toggles read-only: %1").arg(f->storeProblem());
+        if (!history.isEmpty())
+            text += tr(" · %1").arg(history);
         return text;
     }
     case TokenKeptIn: {
@@ -123,8 +127,10 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     : QWidget(parent), m_session(session), m_vault(vault), m_model(session, m_directory), m_table(new QTableView), m_notice(new QLabel),
       m_name(new QLineEdit), m_target(new QLineEdit), m_token(new QLineEdit), m_ca(new QLineEdit), m_environment(new QComboBox),
       m_fleet(new QCheckBox(tr("A fleet: list its servers through this address and connect to ever&y one"))), m_serversTitle(new QLabel),
-      m_servers(new QTableView)
+      m_servers(new QTableView), m_prometheus(new QLineEdit)
 {
+    m_prometheus->setPlaceholderText(tr("optional: http://prometheus:9090 — fills the last hour, day and SLO windows at connect"));
+    m_prometheus->setAccessibleName(tr("Prometheus URL"));
     m_servers->setModel(&m_serversModel);
     m_servers->horizontalHeader()->setStretchLastSection(true);
     m_servers->verticalHeader()->hide();
@@ -182,6 +188,7 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
         entry.tlsCaFile = m_ca->text().trimmed();
         entry.environment = m_environment->currentData().toString();
         entry.fleet = m_fleet->isChecked();
+        entry.prometheusUrl = m_prometheus->text().trimmed();
         addCluster(entry, m_token->text());
         m_token->clear();
     });
@@ -200,6 +207,7 @@ ClustersPage::ClustersPage(ConsoleSession& session, TokenVault& vault, QWidget* 
     form->addRow(tr("C&A file:"), m_ca);
     form->addRow(tr("Environ&ment:"), m_environment);
     form->addRow(QString(), m_fleet);
+    form->addRow(tr("Prometheus:"), m_prometheus);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(remove);
@@ -245,6 +253,7 @@ void ClustersPage::connectCluster(const ClusterEntry& entry, const QString& toke
         m_session.addFleet(entry.name, options, entry.environment);
     else
         m_session.addCluster(entry.name, options, entry.environment);
+    m_session.setPrometheus(entry.name, QUrl(entry.prometheusUrl));
 }
 
 void ClustersPage::addCluster(const ClusterEntry& entry, const QString& token)

@@ -80,6 +80,7 @@ private:
     FleetServersModel m_serversModel;
     QLabel* m_serversTitle;
     QTableView* m_servers;
+    QLineEdit* m_prometheus;
 };
 
 } // namespace lv::console

@@ -117,8 +117,10 @@ std::string PrometheusExporter::render() const
         line("syncd_region_players", region, "", static_cast<double>(t.latest.sample.players));
     });
     // The window's own quantiles, for humans: they cannot be aggregated (use syncd_rtt_seconds).
-    for (const auto& [name, q] : {std::pair{"syncd_region_rtt_window_p50_seconds", 50}, {"syncd_region_rtt_window_p95_seconds", 95},
-                                  {"syncd_region_rtt_window_p99_seconds", 99}}) {
+    for (const auto& quantile : {std::pair{"syncd_region_rtt_window_p50_seconds", 50}, {"syncd_region_rtt_window_p95_seconds", 95},
+                                 {"syncd_region_rtt_window_p99_seconds", 99}}) {
+        const char* name = quantile.first;  // (named: clang 14 cannot capture structured bindings)
+        const int q = quantile.second;
         const std::string help = "Round-trip time p" + std::to_string(q) + " over the last telemetry window, for humans (not aggregatable: use syncd_rtt_seconds).";
         family(name, "gauge", help.c_str(), [&](const std::string& region, const Totals& t) {
             line(name, region, "", (q == 50 ? t.latest.sample.rttP50Ms : q == 95 ? t.latest.sample.rttP95Ms : t.latest.sample.rttP99Ms) / 1000.0);

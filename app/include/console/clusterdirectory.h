@@ -18,6 +18,9 @@ struct ClusterEntry {
     /// A fleet: `target` is one of its servers (or its Service), through which the console lists
     /// and connects to all of them.
     bool fleet = false;
+    /// The cluster's Prometheus (http://host:9090), whose history fills the latency views and SLO
+    /// windows at connect; empty: none.
+    QString prometheusUrl = QString();
 };
 
 /// The clusters the user added, persisted in QSettings (group "clusters"): names and endpoints

@@ -5,6 +5,7 @@
 #include <QAbstractTableModel>
 
 #include <deque>
+#include <vector>
 #include <map>
 #include <memory>
 
@@ -32,6 +33,14 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     void append(std::int64_t timeMs, double p50, double p95, double p99);
+    /// History from before the live samples (Prometheus, at connect): points oldest first, each
+    /// already a `window` bucket's figures. Only what is older than the tier's oldest point is
+    /// taken, and the tier's cap still holds (the oldest go first).
+    struct HistoryPoint {
+        std::int64_t timeMs;
+        double p50, p95, p99;
+    };
+    void backfill(HistoryWindow window, const std::vector<HistoryPoint>& points);
     void setWindow(HistoryWindow window);
     HistoryWindow window() const { return m_window; }
     std::size_t pointsKept() const;

@@ -44,6 +44,10 @@ public:
     /// While a cluster's connection is down its figures are old: its rows are marked stale
     /// (greyed, "last sample N s ago"), not shown as if current.
     void setClusterReachable(const QString& cluster, bool reachable);
+    /// A region's p99 history from before the console connected (Prometheus minutes, oldest
+    /// first), into its SLO windows: each point stands for `windowsPerPoint` telemetry windows.
+    void backfillSlo(const QString& cluster, const QString& region, const std::vector<std::pair<std::int64_t, double>>& p99Ms,
+                     std::uint32_t windowsPerPoint);
     /// Re-announces the stale rows (their "N s ago" moves on); a view calls it once a second.
     void touchStale();
 

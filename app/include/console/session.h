@@ -7,16 +7,20 @@
 #include "console/incidentdesk.h"
 #include "console/incidentrecorder.h"
 #include "console/latencyhistory.h"
+#include "console/prometheushistory.h"
 #include "console/regionmodel.h"
 #include "console/sandbox.h"
 #include "console/timeformat.h"
 #include "console/togglemodel.h"
 
 #include <QObject>
+#include <QMap>
 #include <QThreadPool>
+#include <QUrl>
 
 #include <functional>
 #include <map>
+#include <set>
 
 #include <memory>
 #include <vector>
@@ -43,6 +47,12 @@ public:
                                 const QString& environment = QStringLiteral("production"));
     /// The fleet under that name, or null (a single server, or nothing).
     Fleet* fleet(const QString& name) const;
+    /// The cluster's Prometheus (http://host:9090; empty: none): once its regions are known, the
+    /// latency views' last hour and day and the SLO windows' last 3 days are filled from it.
+    void setPrometheus(const QString& cluster, const QUrl& url);
+    /// What became of it, for the Clusters page: "", "loading history from Prometheus… 2 of 6",
+    /// "history from Prometheus", or why not.
+    QString prometheusState(const QString& cluster) const { return m_prometheusState.value(cluster); }
     void removeCluster(const QString& name);
     /// Starts syncd's service in-process with bots and connects to it as cluster "sandbox".
     bool startSandbox(const SandboxConfig& config, QString& error);
@@ -77,12 +87,15 @@ public:
 
 signals:
     void clustersChanged();
+    /// prometheusState(cluster) changed.
+    void prometheusChanged(const QString& cluster);
     /// A connection was made (before its first event): listeners attach to it here.
     void clusterAdded(lv::console::ClusterConnection* connection);
     /// A background start finished: the sandbox is connected, or `error` says why not.
     void sandboxStarted(bool ok, const QString& error);
 
 private:
+    void backfillWhenKnown(const QString& cluster);  // once per connection, when its regions are listed
     ClusterConnection* addConnection(const QString& name, liveops::client::ClientOptions options, const QString& environment, unsigned feeds);
     bool adoptSandbox(std::unique_ptr<Sandbox> sandbox);  // connects to it as "sandbox"; false if null
     void buildSandboxInBackground(std::function<std::unique_ptr<Sandbox>(QString& error)> build);
@@ -97,6 +110,10 @@ private:
     LatencyHistory m_history;
     ChangeMarks m_changes;
     TimeFormat m_time;
+    PrometheusHistory m_prometheus;
+    std::map<QString, QUrl> m_prometheusUrls;
+    std::set<QString> m_backfillStarted;
+    QMap<QString, QString> m_prometheusState;
     std::vector<std::unique_ptr<ClusterConnection>> m_clusters;
     std::map<QString, std::unique_ptr<Fleet>> m_fleets;  // by cluster name; each uses its control connection above
     std::unique_ptr<Sandbox> m_sandbox;  // after the clusters: destroyed first is the connection, then the server

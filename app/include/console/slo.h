@@ -28,8 +28,9 @@ public:
     SloTracker() = default;
     explicit SloTracker(Settings settings) : m_settings(settings) {}
 
-    /// One telemetry window. Windows may arrive out of order (history replayed after newer ones).
-    void record(std::int64_t timeMs, double p99Ms);
+    /// One telemetry window (or `windows` of them: a Prometheus minute stands for the telemetry
+    /// windows it spans). Windows may arrive out of order (history replayed after newer ones).
+    void record(std::int64_t timeMs, double p99Ms, std::uint32_t windows = 1);
     /// Burn rate over the last `spanMs` before the newest record (0 with no data), over what
     /// data there is: see covered().
     double burnRate(std::int64_t spanMs) const;
