@@ -4,6 +4,7 @@
 #include "incidents/export.h"
 #include "incidents/kpi.h"
 #include "incidents/store.h"
+#include "postgres.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -16,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <atomic>
 #include <thread>
 
 using namespace lv::incidents;
@@ -30,6 +32,17 @@ std::unique_ptr<Store> openStore(const QString& path)
     if (!r.store)
         qWarning("%s", qPrintable(r.error));
     return std::move(r.store);
+}
+
+Store::Server teamServer(const lvtest::Postgres& pg)
+{
+    Store::Server server;
+    server.host = QStringLiteral("127.0.0.1");
+    server.port = pg.port();
+    server.database = QLatin1String(lvtest::Postgres::kDatabase);
+    server.user = QLatin1String(lvtest::Postgres::kUser);
+    server.password = QLatin1String(lvtest::Postgres::kPassword);
+    return server;
 }
 
 Incident incidentAt(const QString& title, std::int64_t started, std::vector<RegionRef> regions)
@@ -218,6 +231,91 @@ private slots:
             order << t.tag;
         QCOMPARE(order, (QStringList{QStringLiteral("toggle_change"), QStringLiteral("opened"), QStringLiteral("toggle_change"), QStringLiteral("note"),
                                      QStringLiteral("toggle_change")}));
+    }
+
+    // A team's record on a real PostgreSQL 15 (started here as the postgres user on a free port):
+    // the same migrations (two consoles opening a fresh database at once), the same behaviour as
+    // the file, and what sharing needs: a postmortem field edited by two commanders never silently
+    // overwrites, an audit event captured by several consoles is stored once, two consoles writing
+    // notes at once lose nothing.
+    void aTeamSharesItsRecordOnPostgres()
+    {
+        lvtest::Postgres pg;
+        QString why;
+        QVERIFY2(pg.start(why), qPrintable(why));
+        // Two consoles open the empty database at the same moment: one migrates, both work.
+        Store::OpenResult first, second;
+        std::thread other([&] { second = Store::openServer(teamServer(pg)); });
+        first = Store::openServer(teamServer(pg));
+        other.join();
+        QVERIFY2(first.store, qPrintable(first.error));
+        QVERIFY2(second.store, qPrintable(second.error));
+        QVERIFY(first.store->shared());
+        QCOMPARE(first.store->schemaVersion(), Store::kSchemaVersion);
+        Store& ines = *first.store;
+        Store& omar = *second.store;
+
+        const auto id = ines.createIncident(incidentAt(QStringLiteral("eu-west slow"), kT0, {{QStringLiteral("live"), QStringLiteral("eu-west")}}),
+                                            QStringLiteral("ines"), kT0 + kMin);
+        QVERIFY2(id > 0, qPrintable(ines.lastError()));
+        QCOMPARE(omar.incident(id)->title, QStringLiteral("eu-west slow"));  // the other console sees it
+        const auto note = omar.addNote(id, QStringLiteral("omar"), QStringLiteral("p99 310 ms"), kT0 + 2 * kMin);
+        QVERIFY(note > 0);
+        QVERIFY(ines.editNote(note, QStringLiteral("ines"), QStringLiteral("p99 310 ms, since 14:02"), kT0 + 3 * kMin));
+        QCOMPARE(omar.noteHistory(note).size(), std::size_t{1});
+        QVERIFY(omar.setStatus(id, Status::Monitoring, QStringLiteral("omar"), kT0 + 4 * kMin));
+        QCOMPARE(ines.incident(id)->status, Status::Monitoring);
+
+        // Both commanders start editing the summary from the same text; the second to save is told.
+        QString current;
+        QCOMPARE(ines.setTextIf(id, QStringLiteral("summary"), QString(), QStringLiteral("ines's summary"), QStringLiteral("ines"), kT0 + 5 * kMin, current),
+                 Store::TextWrite::Written);
+        QCOMPARE(omar.setTextIf(id, QStringLiteral("summary"), QString(), QStringLiteral("omar's summary"), QStringLiteral("omar"), kT0 + 5 * kMin, current),
+                 Store::TextWrite::Conflict);
+        QCOMPARE(current, QStringLiteral("ines's summary"));  // the loser sees the other text, to merge
+        QCOMPARE(omar.incident(id)->summary, QStringLiteral("ines's summary"));
+
+        // The same audit entry captured by both consoles (same cluster, same audit id): stored once.
+        Event captured{0, kT0 + 3 * kMin, {QStringLiteral("live"), QStringLiteral("eu-west")}, QStringLiteral("toggle_change"),
+                       QStringLiteral("pat"), QStringLiteral("snapshot_hz 20 → 60"), QStringLiteral("live:audit:4711")};
+        const auto byInes = ines.addEvents({captured}, {{QStringLiteral("live"), 4711, kT0 + 3 * kMin}});
+        const auto byOmar = omar.addEvents({captured}, {{QStringLiteral("live"), 4711, kT0 + 3 * kMin}});
+        QVERIFY(byInes && byOmar);
+        QCOMPARE(byInes->size() + byOmar->size(), std::size_t{1});
+        QCOMPARE(ines.events(kT0, kT0 + 10 * kMin).size(), std::size_t{1});
+        QVERIFY(ines.recordPlayers({QStringLiteral("live"), QStringLiteral("eu-west")}, kT0, 120));
+        QVERIFY(omar.recordPlayers({QStringLiteral("live"), QStringLiteral("eu-west")}, kT0 + 1000, 90));  // the larger count stays
+        QCOMPARE(ines.playerMinutes({QStringLiteral("live"), QStringLiteral("eu-west")}, kT0, kT0 + kMin), 120.0);
+
+        // Two consoles writing notes at once: every one arrives.
+        std::atomic<int> failures{0};
+        auto writer = [&](const QString& who) {
+            auto r = Store::openServer(teamServer(pg));
+            if (!r.store) {
+                ++failures;
+                return;
+            }
+            for (int n = 0; n < 100; ++n) {
+                const auto nid = r.store->addNote(id, who, QStringLiteral("%1 %2").arg(who).arg(n), kT0 + n);
+                if (nid == 0 || (n % 5 == 0 && !r.store->editNote(nid, who, QStringLiteral("%1 %2 edited").arg(who).arg(n), kT0 + n)))
+                    ++failures;
+            }
+        };
+        std::thread a(writer, QStringLiteral("ines")), b(writer, QStringLiteral("omar"));
+        a.join();
+        b.join();
+        QCOMPARE(failures.load(), 0);
+        QCOMPARE(ines.notes(id).size(), std::size_t{201});
+        QCOMPARE(ines.timeline(id, kT0 + 60 * kMin).empty(), false);
+
+        // The server goes away: calls fail with the reason, and work again once it is back.
+        pg.stop();
+        QCOMPARE(ines.addNote(id, QStringLiteral("ines"), QStringLiteral("while the server is down"), kT0 + 7 * kMin), std::int64_t{0});
+        QVERIFY(!ines.lastError().isEmpty());
+        QVERIFY2(pg.restart(why), qPrintable(why));
+        auto again = Store::openServer(teamServer(pg));
+        QVERIFY2(again.store, qPrintable(again.error));
+        QCOMPARE(again.store->notes(id).size(), std::size_t{201});
     }
 
     void migrationFromEveryEarlierVersionKeepsRows()

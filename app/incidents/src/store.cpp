@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QRegularExpression>
 #include <QUuid>
 #include <QVariant>
 
@@ -244,6 +245,55 @@ std::unique_ptr<Store> Store::createAtVersion(const QString& path, int version, 
     return store;
 }
 
+Store::OpenResult Store::openServer(const Server& server)
+{
+    OpenResult result;
+    const QString name = QStringLiteral("incidents-pg-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    std::unique_ptr<Store> store(new Store(name));
+    store->m_postgres = true;
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL"))) {
+        result.problem = OpenProblem::Unreadable;
+        result.error = QObject::tr("Qt's PostgreSQL driver is missing (package libqt6sql6-psql)");
+        return result;
+    }
+    store->m_db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+    store->m_db.setHostName(server.host);
+    store->m_db.setPort(server.port);
+    store->m_db.setDatabaseName(server.database);
+    store->m_db.setUserName(server.user);
+    store->m_db.setPassword(server.password);
+    store->m_db.setConnectOptions(QStringLiteral("connect_timeout=5;application_name=lifeverse-console;options='-c client_min_messages=warning'"));
+    if (!store->m_db.open()) {
+        result.problem = OpenProblem::Unreadable;
+        result.error = QObject::tr("cannot reach the team's incident database %1@%2:%3/%4: %5")
+                           .arg(server.user, server.host)
+                           .arg(server.port)
+                           .arg(server.database, store->m_db.lastError().text().trimmed());
+        return result;
+    }
+    QSqlQuery q(store->m_db);
+    // Under the migrations' lock: two consoles creating it at once would collide in the catalogue.
+    if (!q.exec(QStringLiteral("BEGIN")) || !q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kMigrationLock))
+        || !q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)")) || !q.exec(QStringLiteral("COMMIT"))) {
+        result.problem = OpenProblem::Unreadable;
+        result.error = q.lastError().text();
+        return result;
+    }
+    const int version = store->schemaVersion();
+    if (version > kSchemaVersion) {
+        result.problem = OpenProblem::Newer;
+        result.error = QObject::tr("the team's incident database was written by a newer console (schema %1); update this one").arg(version);
+        return result;
+    }
+    if (!store->migrate(kSchemaVersion)) {
+        result.problem = OpenProblem::Unreadable;
+        result.error = store->lastError();
+        return result;
+    }
+    result.store = std::move(store);
+    return result;
+}
+
 std::unique_ptr<Store> Store::connect(const QString& path, QString& error)
 {
     const QString name = QStringLiteral("incidents-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
@@ -276,7 +326,22 @@ bool Store::exec(QSqlQuery& q, const QString& what)
 bool Store::begin()
 {
     QSqlQuery q(m_db);
-    return q.exec(QStringLiteral("BEGIN IMMEDIATE")) || fail(QStringLiteral("begin"), q);
+    return q.exec(m_postgres ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE")) || fail(QStringLiteral("begin"), q);
+}
+
+bool Store::beginOn(const char* table, std::int64_t id)
+{
+    if (!begin())
+        return false;
+    if (!m_postgres)
+        return true;  // BEGIN IMMEDIATE already holds the file's write lock
+    // READ COMMITTED reads what others committed a moment ago: lock the row that is read, then
+    // changed, so two consoles of a team take turns on it (SQLite's write lock does this for one file).
+    auto q = prepared(m_db, QStringLiteral("SELECT id FROM %1 WHERE id = ? FOR UPDATE").arg(QLatin1String(table)), {qint64(id)});
+    if (exec(q, QStringLiteral("lock")))
+        return true;
+    QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+    return false;
 }
 
 bool Store::commit()
@@ -292,11 +357,15 @@ bool Store::commit()
 int Store::schemaVersion()
 {
     QSqlQuery q(m_db);
+    if (m_postgres)
+        return q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM schema_version")) && q.next() ? q.value(0).toInt() : -1;
     return q.exec(QStringLiteral("PRAGMA user_version")) && q.next() ? q.value(0).toInt() : -1;
 }
 
 QString Store::integrityCheck()
 {
+    if (m_postgres)
+        return QStringLiteral("ok");  // the server keeps its own pages sound (checksums, WAL)
     QSqlQuery q(m_db);
     if (!q.exec(QStringLiteral("PRAGMA integrity_check")))
         return q.lastError().text();
@@ -311,9 +380,24 @@ bool Store::migrate(int target)
     for (int version = schemaVersion(); version >= 0 && version < target; ++version) {
         if (!begin())
             return false;
+        if (m_postgres) {
+            // Two consoles of a team may start at once: one migrates, the other waits and sees it done.
+            QSqlQuery lock(m_db);
+            if (!lock.exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kMigrationLock)))
+                return fail(QStringLiteral("migration lock"), lock);
+            if (const int now = schemaVersion(); now > version) {
+                if (!commit())
+                    return false;
+                version = now - 1;
+                continue;
+            }
+        }
         // Each step and its version number commit together: a crash leaves the old or the new schema.
         const QStringList statements = QString::fromLatin1(kMigrations[version]).split(QLatin1Char(';'), Qt::SkipEmptyParts);
-        for (const QString& sql : statements) {
+        for (QString sql : statements) {
+            if (m_postgres)  // SQLite's 64-bit INTEGER and rowid keys, in PostgreSQL's words
+                sql.replace(QStringLiteral("INTEGER PRIMARY KEY"), QStringLiteral("BIGSERIAL PRIMARY KEY"))
+                    .replace(QRegularExpression(QStringLiteral("\\bINTEGER\\b")), QStringLiteral("BIGINT"));
             QSqlQuery q(m_db);
             if (!q.exec(sql)) {
                 fail(QStringLiteral("migration to schema %1").arg(version + 1), q);
@@ -322,7 +406,10 @@ bool Store::migrate(int target)
             }
         }
         QSqlQuery v(m_db);
-        if (!v.exec(QStringLiteral("PRAGMA user_version=%1").arg(version + 1)) || !commit())
+        const bool stamped = m_postgres ? v.exec(QStringLiteral("DELETE FROM schema_version"))
+                                              && v.exec(QStringLiteral("INSERT INTO schema_version(version) VALUES(%1)").arg(version + 1))
+                                        : v.exec(QStringLiteral("PRAGMA user_version=%1").arg(version + 1));
+        if (!stamped || !commit())
             return fail(QStringLiteral("schema version"), v);
     }
     return schemaVersion() >= target || (m_error = QStringLiteral("unreadable schema version"), false);
@@ -361,7 +448,7 @@ std::int64_t Store::createIncident(const Incident& in, const QString& author, st
     auto q = prepared(m_db,
                       QStringLiteral("INSERT INTO incidents(title, severity, status, commander, started_ms, detected_ms, acknowledged_ms,"
                                      " mitigated_ms, resolved_ms, created_ms, summary, root_cause, action_items)"
-                                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id"),
                       {in.title, in.severity, statusName(in.status), in.commander, qint64(in.startedMs ? in.startedMs : nowMs),
                        qint64(in.detectedMs ? in.detectedMs : nowMs), qint64(in.acknowledgedMs), qint64(in.mitigatedMs), qint64(in.resolvedMs),
                        qint64(nowMs), in.summary, in.rootCause, in.actionItems});
@@ -369,9 +456,10 @@ std::int64_t Store::createIncident(const Incident& in, const QString& author, st
         QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
         return 0;
     }
-    const std::int64_t id = q.lastInsertId().toLongLong();
+    const std::int64_t id = q.next() ? q.value(0).toLongLong() : 0;  // RETURNING: the same on SQLite and PostgreSQL
+    q.finish();  // SQLite commits only once no statement is in progress
     for (const RegionRef& r : in.regions) {
-        auto rq = prepared(m_db, QStringLiteral("INSERT OR IGNORE INTO incident_regions(incident_id, cluster, region) VALUES(?,?,?)"),
+        auto rq = prepared(m_db, QStringLiteral("INSERT INTO incident_regions(incident_id, cluster, region) VALUES(?,?,?) ON CONFLICT DO NOTHING"),
                            {qint64(id), r.cluster, r.region});
         if (!exec(rq, QStringLiteral("incident region"))) {
             QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
@@ -425,7 +513,7 @@ bool Store::record(std::int64_t incidentId, const QString& field, const QString&
 
 bool Store::setStatus(std::int64_t id, Status status, const QString& author, std::int64_t nowMs)
 {
-    if (!begin())
+    if (!beginOn("incidents", id))
         return false;
     const auto current = incident(id);
     if (!current) {
@@ -458,7 +546,7 @@ bool Store::setSeverity(std::int64_t id, int severity, const QString& author, st
         m_error = QObject::tr("severity is 1 to 4");
         return false;
     }
-    if (!begin())
+    if (!beginOn("incidents", id))
         return false;
     const auto current = incident(id);
     auto q = prepared(m_db, QStringLiteral("UPDATE incidents SET severity = ? WHERE id = ?"), {severity, qint64(id)});
@@ -474,7 +562,7 @@ bool Store::setSeverity(std::int64_t id, int severity, const QString& author, st
 
 bool Store::acknowledge(std::int64_t id, const QString& author, std::int64_t nowMs)
 {
-    if (!begin())
+    if (!beginOn("incidents", id))
         return false;
     auto q = prepared(m_db, QStringLiteral("UPDATE incidents SET acknowledged_ms = ? WHERE id = ? AND acknowledged_ms = 0"), {qint64(nowMs), qint64(id)});
     if (!exec(q, QStringLiteral("acknowledge"))
@@ -504,7 +592,7 @@ Store::TextWrite Store::writeText(std::int64_t id, const QString& field, const Q
         m_error = QObject::tr("no incident field %1").arg(field);
         return TextWrite::Failed;
     }
-    if (!begin())
+    if (!beginOn("incidents", id))
         return TextWrite::Failed;
     auto old = prepared(m_db, QStringLiteral("SELECT %1 FROM incidents WHERE id = ?").arg(field), {qint64(id)});
     const bool read = exec(old, QStringLiteral("read field"));
@@ -549,14 +637,16 @@ std::int64_t Store::addNote(std::int64_t incidentId, const QString& author, cons
         m_error = QObject::tr("an empty note is not saved");
         return 0;
     }
-    auto q = prepared(m_db, QStringLiteral("INSERT INTO notes(incident_id, author, created_ms, body) VALUES(?,?,?,?)"),
+    auto q = prepared(m_db, QStringLiteral("INSERT INTO notes(incident_id, author, created_ms, body) VALUES(?,?,?,?) RETURNING id"),
                       {qint64(incidentId), author, qint64(nowMs), body});
-    return exec(q, QStringLiteral("save note")) ? q.lastInsertId().toLongLong() : 0;
+    const std::int64_t id = exec(q, QStringLiteral("save note")) && q.next() ? q.value(0).toLongLong() : 0;
+    q.finish();
+    return id;
 }
 
 bool Store::editNote(std::int64_t noteId, const QString& author, const QString& body, std::int64_t nowMs)
 {
-    if (!begin())
+    if (!beginOn("notes", noteId))
         return false;
     // The text being replaced goes to the history first, with who wrote it.
     auto keep = prepared(m_db,
@@ -611,7 +701,8 @@ std::vector<NoteRevision> Store::noteHistory(std::int64_t noteId)
 bool Store::addEvent(const Event& e)
 {
     auto q = prepared(m_db,
-                      QStringLiteral("INSERT OR IGNORE INTO events(time_ms, cluster, region, kind, actor, summary, source_key) VALUES(?,?,?,?,?,?,?)"),
+                      QStringLiteral("INSERT INTO events(time_ms, cluster, region, kind, actor, summary, source_key) VALUES(?,?,?,?,?,?,?)"
+                                                   " ON CONFLICT DO NOTHING"),
                       {qint64(e.timeMs), e.where.cluster, e.where.region, e.kind, e.actor, e.summary,
                        e.sourceKey.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : e.sourceKey});
     return exec(q, QStringLiteral("save event")) && q.numRowsAffected() == 1;
@@ -624,7 +715,8 @@ std::optional<std::vector<Event>> Store::addEvents(const std::vector<Event>& eve
     std::vector<Event> added;
     for (const Event& e : events) {
         auto q = prepared(m_db,
-                          QStringLiteral("INSERT OR IGNORE INTO events(time_ms, cluster, region, kind, actor, summary, source_key) VALUES(?,?,?,?,?,?,?)"),
+                          QStringLiteral("INSERT INTO events(time_ms, cluster, region, kind, actor, summary, source_key) VALUES(?,?,?,?,?,?,?)"
+                                                   " ON CONFLICT DO NOTHING"),
                           {qint64(e.timeMs), e.where.cluster, e.where.region, e.kind, e.actor, e.summary,
                            e.sourceKey.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : e.sourceKey});
         if (!exec(q, QStringLiteral("save events"))) {
@@ -635,7 +727,8 @@ std::optional<std::vector<Event>> Store::addEvents(const std::vector<Event>& eve
             added.push_back(e);
     }
     for (const CaptureCursor& c : cursors) {
-        auto q = prepared(m_db, QStringLiteral("INSERT OR REPLACE INTO capture_cursors(cluster, audit_id, audit_time_ms) VALUES(?,?,?)"),
+        auto q = prepared(m_db, QStringLiteral("INSERT INTO capture_cursors(cluster, audit_id, audit_time_ms) VALUES(?,?,?) ON CONFLICT(cluster)"
+                                                " DO UPDATE SET audit_id = excluded.audit_id, audit_time_ms = excluded.audit_time_ms"),
                           {c.cluster, qint64(c.auditId), qint64(c.auditTimeMs)});
         if (!exec(q, QStringLiteral("save capture position"))) {
             QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
@@ -707,7 +800,8 @@ bool Store::recordPlayers(const RegionRef& where, std::int64_t timeMs, std::uint
 {
     auto q = prepared(m_db,
                       QStringLiteral("INSERT INTO player_minutes(cluster, region, minute, players) VALUES(?,?,?,?)"
-                                     " ON CONFLICT(cluster, region, minute) DO UPDATE SET players = MAX(players, excluded.players)"),
+                                     " ON CONFLICT(cluster, region, minute) DO UPDATE SET players ="
+                                     " CASE WHEN excluded.players > player_minutes.players THEN excluded.players ELSE player_minutes.players END"),
                       {where.cluster, where.region, qint64(timeMs / 60'000), qint64(players)});
     return exec(q, QStringLiteral("record players"));
 }

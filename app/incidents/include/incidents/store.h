@@ -34,6 +34,20 @@ public:
     /// is not a database) is copied with its -wal and -shm before anything touches it, then
     /// replaced by a fresh database, or left alone; a newer console's file is left as it is.
     static OpenResult open(const QString& path, OnDamage onDamage = OnDamage::KeepAndStartFresh);
+    /// A team's shared incident record on a PostgreSQL server (Qt's QPSQL driver): the same
+    /// migrations as the file (SQLite's types in PostgreSQL's words; version in schema_version,
+    /// two consoles migrating at once take turns on an advisory lock). The password is the
+    /// caller's (the console keeps it in the keychain).
+    struct Server {
+        QString host;
+        int port = 5432;
+        QString database;
+        QString user;
+        QString password;
+    };
+    static OpenResult openServer(const Server& server);
+    /// On a PostgreSQL server (shared by a team) rather than a file.
+    bool shared() const { return m_postgres; }
     /// For migration tests: a new file built only up to schema `version`.
     static std::unique_ptr<Store> createAtVersion(const QString& path, int version, QString& error);
     ~Store();
@@ -99,6 +113,7 @@ private:
     static std::unique_ptr<Store> connect(const QString& path, QString& error);
     bool migrate(int target);
     bool begin();   // BEGIN IMMEDIATE: take the write lock up front (waits up to the busy timeout)
+    bool beginOn(const char* table, std::int64_t id);  // begin(), and on PostgreSQL lock that row
     bool commit();
     TextWrite writeText(std::int64_t id, const QString& field, const QString* expected, const QString& value, const QString& author,
                         std::int64_t nowMs, QString& current);
@@ -107,7 +122,9 @@ private:
                 const QString& author, std::int64_t nowMs);
     bool fail(const QString& what, const class QSqlQuery& q);
 
+    static constexpr int kMigrationLock = 0x11f3;  // pg_advisory_xact_lock key of this schema's migrations
     QString m_connection;
+    bool m_postgres = false;
     QSqlDatabase m_db;
     QString m_error;
 };
