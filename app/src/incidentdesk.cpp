@@ -57,7 +57,11 @@ IncidentDesk::~IncidentDesk()
 {
     // Close the store on its own thread, after every queued write has run (what was asked to be
     // saved is saved before the console exits; local disk, never the network).
-    QMetaObject::invokeMethod(m_worker, [this] { m_store.reset(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(m_worker, [this] {
+        delete m_catchUp;
+        m_catchUp = nullptr;
+        m_store.reset();
+    }, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
     m_exportThread.quit();  // an export being written finishes (its file is written atomically)
@@ -76,18 +80,65 @@ void IncidentDesk::open(const QString& path)
 {
     QMetaObject::invokeMethod(m_worker, [this, path] {
         m_store.reset();
-        auto result = Store::open(path);
-        m_store = std::move(result.store);
-        const bool ok = m_store != nullptr;
-        auto cursors = ok ? m_store->captureCursors() : std::vector<CaptureCursor>{};
-        QMetaObject::invokeMethod(this, [this, ok, problem = result.error, cursors = std::move(cursors)] {
-            m_open = ok;
-            m_problem = problem;
-            emit opened(ok, problem);
-            if (ok)
-                emit captureCursorsLoaded(cursors);
-        }, Qt::QueuedConnection);
+        adopt(Store::open(path));
     }, Qt::QueuedConnection);
+}
+
+void IncidentDesk::openServer(const Store::Server& server)
+{
+    QMetaObject::invokeMethod(m_worker, [this, server] {
+        m_store.reset();
+        adopt(Store::openServer(server));
+    }, Qt::QueuedConnection);
+}
+
+void IncidentDesk::adopt(Store::OpenResult result)
+{
+    delete m_catchUp;
+    m_catchUp = nullptr;
+    m_store = std::move(result.store);
+    const bool ok = m_store != nullptr;
+    if (ok && m_store->shared()) {
+        if (!m_store->subscribe([this](const QString& payload) { othersChanged(payload); }))
+            result.error = m_store->lastError();  // it works, but others' changes show only at the catch-up
+        m_fingerprint = m_store->fingerprint();
+        m_catchUp = new QTimer(m_worker);
+        m_catchUp->setInterval(kCatchUpMs);
+        connect(m_catchUp, &QTimer::timeout, m_worker, [this] {
+            if (!m_store)
+                return;
+            const QString now = m_store->fingerprint();
+            if (!now.isEmpty() && now != m_fingerprint)
+                othersChanged(QStringLiteral("catch-up"));
+        });
+        m_catchUp->start();
+    }
+    auto cursors = ok ? m_store->captureCursors() : std::vector<CaptureCursor>{};
+    QMetaObject::invokeMethod(this, [this, ok, problem = result.error, cursors = std::move(cursors)] {
+        m_open = ok;
+        m_problem = problem;
+        emit opened(ok, problem);
+        if (ok)
+            emit captureCursorsLoaded(cursors);
+    }, Qt::QueuedConnection);
+}
+
+void IncidentDesk::othersChanged(const QString& payload)
+{
+    if (!m_store)
+        return;
+    m_fingerprint = m_store->fingerprint();
+    bool isId = false;
+    const std::int64_t id = payload.toLongLong(&isId);
+    // The list always (titles, statuses); the incident on screen if it is the one that changed,
+    // or for captured events and catch-ups, which may touch it.
+    deliver(&IncidentDesk::incidentsListed, m_store->incidents());
+    const std::int64_t show = isId ? (id == m_current ? id : 0) : m_current;
+    if (show > 0)
+        if (const auto incident = m_store->incident(show)) {
+            const std::int64_t now = nowMs();
+            deliver(&IncidentDesk::incidentLoaded, *incident, m_store->timeline(show, now), impactOf(*m_store, *incident, now));
+        }
 }
 
 void IncidentDesk::changed(Store& store, std::int64_t id)
@@ -107,6 +158,7 @@ void IncidentDesk::refresh()
 void IncidentDesk::load(std::int64_t id)
 {
     post([this, id](Store& s) {
+        m_current = id;
         if (const auto incident = s.incident(id)) {
             const std::int64_t now = nowMs();
             deliver(&IncidentDesk::incidentLoaded, *incident, s.timeline(id, now), impactOf(s, *incident, now));

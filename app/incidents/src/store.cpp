@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QRegularExpression>
@@ -285,13 +286,75 @@ Store::OpenResult Store::openServer(const Server& server)
         result.error = QObject::tr("the team's incident database was written by a newer console (schema %1); update this one").arg(version);
         return result;
     }
-    if (!store->migrate(kSchemaVersion)) {
+    if (!store->migrate(kSchemaVersion) || !store->installNotifications()) {
         result.problem = OpenProblem::Unreadable;
         result.error = store->lastError();
         return result;
     }
     result.store = std::move(store);
     return result;
+}
+
+bool Store::installNotifications()
+{
+    // Every change a console makes is a row inserted or updated in incidents, notes or events:
+    // triggers tell every other console (NOTIFY is sent at commit, only for what committed).
+    const char* const statements[] = {
+        "CREATE OR REPLACE FUNCTION lifeverse_notify_incident() RETURNS trigger AS $$ BEGIN"
+        " PERFORM pg_notify('lifeverse_incidents', NEW.id::text); RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE FUNCTION lifeverse_notify_note() RETURNS trigger AS $$ BEGIN"
+        " PERFORM pg_notify('lifeverse_incidents', NEW.incident_id::text); RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE OR REPLACE FUNCTION lifeverse_notify_event() RETURNS trigger AS $$ BEGIN"
+        " PERFORM pg_notify('lifeverse_incidents', 'events'); RETURN NEW; END $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS lifeverse_incidents_changed ON incidents",
+        "CREATE TRIGGER lifeverse_incidents_changed AFTER INSERT OR UPDATE ON incidents FOR EACH ROW EXECUTE FUNCTION lifeverse_notify_incident()",
+        "DROP TRIGGER IF EXISTS lifeverse_notes_changed ON notes",
+        "CREATE TRIGGER lifeverse_notes_changed AFTER INSERT OR UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION lifeverse_notify_note()",
+        "DROP TRIGGER IF EXISTS lifeverse_events_added ON events",
+        "CREATE TRIGGER lifeverse_events_added AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION lifeverse_notify_event()",
+    };
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("BEGIN")) || !q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kMigrationLock)))
+        return fail(QStringLiteral("notifications"), q);
+    for (const char* sql : statements)
+        if (!q.exec(QLatin1String(sql))) {
+            fail(QStringLiteral("notifications"), q);
+            QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+            return false;
+        }
+    return commit();
+}
+
+bool Store::subscribe(std::function<void(const QString& payload)> onChange)
+{
+    if (!m_postgres)
+        return false;
+    QSqlDriver* driver = m_db.driver();
+    if (!driver->subscribeToNotification(QStringLiteral("lifeverse_incidents"))) {
+        m_error = QObject::tr("cannot listen for the team's changes: %1").arg(driver->lastError().text());
+        return false;
+    }
+    QObject::connect(driver, &QSqlDriver::notification, driver,
+                     [onChange = std::move(onChange)](const QString&, QSqlDriver::NotificationSource source, const QVariant& payload) {
+                         if (source == QSqlDriver::OtherSource)  // our own writes we know about
+                             onChange(payload.toString());
+                     });
+    return true;
+}
+
+QString Store::fingerprint()
+{
+    // What a missed notification would have changed: the newest of each kind of row.
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT (SELECT COALESCE(MAX(id), 0) FROM incidents), (SELECT COALESCE(MAX(id), 0) FROM incident_changes),"
+                               " (SELECT COALESCE(MAX(id), 0) FROM notes), (SELECT COALESCE(MAX(edited_ms), 0) FROM notes),"
+                               " (SELECT COALESCE(MAX(deleted_ms), 0) FROM notes), (SELECT COALESCE(MAX(id), 0) FROM events)"))
+        || !q.next())
+        return {};
+    QStringList parts;
+    for (int i = 0; i < 6; ++i)
+        parts << q.value(i).toString();
+    return parts.join(QLatin1Char(','));
 }
 
 std::unique_ptr<Store> Store::connect(const QString& path, QString& error)

@@ -3,8 +3,11 @@
 #include "incidents/kpi.h"
 #include "incidents/types.h"
 
+#include "incidents/store.h"
+
 #include <QObject>
 #include <QThread>
+#include <QTimer>
 
 #include <deque>
 #include <memory>
@@ -29,6 +32,11 @@ public:
     ~IncidentDesk() override;
 
     void open(const QString& path);
+    /// The team's shared record on PostgreSQL instead of a file: every other console's change
+    /// arrives as incidentsListed() and, for the incident last loaded, incidentLoaded() (LISTEN/
+    /// NOTIFY, plus a catch-up every kCatchUpMs for a notification lost with a connection).
+    void openServer(const incidents::Store::Server& server);
+    static constexpr int kCatchUpMs = 5000;
     bool isOpen() const { return m_open; }
     QString problem() const { return m_problem; }
     /// Who writes notes and changes (settings "incidents/author", else the login name).
@@ -99,6 +107,10 @@ private:
     void changed(incidents::Store& store, std::int64_t id);
     /// Worker thread: writes the next batch of capture, and queues itself again if more is waiting.
     void drainCapture();
+    /// Worker thread: adopts an opened store and tells the UI thread.
+    void adopt(incidents::Store::OpenResult result);
+    /// Worker thread: what another console changed (an incident's id, or "events").
+    void othersChanged(const QString& payload);
     static constexpr std::size_t kCaptureBatch = 250;
 
     QThread m_thread;
@@ -112,6 +124,9 @@ private:
     };
     std::deque<Captured> m_capture;  // touched only on m_thread: waiting to be written
     bool m_drainQueued = false;      // touched only on m_thread
+    std::int64_t m_current = 0;      // touched only on m_thread: the incident last loaded
+    QString m_fingerprint;           // touched only on m_thread: the shared record as last seen
+    QTimer* m_catchUp = nullptr;     // lives on m_thread (a child of m_worker)
     bool m_open = false;
     quint64 m_nextRequest = 0;
     QString m_problem;

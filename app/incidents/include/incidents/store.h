@@ -5,6 +5,7 @@
 #include <QSqlDatabase>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -48,6 +49,13 @@ public:
     static OpenResult openServer(const Server& server);
     /// On a PostgreSQL server (shared by a team) rather than a file.
     bool shared() const { return m_postgres; }
+    /// Shared only: `onChange` runs (on this store's thread, from its event loop) whenever another
+    /// console commits a change: the incident's id as text, or "events" for captured events.
+    /// PostgreSQL LISTEN/NOTIFY through Qt's driver; false (lastError) if it cannot listen.
+    bool subscribe(std::function<void(const QString& payload)> onChange);
+    /// A summary of the newest rows of every kind: when it moves, something changed (the
+    /// periodic catch-up for a notification lost with a dropped connection).
+    QString fingerprint();
     /// For migration tests: a new file built only up to schema `version`.
     static std::unique_ptr<Store> createAtVersion(const QString& path, int version, QString& error);
     ~Store();
@@ -112,6 +120,7 @@ private:
     explicit Store(QString connection);
     static std::unique_ptr<Store> connect(const QString& path, QString& error);
     bool migrate(int target);
+    bool installNotifications();  // PostgreSQL: triggers that NOTIFY every change
     bool begin();   // BEGIN IMMEDIATE: take the write lock up front (waits up to the busy timeout)
     bool beginOn(const char* table, std::int64_t id);  // begin(), and on PostgreSQL lock that row
     bool commit();
