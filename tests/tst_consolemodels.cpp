@@ -268,8 +268,9 @@ private slots:
         ines.setAuthor(QStringLiteral("ines"));
         omar.setAuthor(QStringLiteral("omar"));
         QSignalSpy inesOpen(&ines, &IncidentDesk::opened), omarOpen(&omar, &IncidentDesk::opened);
-        ines.openServer(server);
-        omar.openServer(server);
+        QTemporaryDir local;  // each console's outbox
+        ines.openServer(server, local.filePath(QStringLiteral("ines-outbox.db")));
+        omar.openServer(server, local.filePath(QStringLiteral("omar-outbox.db")));
         QVERIFY(inesOpen.wait(10'000) && inesOpen.first().at(0).toBool());
         QVERIFY(omarOpen.count() || omarOpen.wait(10'000));
         QVERIFY2(omarOpen.first().at(0).toBool(), qPrintable(omarOpen.first().at(1).toString()));
@@ -315,6 +316,30 @@ private slots:
         qInfo("a note written on one console shown on another (PostgreSQL LISTEN/NOTIFY): p50 %.0f ms, max %.0f ms over %zu notes "
               "(from the call to the other console's incidentLoaded, both on this machine)",
               latencies[latencies.size() / 2], latencies.back(), latencies.size());
+
+        // The server goes away mid-incident: Ines's notes are kept in her outbox ("3 notes not yet
+        // shared"), then sent in order, once, when it is back.
+        QSignalSpy queued(&ines, &IncidentDesk::noteQueued), outbox(&ines, &IncidentDesk::outboxChanged);
+        pg.stop();
+        for (int n = 0; n < 3; ++n)
+            ines.addNote(id, QStringLiteral("while the server is away, %1").arg(n));
+        QVERIFY(QTest::qWaitFor([&] { return queued.count() == 3; }, 30'000));
+        QCOMPARE(outbox.last().at(0).toInt(), 3);
+        QElapsedTimer drained;
+        QVERIFY2(pg.restart(why), qPrintable(why));
+        drained.start();
+        QVERIFY(QTest::qWaitFor([&] { return outbox.last().at(0).toInt() == 0; }, 30'000));
+        const qint64 drainMs = drained.elapsed();
+        auto check = incidents::Store::openServer(server);
+        QVERIFY2(check.store, qPrintable(check.error));
+        QStringList away;
+        for (const auto& note : check.store->notes(id))
+            if (note.body.startsWith(QStringLiteral("while the server is away")))
+                away << note.body;
+        QCOMPARE(away, (QStringList{QStringLiteral("while the server is away, 0"), QStringLiteral("while the server is away, 1"),
+                                    QStringLiteral("while the server is away, 2")}));
+        qInfo("PostgreSQL stopped and restarted: 3 notes waited in the outbox and were all shared %lld ms after the server was back "
+              "(the outbox retries every %d ms)", static_cast<long long>(drainMs), IncidentDesk::kOutboxRetryMs);
     }
 
     void historyIsBoundedAndKeepsSpikes()

@@ -60,7 +60,10 @@ IncidentDesk::~IncidentDesk()
     QMetaObject::invokeMethod(m_worker, [this] {
         delete m_catchUp;
         m_catchUp = nullptr;
+        delete m_outboxRetry;
+        m_outboxRetry = nullptr;
         m_store.reset();
+        m_outbox.reset();  // what is in it stays on disk, for the next start
     }, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
@@ -84,35 +87,94 @@ void IncidentDesk::open(const QString& path)
     }, Qt::QueuedConnection);
 }
 
-void IncidentDesk::openServer(const Store::Server& server)
+void IncidentDesk::openServer(const Store::Server& server, const QString& outboxPath)
 {
-    QMetaObject::invokeMethod(m_worker, [this, server] {
+    QMetaObject::invokeMethod(m_worker, [this, server, outboxPath] {
         m_store.reset();
-        adopt(Store::openServer(server));
+        m_server = server;
+        QString why;
+        m_outbox = Outbox::open(outboxPath, why);
+        auto result = Store::openServer(server);
+        if (!m_outbox && result.store)
+            result.error = why;  // shared works; notes written while it is away would not be kept
+        adopt(std::move(result));
+        if (m_outbox && m_outbox->count() > 0)
+            drainOutbox();  // what a previous run of this console left to send
     }, Qt::QueuedConnection);
+}
+
+void IncidentDesk::drainOutbox()
+{
+    if (!m_outbox)
+        return;
+    if (!m_outboxRetry) {
+        m_outboxRetry = new QTimer(m_worker);
+        m_outboxRetry->setInterval(kOutboxRetryMs);
+        connect(m_outboxRetry, &QTimer::timeout, m_worker, [this] { drainOutbox(); });
+    }
+    if (!m_store || !m_store->reachable()) {
+        // Away: a fresh connection (the old one is dead once the server restarted).
+        auto again = m_server ? Store::openServer(*m_server) : Store::OpenResult{};
+        if (!again.store) {
+            m_outboxRetry->start();
+            return;
+        }
+        m_store = std::move(again.store);
+        listen();
+    }
+    int sent = 0;
+    for (const Outbox::Note& n : m_outbox->pending()) {
+        const std::int64_t id = m_store->addNote(n.incidentId, n.author, n.body, n.createdMs, n.token);
+        if (id == 0) {
+            if (m_store->reachable()) {  // refused for good (the incident is gone): said, not retried forever
+                deliver(&IncidentDesk::noteFailed, n.incidentId, quint64{0}, m_store->lastError());
+                m_outbox->remove(n.seq);
+                continue;
+            }
+            m_outboxRetry->start();
+            break;
+        }
+        m_outbox->remove(n.seq);  // stored (once, by its token) before it leaves the outbox
+        ++sent;
+        deliver(&IncidentDesk::noteSaved, n.incidentId, id, quint64{0});
+    }
+    const int left = m_outbox->count();
+    deliver(&IncidentDesk::outboxChanged, left);
+    if (left == 0)
+        m_outboxRetry->stop();
+    if (sent > 0) {
+        deliver(&IncidentDesk::incidentsListed, m_store->incidents());
+        if (m_current > 0)
+            changed(*m_store, m_current);
+    }
+}
+
+void IncidentDesk::listen()
+{
+    delete m_catchUp;
+    m_catchUp = nullptr;
+    if (!m_store || !m_store->shared())
+        return;
+    if (!m_store->subscribe([this](const QString& payload) { othersChanged(payload); }))
+        deliver(&IncidentDesk::failed, tr("Others' changes show every %1 s only: %2").arg(kCatchUpMs / 1000).arg(m_store->lastError()));
+    m_fingerprint = m_store->fingerprint();
+    m_catchUp = new QTimer(m_worker);
+    m_catchUp->setInterval(kCatchUpMs);
+    connect(m_catchUp, &QTimer::timeout, m_worker, [this] {
+        if (!m_store)
+            return;
+        const QString now = m_store->fingerprint();
+        if (!now.isEmpty() && now != m_fingerprint)
+            othersChanged(QStringLiteral("catch-up"));
+    });
+    m_catchUp->start();
 }
 
 void IncidentDesk::adopt(Store::OpenResult result)
 {
-    delete m_catchUp;
-    m_catchUp = nullptr;
     m_store = std::move(result.store);
     const bool ok = m_store != nullptr;
-    if (ok && m_store->shared()) {
-        if (!m_store->subscribe([this](const QString& payload) { othersChanged(payload); }))
-            result.error = m_store->lastError();  // it works, but others' changes show only at the catch-up
-        m_fingerprint = m_store->fingerprint();
-        m_catchUp = new QTimer(m_worker);
-        m_catchUp->setInterval(kCatchUpMs);
-        connect(m_catchUp, &QTimer::timeout, m_worker, [this] {
-            if (!m_store)
-                return;
-            const QString now = m_store->fingerprint();
-            if (!now.isEmpty() && now != m_fingerprint)
-                othersChanged(QStringLiteral("catch-up"));
-        });
-        m_catchUp->start();
-    }
+    listen();
     auto cursors = ok ? m_store->captureCursors() : std::vector<CaptureCursor>{};
     QMetaObject::invokeMethod(this, [this, ok, problem = result.error, cursors = std::move(cursors)] {
         m_open = ok;
@@ -243,6 +305,20 @@ quint64 IncidentDesk::addNote(std::int64_t id, const QString& body)
             return;
         }
         const std::int64_t note = m_store->addNote(id, who, body, nowMs());
+        if (note == 0 && m_outbox && m_store->shared() && !m_store->reachable()) {
+            // The team's database is away: kept on this machine, shared when it is back.
+            Outbox::Note queued;
+            queued.incidentId = id;
+            queued.author = who;
+            queued.createdMs = nowMs();
+            queued.body = body;
+            if (m_outbox->put(queued)) {
+                deliver(&IncidentDesk::noteQueued, id, request);
+                deliver(&IncidentDesk::outboxChanged, m_outbox->count());
+                drainOutbox();  // (starts the retries)
+                return;
+            }
+        }
         if (note == 0) {
             deliver(&IncidentDesk::noteFailed, id, request, m_store->lastError());
             return;

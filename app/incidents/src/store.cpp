@@ -74,6 +74,9 @@ const char* const kMigrations[] = {
     "ALTER TABLE notes ADD COLUMN deleted_by TEXT NOT NULL DEFAULT '';",
     // 5: where capture of each cluster's audit log got to (a restart does not capture it again).
     "CREATE TABLE capture_cursors(cluster TEXT PRIMARY KEY, audit_id INTEGER NOT NULL, audit_time_ms INTEGER NOT NULL);",
+    // 6: a note sent again from a console's outbox (after a crash mid-send) is stored once.
+    "ALTER TABLE notes ADD COLUMN client_token TEXT;"
+    "CREATE UNIQUE INDEX notes_client_token ON notes(client_token);",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -340,6 +343,12 @@ bool Store::subscribe(std::function<void(const QString& payload)> onChange)
                              onChange(payload.toString());
                      });
     return true;
+}
+
+bool Store::reachable()
+{
+    QSqlQuery q(m_db);
+    return q.exec(QStringLiteral("SELECT 1")) && q.next();
 }
 
 QString Store::fingerprint()
@@ -694,14 +703,19 @@ std::vector<IncidentChange> Store::changes(std::int64_t incidentId)
     return out;
 }
 
-std::int64_t Store::addNote(std::int64_t incidentId, const QString& author, const QString& body, std::int64_t nowMs)
+std::int64_t Store::addNote(std::int64_t incidentId, const QString& author, const QString& body, std::int64_t nowMs, const QString& token)
 {
     if (body.trimmed().isEmpty()) {
         m_error = QObject::tr("an empty note is not saved");
         return 0;
     }
-    auto q = prepared(m_db, QStringLiteral("INSERT INTO notes(incident_id, author, created_ms, body) VALUES(?,?,?,?) RETURNING id"),
-                      {qint64(incidentId), author, qint64(nowMs), body});
+    if (!token.isEmpty()) {  // sent before (its answer lost with the connection, or the console killed): the same note
+        auto known = prepared(m_db, QStringLiteral("SELECT id FROM notes WHERE client_token = ?"), {token});
+        if (exec(known, QStringLiteral("find note")) && known.next())
+            return known.value(0).toLongLong();
+    }
+    auto q = prepared(m_db, QStringLiteral("INSERT INTO notes(incident_id, author, created_ms, body, client_token) VALUES(?,?,?,?,?) RETURNING id"),
+                      {qint64(incidentId), author, qint64(nowMs), body, token.isEmpty() ? QVariant() : QVariant(token)});  // invalid: NULL (not unique)
     const std::int64_t id = exec(q, QStringLiteral("save note")) && q.next() ? q.value(0).toLongLong() : 0;
     q.finish();
     return id;

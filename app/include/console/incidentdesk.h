@@ -3,6 +3,7 @@
 #include "incidents/kpi.h"
 #include "incidents/types.h"
 
+#include "incidents/outbox.h"
 #include "incidents/store.h"
 
 #include <QObject>
@@ -35,7 +36,10 @@ public:
     /// The team's shared record on PostgreSQL instead of a file: every other console's change
     /// arrives as incidentsListed() and, for the incident last loaded, incidentLoaded() (LISTEN/
     /// NOTIFY, plus a catch-up every kCatchUpMs for a notification lost with a connection).
-    void openServer(const incidents::Store::Server& server);
+    /// While the server cannot be reached, notes go to the local outbox at `outboxPath` (SQLite)
+    /// and are sent in order, once, when it is back (also after a restart of the console).
+    void openServer(const incidents::Store::Server& server, const QString& outboxPath);
+    static constexpr int kOutboxRetryMs = 1000;
     static constexpr int kCatchUpMs = 5000;
     bool isOpen() const { return m_open; }
     QString problem() const { return m_problem; }
@@ -77,6 +81,10 @@ signals:
     /// `request` is addNote()'s number (0 for an edit).
     void noteSaved(std::int64_t incidentId, std::int64_t noteId, quint64 request);
     void noteFailed(std::int64_t incidentId, quint64 request, const QString& error);
+    /// The team's database is away: the note is safe in the outbox and will be shared when it is back.
+    void noteQueued(std::int64_t incidentId, quint64 request);
+    /// How many notes wait in the outbox ("3 notes not yet shared"); 0 once all are sent.
+    void outboxChanged(int pending);
     void textSaved(std::int64_t incidentId, const QString& field, const QString& value);
     /// `theirs` is what the field holds now; `yours` was not saved.
     void textConflict(std::int64_t incidentId, const QString& field, const QString& theirs, const QString& yours);
@@ -111,6 +119,9 @@ private:
     void adopt(incidents::Store::OpenResult result);
     /// Worker thread: what another console changed (an incident's id, or "events").
     void othersChanged(const QString& payload);
+    /// Worker thread: sends what waits in the outbox, reconnecting first if the server went away.
+    void drainOutbox();
+    void listen();  // worker: subscribe to the shared store and start the catch-up
     static constexpr std::size_t kCaptureBatch = 250;
 
     QThread m_thread;
@@ -127,6 +138,9 @@ private:
     std::int64_t m_current = 0;      // touched only on m_thread: the incident last loaded
     QString m_fingerprint;           // touched only on m_thread: the shared record as last seen
     QTimer* m_catchUp = nullptr;     // lives on m_thread (a child of m_worker)
+    QTimer* m_outboxRetry = nullptr; // lives on m_thread
+    std::optional<incidents::Store::Server> m_server;  // touched only on m_thread: to reconnect to
+    std::unique_ptr<incidents::Outbox> m_outbox;       // touched only on m_thread
     bool m_open = false;
     quint64 m_nextRequest = 0;
     QString m_problem;

@@ -18,7 +18,7 @@ namespace lv::incidents {
 /// bound parameters only. One Store is one connection, used from one thread.
 class Store {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     enum class OpenProblem { None, Unreadable, Damaged, Newer };
     /// What to do with a damaged file: keep a copy and start a fresh one in its place (the
@@ -88,7 +88,11 @@ public:
     std::vector<IncidentChange> changes(std::int64_t incidentId);
 
     // Notes: edits keep the earlier text, deletes are soft.
-    std::int64_t addNote(std::int64_t incidentId, const QString& author, const QString& body, std::int64_t nowMs);
+    /// With `token` (a console's outbox): a note with that token already stored is that note, so a
+    /// resend never stores it twice.
+    std::int64_t addNote(std::int64_t incidentId, const QString& author, const QString& body, std::int64_t nowMs, const QString& token = {});
+    /// Whether the database answers now (a PostgreSQL server may have gone away).
+    bool reachable();
     bool editNote(std::int64_t noteId, const QString& author, const QString& body, std::int64_t nowMs);
     bool deleteNote(std::int64_t noteId, const QString& author, std::int64_t nowMs);
     std::vector<Note> notes(std::int64_t incidentId, bool includeDeleted = false);
