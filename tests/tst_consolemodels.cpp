@@ -342,6 +342,72 @@ private slots:
               "(the outbox retries every %d ms)", static_cast<long long>(drainMs), IncidentDesk::kOutboxRetryMs);
     }
 
+    // A console killed (-9) while notes wait in its outbox for the team's server: started again,
+    // it sends them, and every note it had acknowledged arrives exactly once.
+    void aKilledConsolesOutboxIsSentOnceWhenItStartsAgain()
+    {
+        lvtest::Postgres pg;
+        QString why;
+        QVERIFY2(pg.start(why), qPrintable(why));
+        incidents::Store::Server server;
+        server.host = QStringLiteral("127.0.0.1");
+        server.port = pg.port();
+        server.database = QLatin1String(lvtest::Postgres::kDatabase);
+        server.user = QLatin1String(lvtest::Postgres::kUser);
+        server.password = QLatin1String(lvtest::Postgres::kPassword);
+        std::int64_t id = 0;
+        {
+            auto setup = incidents::Store::openServer(server);
+            QVERIFY2(setup.store, qPrintable(setup.error));
+            incidents::Incident i;
+            i.title = QStringLiteral("outbox crash test");
+            id = setup.store->createIncident(i, QStringLiteral("test"), QDateTime::currentMSecsSinceEpoch());
+            QVERIFY(id > 0);
+        }
+        QTemporaryDir local;
+        const QString outboxPath = local.filePath(QStringLiteral("outbox.db"));
+        QProcess writer;
+        writer.start(QStringLiteral(OUTBOXWRITER_PATH), {QString::number(pg.port()), outboxPath, QString::number(id)});
+        QVERIFY(writer.waitForStarted(5000));
+        QStringList acked;
+        QByteArray pending;
+        const auto read = [&] {
+            pending += writer.readAllStandardOutput();
+            qsizetype nl;
+            while ((nl = pending.indexOf('\n')) >= 0) {
+                const QString line = QString::fromUtf8(pending.left(nl));
+                pending.remove(0, nl + 1);
+                if (line.startsWith(QStringLiteral("acked ")))
+                    acked << line.mid(6);
+            }
+        };
+        QVERIFY2(QTest::qWaitFor([&] { read(); return acked.size() >= 5; }, 20'000), writer.readAllStandardError().constData());
+        pg.stop();  // the server goes away; the writer's notes now go to its outbox
+        const auto before = acked.size();
+        QVERIFY(QTest::qWaitFor([&] { read(); return acked.size() >= before + 10; }, 60'000));
+        writer.kill();  // kill -9, notes in the outbox
+        QVERIFY(writer.waitForFinished(5000));
+        read();
+        QVERIFY2(pg.restart(why), qPrintable(why));
+
+        // The console starts again with its outbox: it sends what waits there.
+        IncidentDesk again;
+        QSignalSpy outbox(&again, &IncidentDesk::outboxChanged);
+        again.openServer(server, outboxPath);
+        QVERIFY(QTest::qWaitFor([&] { return !outbox.isEmpty() && outbox.last().at(0).toInt() == 0; }, 30'000));
+        auto check = incidents::Store::openServer(server);
+        QVERIFY2(check.store, qPrintable(check.error));
+        std::map<QString, int> stored;
+        for (const auto& note : check.store->notes(id))
+            ++stored[note.body];
+        for (const QString& body : acked)
+            QVERIFY2(stored[body] == 1, qPrintable(QStringLiteral("%1 stored %2 times").arg(body).arg(stored[body])));
+        for (const auto& [body, times] : stored)
+            QVERIFY2(times == 1, qPrintable(body));
+        qInfo("kill -9 of a console with notes in its outbox: %lld acknowledged notes (%lld of them while the server was away), "
+              "each stored once after it started again", static_cast<long long>(acked.size()), static_cast<long long>(acked.size() - before));
+    }
+
     void historyIsBoundedAndKeepsSpikes()
     {
         {
