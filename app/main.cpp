@@ -12,6 +12,8 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
 #include <QElapsedTimer>
 #include <QGuiApplication>
 #include <QSettings>
@@ -43,6 +45,10 @@ void addOptions(QCommandLineParser& parser)
          QStringLiteral("5")},
         {QStringLiteral("incidents-db"), QCoreApplication::translate("main", "Incident database file (default: in the app's data folder)."),
          QStringLiteral("file")},
+        {QStringLiteral("incidents-server"),
+         QCoreApplication::translate("main", "The team's incident database: postgresql://user@host:port/database (password from the keychain, "
+                                             "else $LIVEOPS_INCIDENTS_PASSWORD; remembered as the incidents/server setting)."),
+         QStringLiteral("url")},
         {QStringLiteral("replay"), QCoreApplication::translate("main", "Start the sandbox replaying a recording file (instead of a new sandbox)."),
          QStringLiteral("file")},
         {QStringLiteral("record"),
@@ -160,7 +166,27 @@ int main(int argc, char** argv)
         return verifyRecording(parser.value(QStringLiteral("verify-recording")));
 
     ConsoleSession session;
-    session.incidents().open(parser.isSet(QStringLiteral("incidents-db")) ? parser.value(QStringLiteral("incidents-db")) : defaultIncidentDatabase());
+    // The team's shared record when one is configured, else this person's file.
+    const QString teamDatabase = parser.isSet(QStringLiteral("incidents-server")) ? parser.value(QStringLiteral("incidents-server"))
+                                                                                   : QSettings().value(QStringLiteral("incidents/server")).toString();
+    TokenVault incidentVault;
+    if (!teamDatabase.isEmpty() && !parser.isSet(QStringLiteral("incidents-db"))) {
+        QString problem;
+        const auto server = IncidentDesk::parseServer(teamDatabase, problem);
+        if (!server) {
+            std::fprintf(stderr, "liveops-console: --incidents-server: %s\n", qPrintable(problem));
+            return 2;
+        }
+        if (parser.isSet(QStringLiteral("incidents-server")))
+            QSettings().setValue(QStringLiteral("incidents/server"), teamDatabase);
+        const QString outbox = QFileInfo(defaultIncidentDatabase()).dir().filePath(QStringLiteral("incidents-outbox.db"));
+        incidentVault.read(QStringLiteral("incidents@") + teamDatabase, [&session, server = *server, outbox](const TokenVault::Outcome& got) mutable {
+            server.password = got.ok ? got.token : qEnvironmentVariable("LIVEOPS_INCIDENTS_PASSWORD");
+            session.incidents().openServer(server, outbox);
+        });
+    } else {
+        session.incidents().open(parser.isSet(QStringLiteral("incidents-db")) ? parser.value(QStringLiteral("incidents-db")) : defaultIncidentDatabase());
+    }
     // The window reconnects the clusters the user added before (tokens from the keychain).
     const bool haveSaved = !headless && !ClusterDirectory().load().empty();
     if (!connectClusters(parser, session, haveSaved))

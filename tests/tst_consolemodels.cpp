@@ -408,6 +408,23 @@ private slots:
               "each stored once after it started again", static_cast<long long>(acked.size()), static_cast<long long>(acked.size() - before));
     }
 
+    void teamDatabaseAddressesAreCheckedPlainly()
+    {
+        QString error;
+        const auto ok = IncidentDesk::parseServer(QStringLiteral("postgresql://ines@db.internal:6432/incidents"), error);
+        QVERIFY2(ok, qPrintable(error));
+        QCOMPARE(ok->host, QStringLiteral("db.internal"));
+        QCOMPARE(ok->port, 6432);
+        QCOMPARE(ok->user, QStringLiteral("ines"));
+        QCOMPARE(ok->database, QStringLiteral("incidents"));
+        QCOMPARE(IncidentDesk::parseServer(QStringLiteral("postgresql://ines@db/incidents"), error)->port, 5432);
+        QVERIFY(!IncidentDesk::parseServer(QStringLiteral("postgresql://ines:secret@db/incidents"), error));
+        QVERIFY(error.contains(QStringLiteral("keychain")));  // a password in an address ends up in settings and shell history
+        QVERIFY(!IncidentDesk::parseServer(QStringLiteral("mysql://ines@db/incidents"), error));
+        QVERIFY(!IncidentDesk::parseServer(QStringLiteral("postgresql://db/incidents"), error));
+        QVERIFY(error.contains(QStringLiteral("needs a user")));
+    }
+
     void historyIsBoundedAndKeepsSpikes()
     {
         {

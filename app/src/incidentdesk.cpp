@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QSaveFile>
 #include <QSettings>
+#include <QUrl>
 
 #include <map>
 
@@ -101,6 +102,29 @@ void IncidentDesk::openServer(const Store::Server& server, const QString& outbox
         if (m_outbox && m_outbox->count() > 0)
             drainOutbox();  // what a previous run of this console left to send
     }, Qt::QueuedConnection);
+}
+
+std::optional<Store::Server> IncidentDesk::parseServer(const QString& text, QString& error)
+{
+    const QUrl url(text, QUrl::StrictMode);
+    if (!url.isValid() || (url.scheme() != QLatin1String("postgresql") && url.scheme() != QLatin1String("postgres"))) {
+        error = tr("'%1' is not a postgresql://user@host:port/database address").arg(text);
+        return std::nullopt;
+    }
+    if (!url.password().isEmpty()) {
+        error = tr("leave the password out of the address: it is kept in the system keychain");
+        return std::nullopt;
+    }
+    Store::Server server;
+    server.host = url.host();
+    server.port = url.port(5432);
+    server.user = url.userName();
+    server.database = url.path().mid(1);
+    if (server.host.isEmpty() || server.user.isEmpty() || server.database.isEmpty() || server.database.contains(QLatin1Char('/'))) {
+        error = tr("'%1' needs a user, a host and a database: postgresql://user@host:5432/incidents").arg(text);
+        return std::nullopt;
+    }
+    return server;
 }
 
 void IncidentDesk::drainOutbox()

@@ -724,7 +724,7 @@ void IncidentView::onLink(const QUrl& link)
 
 // ---------------------------------------------------------------------------------------------
 IncidentsPage::IncidentsPage(IncidentDesk& desk, const TimeFormat& time, QWidget* parent)
-    : QWidget(parent), m_desk(desk), m_time(time), m_table(new QTableView), m_view(new IncidentView(desk, time)), m_problem(new QLabel)
+    : QWidget(parent), m_desk(desk), m_time(time), m_table(new QTableView), m_view(new IncidentView(desk, time)), m_problem(new QLabel), m_outbox(new QLabel)
 {
     m_filter.setSourceModel(&m_list);
     m_table->setModel(&m_filter);
@@ -737,6 +737,18 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, const TimeFormat& time, QWidget
     m_problem->setWordWrap(true);
     m_problem->setStyleSheet(widgets::toneStyle(widgets::Tone::Error));
     m_problem->setVisible(false);
+    m_outbox->setWordWrap(true);
+    m_outbox->setStyleSheet(widgets::toneStyle(widgets::Tone::Warning));
+    m_outbox->setVisible(false);
+    m_outbox->setAccessibleName(tr("Notes not yet shared"));
+    connect(&desk, &IncidentDesk::outboxChanged, this, [this](int pending) {
+        m_outbox->setText(pending == 1 ? tr("1 note not yet shared: the team's incident database cannot be reached. It is kept on this "
+                                            "machine and sent when the database is back.")
+                                       : tr("%1 notes not yet shared: the team's incident database cannot be reached. They are kept on this "
+                                            "machine and sent, in order, when the database is back.")
+                                             .arg(pending));
+        m_outbox->setVisible(pending > 0);
+    });
 
     auto* status = new QComboBox;
     status->setAccessibleName(tr("Show incidents by status"));
@@ -783,6 +795,7 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, const TimeFormat& time, QWidget
     split->setStretchFactor(1, 3);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_problem);
+    layout->addWidget(m_outbox);
     layout->addWidget(split, 1);
 
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& current) {

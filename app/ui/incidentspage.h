@@ -168,6 +168,7 @@ private:
     QTableView* m_table;
     IncidentView* m_view;
     QLabel* m_problem;
+    QLabel* m_outbox;  // "3 notes not yet shared" while the team's database is away
     std::int64_t m_selectAfterCreate = -1;
     std::function<QStringList()> m_knownRegions;
 };

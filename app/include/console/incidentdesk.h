@@ -40,6 +40,9 @@ public:
     /// and are sent in order, once, when it is back (also after a restart of the console).
     void openServer(const incidents::Store::Server& server, const QString& outboxPath);
     static constexpr int kOutboxRetryMs = 1000;
+    /// "postgresql://user@host[:port]/database" (no password in it: it comes from the keychain);
+    /// nullopt with `error` naming what is wrong.
+    static std::optional<incidents::Store::Server> parseServer(const QString& url, QString& error);
     static constexpr int kCatchUpMs = 5000;
     bool isOpen() const { return m_open; }
     QString problem() const { return m_problem; }
