@@ -297,8 +297,10 @@ private slots:
             }
             for (int n = 0; n < 100; ++n) {
                 const auto nid = r.store->addNote(id, who, QStringLiteral("%1 %2").arg(who).arg(n), kT0 + n);
-                if (nid == 0 || (n % 5 == 0 && !r.store->editNote(nid, who, QStringLiteral("%1 %2 edited").arg(who).arg(n), kT0 + n)))
+                if (nid == 0 || (n % 5 == 0 && !r.store->editNote(nid, who, QStringLiteral("%1 %2 edited").arg(who).arg(n), kT0 + n))) {
+                    qWarning("%s: %s", qPrintable(who), qPrintable(r.store->lastError()));
                     ++failures;
+                }
             }
         };
         std::thread a(writer, QStringLiteral("ines")), b(writer, QStringLiteral("omar"));

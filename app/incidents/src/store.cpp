@@ -317,8 +317,20 @@ bool Store::installNotifications()
         "CREATE TRIGGER lifeverse_events_added AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION lifeverse_notify_event()",
     };
     QSqlQuery q(m_db);
+    // Installed once: dropping and creating a trigger locks its table against every writer, so a
+    // console opening while others write must not do it again.
+    const auto installed = [&] {
+        QSqlQuery t(m_db);
+        return t.exec(QStringLiteral("SELECT COUNT(*) FROM pg_trigger WHERE tgname IN "
+                                     "('lifeverse_incidents_changed', 'lifeverse_notes_changed', 'lifeverse_events_added')"))
+               && t.next() && t.value(0).toInt() == 3;
+    };
+    if (installed())
+        return true;
     if (!q.exec(QStringLiteral("BEGIN")) || !q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kMigrationLock)))
         return fail(QStringLiteral("notifications"), q);
+    if (installed())  // another console did it while we waited for the lock
+        return commit();
     for (const char* sql : statements)
         if (!q.exec(QLatin1String(sql))) {
             fail(QStringLiteral("notifications"), q);
