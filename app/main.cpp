@@ -3,6 +3,7 @@
 #include "console/headless.h"
 #include "console/session.h"
 #include "clusterspage.h"
+#include "controllers.h"
 #include "console/clusterdirectory.h"
 #include "console/exportcommand.h"
 #include "console/recordingfile.h"
@@ -179,7 +180,7 @@ int main(int argc, char** argv)
         }
         if (parser.isSet(QStringLiteral("incidents-server")))
             QSettings().setValue(QStringLiteral("incidents/server"), teamDatabase);
-        const QString outbox = QFileInfo(defaultIncidentDatabase()).dir().filePath(QStringLiteral("incidents-outbox.db"));
+        const QString outbox = TeamDatabaseController::outboxPath();
         incidentVault.read(QStringLiteral("incidents@") + teamDatabase, [&session, server = *server, outbox](const TokenVault::Outcome& got) mutable {
             server.password = got.ok ? got.token : qEnvironmentVariable("LIVEOPS_INCIDENTS_PASSWORD");
             session.incidents().openServer(server, outbox);

@@ -1591,15 +1591,24 @@ private slots:
         server.database = QLatin1String(lvtest::Postgres::kDatabase);
         server.user = QLatin1String(lvtest::Postgres::kUser);
         server.password = QLatin1String(lvtest::Postgres::kPassword);
-        QTemporaryDir local;
         ConsoleSession session;
         session.incidents().setAuthor(QStringLiteral("ic-ines"));
-        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
-        session.incidents().openServer(server, local.filePath(QStringLiteral("outbox.db")));
-        QVERIFY(opened.wait(10'000) && opened.first().at(0).toBool());
         MainWindow window(session);
         window.resize(1366, 768);
         window.show();
+        // Chosen in the window: "Team database…" with an address and a password.
+        QFile::remove(TeamDatabaseController::outboxPath());  // (a test location: QStandardPaths test mode)
+        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+        QString error;
+        QVERIFY(!window.teamDatabase()->connectTo(QStringLiteral("postgresql://lifeverse:pw@127.0.0.1/incidents"), QString(), error));
+        QVERIFY2(error.contains(QStringLiteral("keychain")), qPrintable(error));
+        const QString address = QStringLiteral("postgresql://%1@127.0.0.1:%2/%3").arg(QLatin1String(lvtest::Postgres::kUser)).arg(pg.port())
+                                    .arg(QLatin1String(lvtest::Postgres::kDatabase));
+        QVERIFY2(window.teamDatabase()->connectTo(address, QLatin1String(lvtest::Postgres::kPassword), error), qPrintable(error));
+        QVERIFY(opened.wait(10'000));
+        QVERIFY2(opened.last().at(0).toBool(), qPrintable(opened.last().at(1).toString()));
+        QCOMPARE(QSettings().value(QStringLiteral("incidents/server")).toString(), address);
+        QSettings().remove(QStringLiteral("incidents/server"));
         IncidentsPage* page = window.incidentsPage();
         window.tabs()->setCurrentWidget(page);
         lv::incidents::Incident incident;

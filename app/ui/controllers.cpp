@@ -1,3 +1,13 @@
+#include "widgets/tones.h"
+#include "console/exportcommand.h"
+#include <QDir>
+#include <QFileInfo>
+#include <QVBoxLayout>
+#include <QSettings>
+#include <QLineEdit>
+#include <QLabel>
+#include <QFormLayout>
+#include <QDialogButtonBox>
 #include "controllers.h"
 
 #include "widgets/operationdialogs.h"
@@ -447,6 +457,76 @@ void OperationsController::cancelDrill(const QString& cluster, const QString& re
             emit message(reply.status.ok() ? tr("Drill on %1 cancelled").arg(region)
                                            : tr("Could not cancel: %1").arg(QString::fromStdString(reply.status.message)));
         });
+}
+
+} // namespace lv::console
+
+namespace lv::console {
+
+TeamDatabaseController::TeamDatabaseController(IncidentDesk& desk, TokenVault& vault, QWidget* dialogParent)
+    : QObject(dialogParent), m_desk(desk), m_vault(vault), m_parent(dialogParent)
+{
+}
+
+QString TeamDatabaseController::outboxPath()
+{
+    return QFileInfo(defaultIncidentDatabase()).dir().filePath(QStringLiteral("incidents-outbox.db"));
+}
+
+bool TeamDatabaseController::connectTo(const QString& address, const QString& password, QString& error)
+{
+    auto server = IncidentDesk::parseServer(address.trimmed(), error);
+    if (!server)
+        return false;
+    QSettings().setValue(QStringLiteral("incidents/server"), address.trimmed());
+    server->password = password;
+    m_vault.store(QStringLiteral("incidents@") + address.trimmed(), password, [this, server = *server](const TokenVault::Outcome& stored) {
+        if (!stored.message.isEmpty())
+            emit message(stored.message);  // e.g. no keychain: this session only
+        m_desk.openServer(server, outboxPath());
+        emit message(tr("Opening the team's incident database at %1@%2…").arg(server.user, server.host));
+    });
+    return true;
+}
+
+void TeamDatabaseController::choose()
+{
+    auto* dialog = new QDialog(m_parent);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Team incident database"));
+    auto* address = new QLineEdit(QSettings().value(QStringLiteral("incidents/server")).toString());
+    address->setPlaceholderText(QStringLiteral("postgresql://user@host:5432/incidents"));
+    address->setAccessibleName(tr("Team database address"));
+    auto* password = new QLineEdit;
+    password->setEchoMode(QLineEdit::Password);
+    password->setAccessibleName(tr("Team database password"));
+    password->setPlaceholderText(tr("kept in the system keychain"));
+    auto* problem = new QLabel;
+    problem->setWordWrap(true);
+    problem->setStyleSheet(widgets::toneStyle(widgets::Tone::Error));
+    problem->setVisible(false);
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Address:"), address);
+    form->addRow(tr("&Password:"), password);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    auto* layout = new QVBoxLayout(dialog);
+    layout->addWidget(new QLabel(tr("Share incidents with your team on a PostgreSQL database. Notes written while it cannot be "
+                                    "reached are kept on this machine and sent when it is back.")));
+    layout->addLayout(form);
+    layout->addWidget(problem);
+    layout->addWidget(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    connect(buttons, &QDialogButtonBox::accepted, dialog, [this, dialog, address, password, problem] {
+        QString error;
+        if (!connectTo(address->text(), password->text(), error)) {
+            problem->setText(error);
+            problem->setVisible(true);
+            return;
+        }
+        dialog->accept();
+    });
+    m_dialog = dialog;
+    dialog->open();
 }
 
 } // namespace lv::console

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "console/clusterdirectory.h"
 #include "console/session.h"
 #include "widgets/toggleboard.h"
 #include "widgets/toggledialog.h"
@@ -65,6 +66,31 @@ private:
     widgets::DrainDialog* moveDialog(const QString& cluster, const QString& region, bool failoverOnly);
 
     ConsoleSession& m_session;
+    QWidget* m_parent;
+    QPointer<QDialog> m_dialog;
+};
+
+/// Where the team's incidents are: asks for a postgresql:// address and its password, keeps the
+/// address in settings and the password in the keychain (TokenVault), and opens the desk on it
+/// with this machine's outbox. What the command-line option --incidents-server does, in the window.
+class TeamDatabaseController : public QObject {
+    Q_OBJECT
+public:
+    TeamDatabaseController(IncidentDesk& desk, TokenVault& vault, QWidget* dialogParent);
+    /// Shows the dialog (non-modal; dialog() while it is open).
+    void choose();
+    /// What OK does: checks the address, stores the password, opens the desk. False with `error`
+    /// when the address is not usable (the dialog stays open and says why).
+    bool connectTo(const QString& address, const QString& password, QString& error);
+    QDialog* dialog() const { return m_dialog; }
+    static QString outboxPath();
+
+signals:
+    void message(const QString& text);
+
+private:
+    IncidentDesk& m_desk;
+    TokenVault& m_vault;
     QWidget* m_parent;
     QPointer<QDialog> m_dialog;
 };

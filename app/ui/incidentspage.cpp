@@ -777,6 +777,9 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, const TimeFormat& time, QWidget
     open->setAccessibleName(tr("Open a new incident"));
     open->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
     connect(open, &QPushButton::clicked, this, [this] { openIncident({}); });
+    auto* team = new QPushButton(tr("Team &database…"));
+    team->setAccessibleName(tr("Share incidents on the team's database"));
+    connect(team, &QPushButton::clicked, this, &IncidentsPage::teamDatabaseRequested);
 
     auto* filters = new QHBoxLayout;
     filters->addWidget(status);
@@ -787,7 +790,11 @@ IncidentsPage::IncidentsPage(IncidentDesk& desk, const TimeFormat& time, QWidget
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addLayout(filters);
     leftLayout->addWidget(m_table, 1);
-    leftLayout->addWidget(open, 0, Qt::AlignLeft);
+    auto* actions = new QHBoxLayout;
+    actions->addWidget(open);
+    actions->addWidget(team);
+    actions->addStretch(1);
+    leftLayout->addLayout(actions);
     auto* split = new QSplitter;
     split->addWidget(left);
     split->addWidget(m_view);

@@ -159,6 +159,8 @@ public:
 
 signals:
     void message(const QString& text);
+    /// "Team database…": where the incidents are shared.
+    void teamDatabaseRequested();
 
 private:
     IncidentDesk& m_desk;

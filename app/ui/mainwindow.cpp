@@ -43,6 +43,8 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     m_board->setModel(&session.toggles(), ToggleModel::ModifiedRole, ToggleModel::OverriddenRole);
     m_toggles = new ToggleController(session, *m_board, this);
     m_operations = new OperationsController(session, this);
+    m_teamDatabase = new TeamDatabaseController(session.incidents(), *m_vault, this);
+    connect(m_incidents, &IncidentsPage::teamDatabaseRequested, m_teamDatabase, &TeamDatabaseController::choose);
     m_tabs->addTab(m_regions, QIcon(QStringLiteral(":/icons/regions.svg")), tr("&Regions"));
     m_tabs->addTab(m_board, QIcon(QStringLiteral(":/icons/toggles.svg")), tr("&Toggles"));
     m_tabs->addTab(m_sandbox, QIcon(QStringLiteral(":/icons/sandbox.svg")), tr("&Sandbox"));
@@ -69,6 +71,7 @@ MainWindow::MainWindow(ConsoleSession& session, QWidget* parent)
     auto show = [this](const QString& text) { statusBar()->showMessage(text, 15'000); };
     connect(m_toggles, &ToggleController::message, this, show);
     connect(m_operations, &OperationsController::message, this, show);
+    connect(m_teamDatabase, &TeamDatabaseController::message, this, show);
     connect(m_sandbox, &SandboxPanel::message, this, show);
     connect(m_clusters, &ClustersPage::message, this, show);
     connect(m_incidents, &IncidentsPage::message, this, show);

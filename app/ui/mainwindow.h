@@ -24,6 +24,7 @@ class ClustersPage;
 class IncidentsPage;
 class KpiPanel;
 class OperationsController;
+class TeamDatabaseController;
 class TokenVault;
 class RegionsPage;
 class SandboxPanel;
@@ -45,6 +46,7 @@ public:
     KpiPanel* kpiPanel() const { return m_kpis; }
     ToggleController* toggleController() const { return m_toggles; }
     OperationsController* operations() const { return m_operations; }
+    TeamDatabaseController* teamDatabase() const { return m_teamDatabase; }
     QTabWidget* tabs() const { return m_tabs; }
     widgets::AlertList* alertList() const { return m_alerts; }
     /// The connection line of the status bar ("sandbox: connected").
@@ -78,6 +80,7 @@ private:
     KpiPanel* m_kpis;
     ToggleController* m_toggles;
     OperationsController* m_operations;
+    TeamDatabaseController* m_teamDatabase;
     QLabel* m_connections;
     widgets::AlertList* m_alerts;
     QSystemTrayIcon* m_tray = nullptr;
