@@ -1582,73 +1582,78 @@ private slots:
     // with the server away, the page says how many notes are not yet shared; light and dark.
     void aTeamIncidentOnPostgresShowsOthersNotesAndWhatIsNotYetShared()
     {
-        lvtest::Postgres pg;
-        QString why;
-        QVERIFY2(pg.start(why), qPrintable(why));
-        lv::incidents::Store::Server server;
-        server.host = QStringLiteral("127.0.0.1");
-        server.port = pg.port();
-        server.database = QLatin1String(lvtest::Postgres::kDatabase);
-        server.user = QLatin1String(lvtest::Postgres::kUser);
-        server.password = QLatin1String(lvtest::Postgres::kPassword);
-        ConsoleSession session;
-        session.incidents().setAuthor(QStringLiteral("ic-ines"));
-        MainWindow window(session);
-        window.resize(1366, 768);
-        window.show();
-        // Chosen in the window: "Team database…" with an address and a password.
-        QFile::remove(TeamDatabaseController::outboxPath());  // (a test location: QStandardPaths test mode)
-        QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
-        QString error;
-        QVERIFY(!window.teamDatabase()->connectTo(QStringLiteral("postgresql://lifeverse:pw@127.0.0.1/incidents"), QString(), error));
-        QVERIFY2(error.contains(QStringLiteral("keychain")), qPrintable(error));
-        const QString address = QStringLiteral("postgresql://%1@127.0.0.1:%2/%3").arg(QLatin1String(lvtest::Postgres::kUser)).arg(pg.port())
-                                    .arg(QLatin1String(lvtest::Postgres::kDatabase));
-        QVERIFY2(window.teamDatabase()->connectTo(address, QLatin1String(lvtest::Postgres::kPassword), error), qPrintable(error));
-        QVERIFY(opened.wait(10'000));
-        QVERIFY2(opened.last().at(0).toBool(), qPrintable(opened.last().at(1).toString()));
-        QCOMPARE(QSettings().value(QStringLiteral("incidents/server")).toString(), address);
-        QSettings().remove(QStringLiteral("incidents/server"));
-        IncidentsPage* page = window.incidentsPage();
-        window.tabs()->setCurrentWidget(page);
-        lv::incidents::Incident incident;
-        incident.title = QStringLiteral("eu-west p99 above 150 ms");
-        incident.severity = 2;
-        incident.regions = {{QStringLiteral("prod"), QStringLiteral("eu-west")}};
-        page->create(incident);
-        QVERIFY(waitFor([&] { return page->view()->incidentId() > 0; }));
-        const std::int64_t id = page->view()->incidentId();
-        session.incidents().addNote(id, QStringLiteral("Paged at 03:12; p99 210 ms on eu-west, three servers."));
-        // Another commander's console writes on the same incident.
-        auto other = lv::incidents::Store::openServer(server);
-        QVERIFY2(other.store, qPrintable(other.error));
-        other.store->addNote(id, QStringLiteral("ic-omar"), QStringLiteral("pod-2's players are on the far network: draining pod-2."),
-                             QDateTime::currentMSecsSinceEpoch());
-        QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("draining pod-2")); }));
-        other.store.reset();
-        // The server goes away; two notes wait on this machine, and the page says so.
-        pg.stop();
-        session.incidents().addNote(id, QStringLiteral("Undrained pod-2 at 03:40; p99 back to 95 ms."));
-        session.incidents().addNote(id, QStringLiteral("Monitoring until 04:10."));
-        QLabel* banner = nullptr;
-        for (QLabel* l : page->findChildren<QLabel*>())
-            if (l->accessibleName() == QStringLiteral("Notes not yet shared"))
-                banner = l;
-        QVERIFY(banner);
-        QVERIFY(waitFor([&] { return banner->isVisible() && banner->text().startsWith(QStringLiteral("2 notes not yet shared")); }, 30'000));
+        const auto teamIncidentIn = [&](const QString& scheme) {
+            lvtest::Postgres pg;
+            QString why;
+            QVERIFY2(pg.start(why), qPrintable(why));
+            lv::incidents::Store::Server server;
+            server.host = QStringLiteral("127.0.0.1");
+            server.port = pg.port();
+            server.database = QLatin1String(lvtest::Postgres::kDatabase);
+            server.user = QLatin1String(lvtest::Postgres::kUser);
+            server.password = QLatin1String(lvtest::Postgres::kPassword);
+            ConsoleSession session;
+            session.incidents().setAuthor(QStringLiteral("ic-ines"));
+            MainWindow window(session);
+            window.resize(1366, 768);
+            window.show();
+            // Chosen in the window: "Team database…" with an address and a password.
+            QFile::remove(TeamDatabaseController::outboxPath());  // (a test location: QStandardPaths test mode)
+            QSignalSpy opened(&session.incidents(), &IncidentDesk::opened);
+            QString error;
+            QVERIFY(!window.teamDatabase()->connectTo(QStringLiteral("postgresql://lifeverse:pw@127.0.0.1/incidents"), QString(), error));
+            QVERIFY2(error.contains(QStringLiteral("keychain")), qPrintable(error));
+            const QString address = QStringLiteral("postgresql://%1@127.0.0.1:%2/%3").arg(QLatin1String(lvtest::Postgres::kUser)).arg(pg.port())
+                                        .arg(QLatin1String(lvtest::Postgres::kDatabase));
+            QVERIFY2(window.teamDatabase()->connectTo(address, QLatin1String(lvtest::Postgres::kPassword), error), qPrintable(error));
+            QVERIFY(opened.wait(10'000));
+            QVERIFY2(opened.last().at(0).toBool(), qPrintable(opened.last().at(1).toString()));
+            QCOMPARE(QSettings().value(QStringLiteral("incidents/server")).toString(), address);
+            QSettings().remove(QStringLiteral("incidents/server"));
+            IncidentsPage* page = window.incidentsPage();
+            window.tabs()->setCurrentWidget(page);
+            lv::incidents::Incident incident;
+            incident.title = QStringLiteral("eu-west p99 above 150 ms");
+            incident.severity = 2;
+            incident.regions = {{QStringLiteral("prod"), QStringLiteral("eu-west")}};
+            page->create(incident);
+            QVERIFY(waitFor([&] { return page->view()->incidentId() > 0; }));
+            const std::int64_t id = page->view()->incidentId();
+            session.incidents().addNote(id, QStringLiteral("Paged at 03:12; p99 210 ms on eu-west, three servers."));
+            // Another commander's console writes on the same incident.
+            auto other = lv::incidents::Store::openServer(server);
+            QVERIFY2(other.store, qPrintable(other.error));
+            other.store->addNote(id, QStringLiteral("ic-omar"), QStringLiteral("pod-2's players are on the far network: draining pod-2."),
+                                 QDateTime::currentMSecsSinceEpoch());
+            QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("draining pod-2")); }));
+            other.store.reset();
+            // The server goes away; two notes wait on this machine, and the page says so.
+            pg.stop();
+            session.incidents().addNote(id, QStringLiteral("Undrained pod-2 at 03:40; p99 back to 95 ms."));
+            session.incidents().addNote(id, QStringLiteral("Monitoring until 04:10."));
+            QLabel* banner = nullptr;
+            for (QLabel* l : page->findChildren<QLabel*>())
+                if (l->accessibleName() == QStringLiteral("Notes not yet shared"))
+                    banner = l;
+            QVERIFY(banner);
+            QVERIFY(waitFor([&] { return banner->isVisible() && banner->text().startsWith(QStringLiteral("2 notes not yet shared")); }, 30'000));
+            QTest::qWait(300);
+            screenshot(&window, QStringLiteral("%1-incidents-team").arg(scheme));
+            // Back: shared, in order, and the banner goes.
+            QVERIFY2(pg.restart(why), qPrintable(why));
+            QVERIFY(waitFor([&] { return !banner->isVisible(); }, 30'000));
+            QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("Monitoring until 04:10.")); }));
+        };
         const QPalette before = QApplication::palette();
         const QString styleBefore = QApplication::style()->name();
-        for (const char* scheme : {"light", "dark"}) {
+        for (const char* scheme : {"light", "dark"}) {  // the scheme first, as the console applies it at start
             QVERIFY(widgets::applyScheme(QString::fromLatin1(scheme)));
-            QTest::qWait(300);
-            screenshot(&window, QStringLiteral("%1-incidents-team").arg(QString::fromLatin1(scheme)));
+            teamIncidentIn(QString::fromLatin1(scheme));
+            if (QTest::currentTestFailed())
+                break;
         }
         QApplication::setStyle(styleBefore);
         QApplication::setPalette(before);
-        // Back: shared, in order, and the banner goes.
-        QVERIFY2(pg.restart(why), qPrintable(why));
-        QVERIFY(waitFor([&] { return !banner->isVisible(); }, 30'000));
-        QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("Monitoring until 04:10.")); }));
     }
 
     void theWindowFitsA1366x768Screen()
