@@ -310,6 +310,21 @@ private slots:
         QCOMPARE(ines.notes(id).size(), std::size_t{201});
         QCOMPARE(ines.timeline(id, kT0 + 60 * kMin).empty(), false);
 
+        // The team's KPIs come from the shared record: an incident each console opened, both counted,
+        // whichever console asks; the same figures from both.
+        Incident drops = incidentAt(QStringLiteral("us-east drops"), kT0 + 120 * kMin, {{QStringLiteral("live"), QStringLiteral("us-east")}});
+        drops.detectedMs = drops.startedMs + 6 * kMin;
+        const auto secondId = omar.createIncident(drops, QStringLiteral("omar"), kT0 + 121 * kMin);
+        QVERIFY(secondId > 0);
+        QVERIFY(omar.setStatus(secondId, Status::Resolved, QStringLiteral("omar"), kT0 + 150 * kMin));
+        const KpiReport fromInes = kpiReport(ines, kT0, kT0 + 1440 * kMin, kT0 + 1440 * kMin, 60 * kMin);
+        const KpiReport fromOmar = kpiReport(omar, kT0, kT0 + 1440 * kMin, kT0 + 1440 * kMin, 60 * kMin);
+        QCOMPARE(fromInes.overall.incidents, 2);
+        QCOMPARE(fromOmar.overall.incidents, 2);
+        QCOMPARE(fromInes.overall.mttdMinutes, fromOmar.overall.mttdMinutes);
+        QCOMPARE(*fromInes.overall.mttrMinutes, 30.0);  // the resolved one: 120 -> 150 min
+        QCOMPARE(fromInes.overall.changes, 1);          // the captured audit entry, stored once
+
         // The server goes away: calls fail with the reason, and work again once it is back.
         pg.stop();
         QCOMPARE(ines.addNote(id, QStringLiteral("ines"), QStringLiteral("while the server is down"), kT0 + 7 * kMin), std::int64_t{0});
