@@ -1637,6 +1637,9 @@ private slots:
                     banner = l;
             QVERIFY(banner);
             QVERIFY(waitFor([&] { return banner->isVisible() && banner->text().startsWith(QStringLiteral("2 notes not yet shared")); }, 30'000));
+            // They are in the timeline, marked, not editable until they are in the database.
+            QVERIFY(waitFor([&] { return page->view()->timelineText().contains(QStringLiteral("Monitoring until 04:10.")); }));
+            QVERIFY2(page->view()->timelineText().contains(QStringLiteral("[not yet shared]")), qPrintable(page->view()->timelineText()));
             QTest::qWait(300);
             screenshot(&window, QStringLiteral("%1-incidents-team").arg(scheme));
             // Back: shared, in order, and the banner goes.

@@ -209,6 +209,26 @@ void IncidentDesk::adopt(Store::OpenResult result)
     }, Qt::QueuedConnection);
 }
 
+void IncidentDesk::show_(const Incident& incident, std::vector<TimelineItem> timeline, double impact)
+{
+    m_shown = {incident, timeline, impact};
+    // Notes waiting in the outbox are part of what this console's user wrote: shown, marked.
+    if (m_outbox) {
+        for (const Outbox::Note& n : m_outbox->pending())
+            if (n.incidentId == incident.id) {
+                TimelineItem item;
+                item.kind = TimelineItem::Kind::Note;
+                item.timeMs = n.createdMs;
+                item.who = n.author;
+                item.what = n.body;
+                item.tag = tr("not yet shared");
+                timeline.push_back(std::move(item));  // noteId 0: not in the database yet, so not editable
+            }
+        std::stable_sort(timeline.begin(), timeline.end(), [](const TimelineItem& a, const TimelineItem& b) { return a.timeMs < b.timeMs; });
+    }
+    deliver(&IncidentDesk::incidentLoaded, incident, timeline, impact);
+}
+
 void IncidentDesk::othersChanged(const QString& payload)
 {
     if (!m_store)
@@ -223,7 +243,7 @@ void IncidentDesk::othersChanged(const QString& payload)
     if (show > 0)
         if (const auto incident = m_store->incident(show)) {
             const std::int64_t now = nowMs();
-            deliver(&IncidentDesk::incidentLoaded, *incident, m_store->timeline(show, now), impactOf(*m_store, *incident, now));
+            show_(*incident, m_store->timeline(show, now), impactOf(*m_store, *incident, now));
         }
 }
 
@@ -232,7 +252,7 @@ void IncidentDesk::changed(Store& store, std::int64_t id)
     deliver(&IncidentDesk::incidentsListed, store.incidents());
     if (const auto incident = store.incident(id)) {
         const std::int64_t now = nowMs();
-        deliver(&IncidentDesk::incidentLoaded, *incident, store.timeline(id, now), impactOf(store, *incident, now));
+        show_(*incident, store.timeline(id, now), impactOf(store, *incident, now));
     }
 }
 
@@ -247,7 +267,7 @@ void IncidentDesk::load(std::int64_t id)
         m_current = id;
         if (const auto incident = s.incident(id)) {
             const std::int64_t now = nowMs();
-            deliver(&IncidentDesk::incidentLoaded, *incident, s.timeline(id, now), impactOf(s, *incident, now));
+            show_(*incident, s.timeline(id, now), impactOf(s, *incident, now));
         }
     });
 }
@@ -339,6 +359,8 @@ quint64 IncidentDesk::addNote(std::int64_t id, const QString& body)
             if (m_outbox->put(queued)) {
                 deliver(&IncidentDesk::noteQueued, id, request);
                 deliver(&IncidentDesk::outboxChanged, m_outbox->count());
+                if (m_shown && m_shown->incident.id == id)  // the server cannot say it: what was shown, with the note
+                    show_(m_shown->incident, m_shown->timeline, m_shown->impact);
                 drainOutbox();  // (starts the retries)
                 return;
             }

@@ -626,12 +626,13 @@ void IncidentView::render()
         // Notes are Markdown (what the box says); events and changes are plain text.
         QString body = t.kind == TimelineItem::Kind::Note ? noteHtml(t.what) : t.what.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
         QString extra;
-        if (t.kind == TimelineItem::Kind::Note)
+        if (t.kind == TimelineItem::Kind::Note && t.noteId > 0)  // (0: still in this machine's outbox)
             extra = QStringLiteral(" <a href=\"note:edit:%1\">%2</a> <a href=\"note:delete:%1\">%3</a>%4")
                         .arg(t.noteId)
                         .arg(tr("edit"), tr("delete"),
                              t.edited ? QStringLiteral(" <a href=\"note:history:%1\">%2</a>").arg(t.noteId).arg(tr("(edited: earlier texts)")) : QString());
-        const QString colour = widgets::toneColour(t.kind == TimelineItem::Kind::Note     ? widgets::Tone::Note
+        const QString colour = widgets::toneColour(t.kind == TimelineItem::Kind::Note && t.noteId == 0 ? widgets::Tone::Warning
+                                                   : t.kind == TimelineItem::Kind::Note     ? widgets::Tone::Note
                                                    : t.kind == TimelineItem::Kind::Change ? widgets::Tone::Change
                                                                                           : widgets::Tone::Muted,
                                                    m_view->palette())

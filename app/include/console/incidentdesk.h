@@ -125,6 +125,8 @@ private:
     /// Worker thread: sends what waits in the outbox, reconnecting first if the server went away.
     void drainOutbox();
     void listen();  // worker: subscribe to the shared store and start the catch-up
+    /// Worker thread: sends an incident to the UI, with this console's notes still in the outbox.
+    void show_(const incidents::Incident& incident, std::vector<incidents::TimelineItem> timeline, double impact);
     static constexpr std::size_t kCaptureBatch = 250;
 
     QThread m_thread;
@@ -139,6 +141,12 @@ private:
     std::deque<Captured> m_capture;  // touched only on m_thread: waiting to be written
     bool m_drainQueued = false;      // touched only on m_thread
     std::int64_t m_current = 0;      // touched only on m_thread: the incident last loaded
+    struct Shown {
+        incidents::Incident incident;
+        std::vector<incidents::TimelineItem> timeline;  // as the store had it
+        double impact = 0;
+    };
+    std::optional<Shown> m_shown;    // touched only on m_thread: the incident last sent
     QString m_fingerprint;           // touched only on m_thread: the shared record as last seen
     QTimer* m_catchUp = nullptr;     // lives on m_thread (a child of m_worker)
     QTimer* m_outboxRetry = nullptr; // lives on m_thread
