@@ -9,10 +9,16 @@
 #include "syncdprocess.h"
 
 #include "console/session.h"
+#include "mainwindow.h"
+#include "regionspage.h"
+#include "widgets/latencychart.h"
 #include "liveops/promexport.h"
 #include "synccore/metrics.h"
 
+#include <QComboBox>
+#include <QDir>
 #include <QJsonArray>
+#include <QTableView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -230,6 +236,22 @@ private slots:
         const int row = session.regions().rowOf(QStringLiteral("prom"), QStringLiteral("eu-west"));
         QVERIFY(row >= 0);
         QVERIFY2(session.regions().sloAt(row).coverageMs() > 50'000, qPrintable(QString::number(session.regions().sloAt(row).coverageMs())));
+
+        // What the operator sees: the hour view with the minute before the console opened.
+        lv::console::MainWindow window(session);
+        window.resize(1366, 768);
+        window.show();
+        window.tabs()->setCurrentWidget(window.regionsPage());
+        QTableView* table = window.regionsPage()->table();
+        for (int r = 0; r < table->model()->rowCount(); ++r)
+            if (table->model()->index(r, lv::console::RegionModel::Region).data().toString() == QStringLiteral("eu-west"))
+                table->selectRow(r);
+        for (QComboBox* box : window.regionsPage()->findChildren<QComboBox*>())
+            if (box->accessibleName() == QStringLiteral("Chart window"))
+                box->setCurrentIndex(1);  // last hour
+        QTest::qWait(1500);
+        QDir().mkpath(QStringLiteral(SCREENSHOT_DIR));
+        QVERIFY(window.grab().save(QStringLiteral(SCREENSHOT_DIR "/prometheus-history.png")));
 
         // A Prometheus that is not there: said so, plainly; the live views go on.
         lv::console::ConsoleSession alone;
