@@ -1586,12 +1586,7 @@ private slots:
             lvtest::Postgres pg;
             QString why;
             QVERIFY2(pg.start(why), qPrintable(why));
-            lv::incidents::Store::Server server;
-            server.host = QStringLiteral("127.0.0.1");
-            server.port = pg.port();
-            server.database = QLatin1String(lvtest::Postgres::kDatabase);
-            server.user = QLatin1String(lvtest::Postgres::kUser);
-            server.password = QLatin1String(lvtest::Postgres::kPassword);
+            const auto server = pg.server();
             ConsoleSession session;
             session.incidents().setAuthor(QStringLiteral("ic-ines"));
             MainWindow window(session);

@@ -258,12 +258,7 @@ private slots:
         lvtest::Postgres pg;
         QString why;
         QVERIFY2(pg.start(why), qPrintable(why));
-        incidents::Store::Server server;
-        server.host = QStringLiteral("127.0.0.1");
-        server.port = pg.port();
-        server.database = QLatin1String(lvtest::Postgres::kDatabase);
-        server.user = QLatin1String(lvtest::Postgres::kUser);
-        server.password = QLatin1String(lvtest::Postgres::kPassword);
+        const auto server = pg.server();
         IncidentDesk ines, omar;
         ines.setAuthor(QStringLiteral("ines"));
         omar.setAuthor(QStringLiteral("omar"));
@@ -349,12 +344,7 @@ private slots:
         lvtest::Postgres pg;
         QString why;
         QVERIFY2(pg.start(why), qPrintable(why));
-        incidents::Store::Server server;
-        server.host = QStringLiteral("127.0.0.1");
-        server.port = pg.port();
-        server.database = QLatin1String(lvtest::Postgres::kDatabase);
-        server.user = QLatin1String(lvtest::Postgres::kUser);
-        server.password = QLatin1String(lvtest::Postgres::kPassword);
+        const auto server = pg.server();
         std::int64_t id = 0;
         {
             auto setup = incidents::Store::openServer(server);

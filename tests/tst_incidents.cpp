@@ -34,17 +34,6 @@ std::unique_ptr<Store> openStore(const QString& path)
     return std::move(r.store);
 }
 
-Store::Server teamServer(const lvtest::Postgres& pg)
-{
-    Store::Server server;
-    server.host = QStringLiteral("127.0.0.1");
-    server.port = pg.port();
-    server.database = QLatin1String(lvtest::Postgres::kDatabase);
-    server.user = QLatin1String(lvtest::Postgres::kUser);
-    server.password = QLatin1String(lvtest::Postgres::kPassword);
-    return server;
-}
-
 Incident incidentAt(const QString& title, std::int64_t started, std::vector<RegionRef> regions)
 {
     Incident i;
@@ -245,8 +234,8 @@ private slots:
         QVERIFY2(pg.start(why), qPrintable(why));
         // Two consoles open the empty database at the same moment: one migrates, both work.
         Store::OpenResult first, second;
-        std::thread other([&] { second = Store::openServer(teamServer(pg)); });
-        first = Store::openServer(teamServer(pg));
+        std::thread other([&] { second = Store::openServer(pg.server()); });
+        first = Store::openServer(pg.server());
         other.join();
         QVERIFY2(first.store, qPrintable(first.error));
         QVERIFY2(second.store, qPrintable(second.error));
@@ -290,7 +279,7 @@ private slots:
         // Two consoles writing notes at once: every one arrives.
         std::atomic<int> failures{0};
         auto writer = [&](const QString& who) {
-            auto r = Store::openServer(teamServer(pg));
+            auto r = Store::openServer(pg.server());
             if (!r.store) {
                 ++failures;
                 return;
@@ -330,7 +319,7 @@ private slots:
         QCOMPARE(ines.addNote(id, QStringLiteral("ines"), QStringLiteral("while the server is down"), kT0 + 7 * kMin), std::int64_t{0});
         QVERIFY(!ines.lastError().isEmpty());
         QVERIFY2(pg.restart(why), qPrintable(why));
-        auto again = Store::openServer(teamServer(pg));
+        auto again = Store::openServer(pg.server());
         QVERIFY2(again.store, qPrintable(again.error));
         QCOMPARE(again.store->notes(id).size(), std::size_t{201});
     }

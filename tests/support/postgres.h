@@ -3,6 +3,8 @@
 // system user (the server refuses to run as root), on a free 127.0.0.1 port, with password
 // (scram-sha-256) authentication for TCP, and stopped again. A missing server is an error, never
 // a skip.
+#include "incidents/store.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -68,6 +70,17 @@ public:
     bool restart(QString& error) { return startServer(error); }
 
     int port() const { return m_port; }
+    /// How a console reaches it (the password as a console would have it from the keychain).
+    lv::incidents::Store::Server server() const
+    {
+        lv::incidents::Store::Server s;
+        s.host = QStringLiteral("127.0.0.1");
+        s.port = m_port;
+        s.database = QLatin1String(kDatabase);
+        s.user = QLatin1String(kUser);
+        s.password = QLatin1String(kPassword);
+        return s;
+    }
 
 private:
     bool startServer(QString& error)
