@@ -57,7 +57,8 @@ IncidentDesk::IncidentDesk(QObject* parent)
 IncidentDesk::~IncidentDesk()
 {
     // Close the store on its own thread, after every queued write has run (what was asked to be
-    // saved is saved before the console exits; local disk, never the network).
+    // saved is saved before the console exits): local disk, or on a team's PostgreSQL at most the
+    // connection's 5 s timeouts per queued write before it goes to the outbox instead.
     QMetaObject::invokeMethod(m_worker, [this] {
         delete m_catchUp;
         m_catchUp = nullptr;

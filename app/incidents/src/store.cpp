@@ -266,7 +266,12 @@ Store::OpenResult Store::openServer(const Server& server)
     store->m_db.setDatabaseName(server.database);
     store->m_db.setUserName(server.user);
     store->m_db.setPassword(server.password);
-    store->m_db.setConnectOptions(QStringLiteral("connect_timeout=5;application_name=lifeverse-console;options='-c client_min_messages=warning'"));
+    // A server that vanishes from the network (no RST) must not hold a call for the kernel's TCP
+    // timeout: unanswered data or keepalives end the connection within about 5 s, and the note goes
+    // to the outbox.
+    store->m_db.setConnectOptions(QStringLiteral("connect_timeout=5;tcp_user_timeout=5000;keepalives=1;keepalives_idle=5;"
+                                                 "keepalives_interval=2;keepalives_count=2;application_name=lifeverse-console;"
+                                                 "options='-c client_min_messages=warning'"));
     if (!store->m_db.open()) {
         result.problem = OpenProblem::Unreadable;
         result.error = QObject::tr("cannot reach the team's incident database %1@%2:%3/%4: %5")
